@@ -1,0 +1,54 @@
+# Two commands for a fresh machine: `make run` and `make test`. Everything else here serves them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SYSTEM_STAMP := instance/.system-packages
+export FLASK_APP := wsgi:app
+
+.PHONY: run test test-sqlite test-postgres install system-packages migrate bench lint clean
+
+# System packages from Debian: PostgreSQL 15 for the tests, a CJK font for gate posters, wrk for bench.
+system-packages: $(SYSTEM_STAMP)
+$(SYSTEM_STAMP):
+	@bash scripts/system-packages.sh
+	@mkdir -p instance && touch $@
+
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev,postgres]'
+	@touch $@
+
+install: $(STAMP) $(SYSTEM_STAMP)
+
+migrate: install
+	WUYE_ENV=$${WUYE_ENV:-development} $(BIN)/flask db upgrade
+
+run: install
+	@mkdir -p instance
+	WUYE_ENV=$${WUYE_ENV:-development} $(BIN)/flask db upgrade
+	WUYE_ENV=$${WUYE_ENV:-development} $(BIN)/flask wuye demo-data --if-empty
+	@echo "Wuye API:    http://127.0.0.1:8000/api/v1/  (docs: http://127.0.0.1:8000/api/v1/docs)"
+	WUYE_ENV=$${WUYE_ENV:-development} $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
+test: install
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgres
+
+test-sqlite: install
+	@echo "== test suite on SQLite =="
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-postgres: install
+	@echo "== test suite on a throwaway PostgreSQL 15 =="
+	bash scripts/with-postgres.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	bash bench/run.sh
+
+lint: install
+	$(BIN)/ruff check server tests bench
+
+clean:
+	rm -rf $(VENV) instance/*.db instance/*.db-* .pytest_cache

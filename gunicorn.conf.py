@@ -1,0 +1,9 @@
+"""gunicorn settings for `make run` and the benchmarks: 2 sync workers suit a 2-core machine."""
+
+import os
+
+bind = os.environ.get("WUYE_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WUYE_WORKERS", "2"))
+worker_class = "sync"
+timeout = 30
+accesslog = os.environ.get("WUYE_ACCESS_LOG") or None

@@ -1,0 +1,129 @@
+"""Wuye: the application factory."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+
+from flask import Flask, Response, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from server.config import load_config
+
+
+def create_app(environ: dict | None = None, **overrides) -> Flask:
+    """Build the app from WUYE_* settings (or an explicit environ mapping), plus overrides."""
+    app = Flask(__name__, instance_relative_config=True, static_folder="../static", static_url_path="/static")
+    app.config.update(load_config(environ, app.instance_path))
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    app.config.update(overrides)
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    logging.basicConfig(level=logging.INFO)
+
+    from server.extensions import api, db, limiter, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(_migrations_dir()))
+    app.config["RATELIMIT_ENABLED"] = app.config.get("RATELIMIT_ENABLED", True)
+    limiter.init_app(app)
+    api.init_app(app)
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    api.spec.options["security"] = [{"bearerAuth": []}]
+
+    from server.errors import register_error_handlers
+
+    register_error_handlers(app)
+    _register_blueprints(app, api)
+    _install_request_commit(app, db)
+    _install_security_headers(app)
+    with app.app_context():
+        _install_sqlite_pragmas()
+
+    from server.cli import wuye_cli
+
+    app.cli.add_command(wuye_cli)
+    return app
+
+
+def _migrations_dir():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent / "migrations"
+
+
+def _register_blueprints(app: Flask, api) -> None:
+    """Register every module of server.api that defines a `blp` (plain Flask blueprints: `bp`)."""
+    import server.api as package
+
+    for module_info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"server.api.{module_info.name}")
+        if hasattr(module, "blp"):
+            api.register_blueprint(module.blp, url_prefix="/api/v1" + (module.blp.url_prefix or ""))
+        if hasattr(module, "bp"):
+            app.register_blueprint(module.bp)
+
+
+def _install_request_commit(app: Flask, db) -> None:
+    """One commit per request, at its end; an error answer rolls everything back."""
+    from server.errors import RETRY_AFTER_SECONDS, error_body
+
+    @app.after_request
+    def commit_or_rollback(response: Response) -> Response:
+        if response.status_code >= 400:
+            db.session.rollback()
+            return response
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            app.logger.warning("conflict at commit", exc_info=True)
+            return app.json.response(error_body(409, "conflict")), 409
+        except OperationalError:
+            db.session.rollback()
+            app.logger.error("could not save the request", exc_info=True)
+            resp = app.json.response(error_body(503, "unavailable"))
+            resp.status_code = 503
+            resp.headers["Retry-After"] = RETRY_AFTER_SECONDS
+            return resp
+        return response
+
+
+def _install_security_headers(app: Flask) -> None:
+    origins = set(app.config["CORS_ORIGINS"])
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        origin = request.headers.get("Origin")
+        if origin and (origin in origins or "*" in origins):
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Vary"] = "Origin"
+            response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type, Idempotency-Key"
+        return response
+
+
+_PRAGMAS_INSTALLED = False
+
+
+def _install_sqlite_pragmas() -> None:
+    """WAL, NORMAL sync, foreign keys and a busy timeout on every SQLite connection."""
+    global _PRAGMAS_INSTALLED
+    if _PRAGMAS_INSTALLED:
+        return
+    _PRAGMAS_INSTALLED = True
+
+    @event.listens_for(Engine, "connect")
+    def _sqlite_pragmas(dbapi_connection, _record):
+        if type(dbapi_connection).__module__ != "sqlite3":
+            return
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.close()

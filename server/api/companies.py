@@ -1,0 +1,84 @@
+"""Companies: the alliance admin manages them; staff read their own."""
+
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from server.auth import current_user, roles_required
+from server.errors import NotFoundError
+from server.extensions import db
+from server.models.companies import Company
+from server.pagination import PageArgs, page_of, paginate, total_header
+from server.schemas.companies import CompanySchema, CompanyUpdateSchema
+from server.schemas.people import PersonSchema, StaffCreateSchema
+from server.services.companies import create_company, delete_company, update_company
+from server.services.people import create_staff
+
+blp = Blueprint("companies", __name__, url_prefix="/companies", description="Property companies")
+
+
+def _visible(user):
+    query = select(Company).where(Company.alliance_id == user.alliance_id)
+    if user.role == "staff":
+        query = query.where(Company.id == user.company_id)
+    return query
+
+
+def _get(company_id: int) -> Company:
+    company = db.session.scalar(_visible(current_user()).where(Company.id == company_id))
+    if company is None:
+        raise NotFoundError()
+    return company
+
+
+@blp.route("", methods=["GET"])
+@roles_required("alliance_admin", "staff")
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, page_of(CompanySchema))
+def list_companies(args):
+    """The alliance's companies (staff: their own)."""
+    body = paginate(_visible(current_user()).order_by(Company.id), args)
+    return body, 200, total_header(body)
+
+
+@blp.route("", methods=["POST"])
+@roles_required("alliance_admin")
+@blp.arguments(CompanySchema)
+@blp.response(201, CompanySchema)
+def add_company(args):
+    """Add a company to the alliance."""
+    return create_company(current_user(), args)
+
+
+@blp.route("/<int:company_id>", methods=["GET"])
+@roles_required("alliance_admin", "staff")
+@blp.response(200, CompanySchema)
+def get_company(company_id):
+    """One company."""
+    return _get(company_id)
+
+
+@blp.route("/<int:company_id>", methods=["PATCH"])
+@roles_required("alliance_admin")
+@blp.arguments(CompanyUpdateSchema)
+@blp.response(200, CompanySchema)
+def edit_company(args, company_id):
+    """Rename a company or change its contact."""
+    return update_company(_get(company_id), args)
+
+
+@blp.route("/<int:company_id>", methods=["DELETE"])
+@roles_required("alliance_admin")
+@blp.response(204)
+def remove_company(company_id):
+    """Remove a company that has no compounds and no people."""
+    delete_company(_get(company_id))
+
+
+@blp.route("/<int:company_id>/staff", methods=["POST"])
+@roles_required("alliance_admin", "staff")
+@blp.arguments(StaffCreateSchema)
+@blp.response(201, PersonSchema)
+def add_staff(args, company_id):
+    """Create a staff account of this company (admins for any company, staff for their own)."""
+    company = _get(company_id)
+    return create_staff(current_user(), company.id, args)

@@ -1,0 +1,187 @@
+"""Tokens, the current user, and role checks on views.
+
+Access tokens are short-lived JWTs (HS256 pinned) carrying the sign-in session id, so logging out
+ends them at once; refresh tokens rotate, and a reused one revokes its whole session.
+"""
+
+from __future__ import annotations
+
+import functools
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import jwt
+from flask import current_app, g, request
+from sqlalchemy import select
+
+from server.errors import ForbiddenError, UnauthorizedError
+from server.extensions import db
+from server.models.people import ROLES, User
+from server.models.sessions import AuthSession, RefreshToken
+from server.services.clock import utcnow
+
+ALGORITHMS = ["HS256"]
+ISSUER = "wuye"
+AUDIENCE = "wuye-api"
+PUBLIC = "public"
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    """What a sign-in or a refresh answers."""
+
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    token_type: str = "Bearer"
+
+
+def _encode(claims: dict) -> str:
+    return jwt.encode(claims, current_app.config["SECRET_KEY"], algorithm=ALGORITHMS[0])
+
+
+def _decode(token: str, typ: str) -> dict:
+    try:
+        claims = jwt.decode(
+            token, current_app.config["SECRET_KEY"], algorithms=ALGORITHMS, audience=AUDIENCE,
+            issuer=ISSUER, options={"require": ["exp", "iat", "iss", "aud", "sub", "typ", "sid"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise UnauthorizedError("token_expired") from exc
+    except jwt.PyJWTError as exc:
+        raise UnauthorizedError("token_invalid") from exc
+    if claims.get("typ") != typ:
+        raise UnauthorizedError("token_invalid")
+    return claims
+
+
+def start_session(user: User, wechat_session_key: str | None = None) -> TokenPair:
+    """Open a sign-in session for the user and issue its first token pair."""
+    session = AuthSession(id=secrets.token_hex(16), user_id=user.id, wechat_session_key=wechat_session_key)
+    db.session.add(session)
+    db.session.flush()
+    return _issue_pair(user, session)
+
+
+def _issue_pair(user: User, session: AuthSession) -> TokenPair:
+    now = utcnow()
+    minutes = current_app.config["ACCESS_TOKEN_MINUTES"]
+    base = {"iss": ISSUER, "aud": AUDIENCE, "sub": str(user.id), "sid": session.id,
+            "iat": int(now.timestamp())}
+    access = _encode({**base, "typ": "access", "role": user.role,
+                      "exp": int((now + timedelta(minutes=minutes)).timestamp())})
+    jti = secrets.token_hex(16)
+    refresh_expires = now + timedelta(days=current_app.config["REFRESH_TOKEN_DAYS"])
+    db.session.add(RefreshToken(jti=jti, session_id=session.id, expires_at=refresh_expires))
+    refresh = _encode({**base, "typ": "refresh", "jti": jti, "exp": int(refresh_expires.timestamp())})
+    db.session.flush()
+    return TokenPair(access, refresh, minutes * 60)
+
+
+def rotate_refresh_token(token: str) -> TokenPair:
+    """Exchange a refresh token for a new pair; a second use revokes the whole session."""
+    claims = _decode(token, "refresh")
+    row = db.session.execute(
+        select(RefreshToken, AuthSession, User)
+        .join(AuthSession, AuthSession.id == RefreshToken.session_id)
+        .join(User, User.id == AuthSession.user_id)
+        .where(RefreshToken.jti == claims.get("jti"))
+    ).one_or_none()
+    if row is None:
+        raise UnauthorizedError("token_invalid")
+    refresh, session, user = row
+    if session.revoked_at is not None or not user.is_active:
+        raise UnauthorizedError("token_invalid")
+    now = utcnow()
+    # Conditional update: of two concurrent uses of the same token exactly one rotates it.
+    used = db.session.execute(
+        RefreshToken.__table__.update()
+        .where(RefreshToken.jti == refresh.jti, RefreshToken.used_at.is_(None))
+        .values(used_at=now)
+    ).rowcount
+    if used != 1:
+        session.revoked_at = now
+        session.revoked_reason = "refresh_reused"
+        db.session.flush()
+        # The revocation must survive the error answer, so it is committed here on purpose.
+        db.session.commit()
+        raise UnauthorizedError("refresh_reused")
+    return _issue_pair(user, session)
+
+
+def end_session(session_id: str, reason: str = "logout") -> None:
+    """Revoke a sign-in session: its refresh tokens and access tokens stop working."""
+    session = db.session.get(AuthSession, session_id)
+    if session is not None and session.revoked_at is None:
+        session.revoked_at = utcnow()
+        session.revoked_reason = reason
+        db.session.flush()
+
+
+def _bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+def authenticate() -> User:
+    """The caller, from the bearer token, with one query for user and session; raises 401."""
+    if "current_user" in g:
+        return g.current_user
+    token = _bearer_token()
+    if token is None:
+        raise UnauthorizedError("unauthorized", headers={"WWW-Authenticate": "Bearer"})
+    claims = _decode(token, "access")
+    row = db.session.execute(
+        select(User, AuthSession.revoked_at)
+        .join(AuthSession, AuthSession.user_id == User.id)
+        .where(User.id == _int_sub(claims), AuthSession.id == claims["sid"])
+    ).one_or_none()
+    if row is None or row[1] is not None or not row[0].is_active:
+        raise UnauthorizedError("token_invalid")
+    g.current_user = row[0]
+    g.session_id = claims["sid"]
+    return row[0]
+
+
+def _int_sub(claims: dict) -> int:
+    try:
+        return int(claims["sub"])
+    except (TypeError, ValueError) as exc:
+        raise UnauthorizedError("token_invalid") from exc
+
+
+def current_user() -> User:
+    """The authenticated caller of this request."""
+    return authenticate()
+
+
+def roles_required(*roles: str) -> Callable:
+    """Allow a view to the given roles only (401 without a token, 403 for another role)."""
+    unknown = set(roles) - set(ROLES)
+    if unknown or not roles:
+        raise ValueError(f"unknown roles {unknown}")
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            user = authenticate()
+            if user.role not in roles:
+                raise ForbiddenError("forbidden")
+            return view(*args, **kwargs)
+
+        wrapper.wuye_roles = frozenset(roles)
+        return wrapper
+
+    return decorator
+
+
+def public(view: Callable) -> Callable:
+    """Mark a view as open to everyone (the route matrix test requires every view to say)."""
+    view.wuye_roles = PUBLIC
+    return view
+

@@ -1,0 +1,1 @@
+"""`flask wuye` commands by domain: each module defines `register(group)`; all are added in name order."""

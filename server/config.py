@@ -1,0 +1,123 @@
+"""Settings from WUYE_* environment variables; refuses unsafe production settings."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEV_SECRET = "wuye-development-secret-do-not-use-in-production"
+ENVIRONMENTS = ("development", "testing", "production")
+
+
+class UnsafeConfiguration(RuntimeError):
+    """Raised when the app is asked to start with settings unsafe for its environment."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One WUYE_* variable: its name, default and what it is for (the README table is built from these)."""
+
+    name: str
+    default: str
+    doc: str
+
+
+SETTINGS = (
+    Setting("WUYE_ENV", "production", "development, testing or production"),
+    Setting("WUYE_DATABASE_URL", "sqlite:///instance/wuye.db",
+            "SQLAlchemy URL: SQLite file (default) or postgresql+psycopg://user:pass@host/db"),
+    Setting("WUYE_SECRET_KEY", "", "HMAC secret for access and refresh tokens; >= 32 bytes outside development"),
+    Setting("WUYE_WECHAT_APP_ID", "", "mini-program AppID"),
+    Setting("WUYE_WECHAT_APP_SECRET", "", "mini-program AppSecret"),
+    Setting("WUYE_WECHAT_API_BASE", "https://api.weixin.qq.com", "WeChat API base URL (a fake in tests)"),
+    Setting("WUYE_WECHAT_TIMEOUT", "5", "seconds before a WeChat call is given up"),
+    Setting("WUYE_RETENTION_DAYS", "28", "days health and movement records are kept before `flask wuye purge`"),
+    Setting("WUYE_TIMEZONE", "Asia/Shanghai", "default time zone of new compounds"),
+    Setting("WUYE_PUBLIC_BASE_URL", "http://127.0.0.1:8000", "public URL printed in gate codes (https://HOST)"),
+    Setting("WUYE_MAX_BODY_BYTES", "1048576", "largest request body accepted (413 above)"),
+    Setting("WUYE_CORS_ORIGINS", "", "comma-separated origins allowed to call the API from a browser"),
+    Setting("WUYE_RATELIMIT_STORAGE_URI", "memory://",
+            "Flask-Limiter storage; use a shared one (redis://) with several hosts"),
+    Setting("WUYE_ACCESS_TOKEN_MINUTES", "15", "lifetime of an access token"),
+    Setting("WUYE_REFRESH_TOKEN_DAYS", "30", "lifetime of a refresh token"),
+    Setting("WUYE_LOGIN_MAX_FAILURES", "5", "failed password logins before a temporary lockout"),
+    Setting("WUYE_LOGIN_LOCKOUT_MINUTES", "15", "length of that lockout"),
+)
+
+
+def _env(environ: dict, name: str) -> str:
+    default = next(s.default for s in SETTINGS if s.name == name)
+    return environ.get(name, default)
+
+
+def load_config(environ: dict | None = None, instance_path: str | None = None) -> dict:
+    """Build the Flask config mapping from WUYE_* variables, refusing unsafe combinations."""
+    environ = dict(os.environ if environ is None else environ)
+    env = _env(environ, "WUYE_ENV")
+    if env not in ENVIRONMENTS:
+        raise UnsafeConfiguration(f"WUYE_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
+    secret = _env(environ, "WUYE_SECRET_KEY")
+    if env == "development" and not secret:
+        secret = DEV_SECRET
+    if env != "development" and (not secret or secret == DEV_SECRET or len(secret.encode()) < 32):
+        raise UnsafeConfiguration("WUYE_SECRET_KEY must be set to a random value of at least 32 bytes")
+    tz = _env(environ, "WUYE_TIMEZONE")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise UnsafeConfiguration(f"WUYE_TIMEZONE {tz!r} is not a known time zone") from exc
+
+    db_url = _env(environ, "WUYE_DATABASE_URL")
+    if db_url.startswith("sqlite:///") and not db_url.startswith("sqlite:////") and instance_path:
+        relative = db_url.removeprefix("sqlite:///")
+        if relative.startswith("instance/"):
+            relative = relative.removeprefix("instance/")
+            Path(instance_path).mkdir(parents=True, exist_ok=True)
+            db_url = "sqlite:///" + str(Path(instance_path) / relative)
+    if db_url.startswith("postgresql://"):
+        db_url = "postgresql+psycopg://" + db_url.removeprefix("postgresql://")
+
+    origins = [o.strip() for o in _env(environ, "WUYE_CORS_ORIGINS").split(",") if o.strip()]
+    if "*" in origins and env == "production":
+        raise UnsafeConfiguration("WUYE_CORS_ORIGINS may not be * in production")
+
+    return {
+        "WUYE_ENV": env,
+        "DEBUG": False,
+        "TESTING": env == "testing",
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": db_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(db_url),
+        "MAX_CONTENT_LENGTH": int(_env(environ, "WUYE_MAX_BODY_BYTES")),
+        "WECHAT_APP_ID": _env(environ, "WUYE_WECHAT_APP_ID"),
+        "WECHAT_APP_SECRET": _env(environ, "WUYE_WECHAT_APP_SECRET"),
+        "WECHAT_API_BASE": _env(environ, "WUYE_WECHAT_API_BASE").rstrip("/"),
+        "WECHAT_TIMEOUT": float(_env(environ, "WUYE_WECHAT_TIMEOUT")),
+        "RETENTION_DAYS": int(_env(environ, "WUYE_RETENTION_DAYS")),
+        "DEFAULT_TIMEZONE": tz,
+        "PUBLIC_BASE_URL": _env(environ, "WUYE_PUBLIC_BASE_URL").rstrip("/"),
+        "CORS_ORIGINS": origins,
+        "RATELIMIT_STORAGE_URI": _env(environ, "WUYE_RATELIMIT_STORAGE_URI"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "ACCESS_TOKEN_MINUTES": int(_env(environ, "WUYE_ACCESS_TOKEN_MINUTES")),
+        "REFRESH_TOKEN_DAYS": int(_env(environ, "WUYE_REFRESH_TOKEN_DAYS")),
+        "LOGIN_MAX_FAILURES": int(_env(environ, "WUYE_LOGIN_MAX_FAILURES")),
+        "LOGIN_LOCKOUT_MINUTES": int(_env(environ, "WUYE_LOGIN_LOCKOUT_MINUTES")),
+        "JSON_AS_ASCII": False,
+        "API_TITLE": "Wuye 物业",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        "OPENAPI_SWAGGER_UI_URL": "/api/v1/docs/assets/",
+    }
+
+
+def _engine_options(db_url: str) -> dict:
+    if db_url.startswith("sqlite"):
+        # Threads of one process share the file; busy_timeout lets writers queue instead of failing.
+        return {"connect_args": {"timeout": 15, "check_same_thread": False}}
+    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5}

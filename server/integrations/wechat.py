@@ -1,0 +1,250 @@
+"""The WeChat client: login (code2session), the stable access token, and subscribe messages.
+
+No Flask here: the app builds a ``WeChatClient`` from its ``WUYE_WECHAT_*`` settings. Every reply
+is validated, every call has a timeout, and an error becomes a ``WeChatError`` that carries the
+status our API should answer. Secrets (app secret, access token, session_key) never appear in
+exception messages or reprs; ``session_key`` must never leave the server.
+"""
+
+from __future__ import annotations
+
+import json
+import string
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+MAX_OPENID_LENGTH = 128
+MAX_ERRMSG_LENGTH = 200
+
+
+class WeChatError(Exception):
+    """An error answered by WeChat (``errcode``/``errmsg``), with the HTTP status our API should answer."""
+
+    http_status = 502
+    reason = "wechat_error"
+
+    def __init__(self, errcode: int | None, errmsg: str):
+        self.errcode = errcode
+        self.errmsg = errmsg
+        super().__init__(f"WeChat error {errcode}: {errmsg}" if errcode is not None else f"WeChat: {errmsg}")
+
+
+class WeChatInvalidCode(WeChatError):
+    """The login code is invalid (40029) or was already used (40163)."""
+
+    http_status = 401
+    reason = "wechat_invalid_code"
+
+
+class WeChatBusy(WeChatError):
+    """WeChat is busy (-1); try again later."""
+
+    http_status = 503
+    reason = "wechat_busy"
+
+
+class WeChatRateLimited(WeChatError):
+    """The API's minute quota is used up (45011)."""
+
+    http_status = 429
+    reason = "wechat_rate_limited"
+
+
+class WeChatTokenExpired(WeChatError):
+    """The access token is invalid (40001) or expired (42001); fetch a new one."""
+
+    http_status = 503
+    reason = "wechat_token_expired"
+
+
+class WeChatNotSubscribed(WeChatError):
+    """The user has not accepted (or has refused) this subscribe-message template (43101)."""
+
+    http_status = 409
+    reason = "wechat_not_subscribed"
+
+
+class WeChatUnavailable(WeChatError):
+    """WeChat could not be reached or gave a reply we cannot use (network, timeout, 5xx, bad body)."""
+
+    http_status = 503
+    reason = "wechat_unavailable"
+
+    def __init__(self, errmsg: str):
+        super().__init__(None, errmsg)
+
+
+_ERRORS: dict[int, type[WeChatError]] = {
+    40029: WeChatInvalidCode,
+    40163: WeChatInvalidCode,
+    -1: WeChatBusy,
+    45011: WeChatRateLimited,
+    40001: WeChatTokenExpired,
+    42001: WeChatTokenExpired,
+    43101: WeChatNotSubscribed,
+}
+
+
+def error_for(errcode: int, errmsg: str) -> WeChatError:
+    """Map a WeChat ``errcode`` to the matching exception (a plain ``WeChatError`` when unknown)."""
+    return _ERRORS.get(errcode, WeChatError)(errcode, errmsg)
+
+
+@dataclass(frozen=True)
+class WeChatSession:
+    """What code2session answers: the user's openid, the session key (server only) and the unionid."""
+
+    openid: str
+    session_key: str = field(repr=False)
+    unionid: str | None = None
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    """An access token from stable_token and its lifetime in seconds."""
+
+    value: str = field(repr=False)
+    expires_in: int
+
+
+class WeChatClient:
+    """A small client for the WeChat server API, one ``requests.Session`` per client."""
+
+    def __init__(self, base_url: str, app_id: str, app_secret: str, timeout: float = 5.0):
+        self.base_url = base_url.rstrip("/")
+        self.app_id = app_id
+        self._app_secret = app_secret
+        self.timeout = timeout
+        self._http = requests.Session()
+
+    def __repr__(self) -> str:
+        return f"WeChatClient({self.base_url!r}, app_id={self.app_id!r})"
+
+    def close(self) -> None:
+        """Close the underlying HTTP session."""
+        self._http.close()
+
+    def code2session(self, js_code: str) -> WeChatSession:
+        """Exchange a mini-program login code for the user's openid and session key."""
+        reply = self._call("GET", "/sns/jscode2session", params={
+            "appid": self.app_id,
+            "secret": self._app_secret,
+            "js_code": js_code,
+            "grant_type": "authorization_code",
+        })
+        openid = reply.get("openid")
+        session_key = reply.get("session_key")
+        unionid = reply.get("unionid")
+        if not _is_text(openid) or len(openid) > MAX_OPENID_LENGTH:
+            raise WeChatUnavailable("jscode2session: bad openid in reply")
+        if not _is_text(session_key):
+            raise WeChatUnavailable("jscode2session: bad session_key in reply")
+        if unionid is not None and not _is_text(unionid):
+            raise WeChatUnavailable("jscode2session: bad unionid in reply")
+        return WeChatSession(openid=openid, session_key=session_key, unionid=unionid)
+
+    def stable_token(self, force_refresh: bool = False) -> AccessToken:
+        """Fetch the app's stable access token (a new one when ``force_refresh``)."""
+        reply = self._call("POST", "/cgi-bin/stable_token", json_body={
+            "grant_type": "client_credential",
+            "appid": self.app_id,
+            "secret": self._app_secret,
+            "force_refresh": bool(force_refresh),
+        })
+        value = reply.get("access_token")
+        expires_in = reply.get("expires_in")
+        if not _is_text(value):
+            raise WeChatUnavailable("stable_token: bad access_token in reply")
+        if not isinstance(expires_in, int) or isinstance(expires_in, bool) or expires_in <= 0:
+            raise WeChatUnavailable("stable_token: bad expires_in in reply")
+        return AccessToken(value=value, expires_in=expires_in)
+
+    def send_subscribe_message(self, access_token: str, touser: str, template_id: str,
+                               data: dict[str, str], page: str | None = None,
+                               state: str = "formal", lang: str = "zh_CN") -> None:
+        """Send a subscribe message to one user; ``data`` maps field keys (``thing1``) to values."""
+        body: dict[str, Any] = {
+            "touser": touser,
+            "template_id": template_id,
+            "data": {key: {"value": value} for key, value in data.items()},
+            "miniprogram_state": state,
+            "lang": lang,
+        }
+        if page is not None:
+            body["page"] = page
+        self._call("POST", "/cgi-bin/message/subscribe/send",
+                   params={"access_token": access_token}, json_body=body)
+
+    def _call(self, method: str, path: str, *, params: dict[str, str] | None = None,
+              json_body: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Make one request and return its validated JSON object; raise a ``WeChatError`` otherwise."""
+        try:
+            response = self._http.request(method, self.base_url + path, params=params, json=json_body,
+                                          timeout=(self.timeout, self.timeout))
+        except requests.Timeout:
+            # The requests exception text holds the URL, and so the secret or token: drop it.
+            raise WeChatUnavailable(f"{path}: timed out") from None
+        except requests.RequestException as exc:
+            raise WeChatUnavailable(f"{path}: {type(exc).__name__}") from None
+        if response.status_code >= 500:
+            raise WeChatUnavailable(f"{path}: HTTP {response.status_code}")
+        if response.status_code != 200:
+            raise WeChatError(None, f"{path}: HTTP {response.status_code}")
+        try:
+            # WeChat may label JSON as text/plain: parse the body whatever the content type says.
+            reply = json.loads(response.content)
+        except ValueError:
+            raise WeChatUnavailable(f"{path}: reply is not JSON") from None
+        if not isinstance(reply, dict):
+            raise WeChatUnavailable(f"{path}: reply is not a JSON object")
+        errcode = reply.get("errcode", 0)
+        if not isinstance(errcode, int) or isinstance(errcode, bool):
+            raise WeChatUnavailable(f"{path}: bad errcode in reply")
+        if errcode != 0:
+            raise error_for(errcode, str(reply.get("errmsg", ""))[:MAX_ERRMSG_LENGTH])
+        return reply
+
+
+def _is_text(value: Any) -> bool:
+    """True for a non-empty string."""
+    return isinstance(value, str) and value != ""
+
+
+# Subscribe-message field rules, by the key's kind ("thing1" -> "thing").
+_MAX_LENGTHS = {
+    "thing": 20,
+    "name": 10,
+    "phrase": 5,
+    "character_string": 32,
+    "letter": 32,
+    "number": 32,
+    "phone_number": 17,
+    "car_number": 8,
+    "symbol": 5,
+}
+_ALLOWED_CHARS = {
+    "number": frozenset(string.digits + "."),
+    "letter": frozenset(string.ascii_letters),
+    "character_string": frozenset(string.ascii_letters + string.digits + string.punctuation),
+}
+_ELLIPSIS = "…"
+
+
+def fit_subscribe_value(kind: str, value: str) -> str:
+    """Make a value fit WeChat's rule for its field kind: drop disallowed characters, cut to length."""
+    allowed = _ALLOWED_CHARS.get(kind)
+    if allowed is not None:
+        value = "".join(ch for ch in value if ch in allowed)
+    limit = _MAX_LENGTHS.get(kind)
+    if limit is None or len(value) <= limit:
+        return value
+    if kind == "thing":
+        return value[:limit - 1] + _ELLIPSIS
+    return value[:limit]
+
+
+def fit_subscribe_data(data: dict[str, str]) -> dict[str, str]:
+    """Apply ``fit_subscribe_value`` to every field of subscribe-message data, by key kind."""
+    return {key: fit_subscribe_value(key.rstrip(string.digits), value) for key, value in data.items()}

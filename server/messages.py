@@ -1,0 +1,62 @@
+"""Messages meant for people, by reason code: Chinese by default, English on Accept-Language: en.
+
+Clients branch on status and reason codes, never on this text. Each issue adds its reasons here.
+"""
+
+from __future__ import annotations
+
+from flask import has_request_context, request
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # reason: (zh, en)
+    "bad_request": ("请求格式有误", "The request is malformed"),
+    "validation_failed": ("提交的数据有误", "Some fields are invalid"),
+    "unauthorized": ("请先登录", "Sign-in required"),
+    "token_invalid": ("登录凭证无效", "The token is invalid"),
+    "token_expired": ("登录已过期,请重新登录", "The token has expired"),
+    "refresh_reused": ("登录凭证已被使用,请重新登录", "This refresh token was already used; sign in again"),
+    "forbidden": ("无权进行此操作", "You may not do this"),
+    "not_found": ("未找到", "Not found"),
+    "method_not_allowed": ("不支持的请求方法", "Method not allowed"),
+    "conflict": ("操作冲突", "Conflict"),
+    "body_too_large": ("请求内容过大", "The request body is too large"),
+    "rate_limited": ("请求过于频繁,请稍后再试", "Too many requests; try again later"),
+    "server_error": ("服务器内部错误", "Internal server error"),
+    "unavailable": ("服务暂时不可用,请稍后重试", "Service temporarily unavailable; retry later"),
+    "bad_credentials": ("用户名或密码错误", "Wrong username or password"),
+    "account_locked": ("失败次数过多,账户已暂时锁定", "Too many failures; the account is locked for a while"),
+    "account_disabled": ("账户已停用", "This account is disabled"),
+    "dev_login_disabled": ("开发登录仅在开发环境可用", "Development login is only available in development"),
+    "wechat_code_invalid": ("微信登录凭证无效", "The WeChat login code is invalid"),
+    "wechat_busy": ("微信服务繁忙,请稍后重试", "WeChat is busy; retry later"),
+    "wechat_rate_limited": ("微信登录过于频繁", "Too many WeChat logins; retry later"),
+    "wechat_unavailable": ("微信服务暂不可用", "WeChat is unavailable"),
+    "wechat_not_configured": ("未配置微信小程序", "WeChat is not configured"),
+    "not_registered": ("尚未登记为本小区居民", "Not registered as a resident"),
+    "invite_invalid": ("邀请码无效或已过期", "The invite code is invalid or expired"),
+    "already_bound": ("已绑定住户", "Already bound to a household"),
+    "duplicate": ("已存在", "Already exists"),
+    "idempotency_mismatch": ("同一请求编号对应了不同内容", "The same client id was sent with a different body"),
+    "in_use": ("仍在使用中,无法删除", "Still in use; cannot delete"),
+}
+
+
+def wants_english() -> bool:
+    """True when the caller asked for English via Accept-Language."""
+    if not has_request_context():
+        return False
+    best = request.accept_languages.best_match(["zh", "en"], default="zh")
+    return best == "en"
+
+
+def message_for(reason: str, default: str | None = None) -> str:
+    """The human message for a reason code, in the caller's language."""
+    pair = MESSAGES.get(reason)
+    if pair is None:
+        return default or reason
+    return pair[1] if wants_english() else pair[0]
+
+
+def register(messages: dict[str, tuple[str, str]]) -> None:
+    """Add a module's reason codes to the catalogue."""
+    MESSAGES.update(messages)

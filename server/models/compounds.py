@@ -1,0 +1,75 @@
+"""Compounds (小区), their gates, buildings and households."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.models.base import Base
+from server.services.clock import utcnow
+
+GATE_KINDS = ("main", "side")
+
+
+class Compound(Base):
+    """A residential compound; old compounds may have no property company."""
+
+    __tablename__ = "compounds"
+    __table_args__ = (UniqueConstraint("alliance_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alliance_id: Mapped[int] = mapped_column(ForeignKey("alliances.id", ondelete="RESTRICT"), index=True)
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id", ondelete="RESTRICT"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    address: Mapped[str] = mapped_column(String(200), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    lockdown: Mapped[bool] = mapped_column(Boolean, default=False)
+    # PIPL art. 13(4): a declared public-health emergency is a lawful basis for health and movement data.
+    health_emergency: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Gate(Base):
+    """An entrance (main or side); its code is short and opaque so it fits a mini-program scene."""
+
+    __tablename__ = "gates"
+    __table_args__ = (
+        UniqueConstraint("compound_id", "name"),
+        CheckConstraint("kind IN ('main', 'side')", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compounds.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(50))
+    kind: Mapped[str] = mapped_column(String(8), default="main")
+    is_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    rotating_code: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Building(Base):
+    """A building (楼) of a compound."""
+
+    __tablename__ = "buildings"
+    __table_args__ = (UniqueConstraint("compound_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compounds.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(50))
+
+
+class Household(Base):
+    """A household (户): building, unit and room; compound_id is kept for one-hop scoping."""
+
+    __tablename__ = "households"
+    __table_args__ = (UniqueConstraint("building_id", "unit", "room"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compounds.id", ondelete="CASCADE"), index=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("buildings.id", ondelete="CASCADE"), index=True)
+    unit: Mapped[str] = mapped_column(String(20), default="")
+    room: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,1 @@
+"""marshmallow schemas, one module per resource; role-specific views of the same resource."""

@@ -1,0 +1,56 @@
+"""Compounds, buildings and households."""
+
+from zoneinfo import available_timezones
+
+from marshmallow import Schema, fields, validate
+
+from server.schemas.fields import label, text
+
+
+class CompoundSchema(Schema):
+    """A compound."""
+
+    id = fields.Integer(dump_only=True)
+    name = label(100)
+    address = text(200)
+    company_id = fields.Integer(allow_none=True)
+    timezone = fields.String(validate=validate.OneOf(sorted(available_timezones())))
+    lockdown = fields.Boolean()
+    health_emergency = fields.Boolean()
+    created_at = fields.AwareDateTime(dump_only=True)
+
+
+class CompoundUpdateSchema(Schema):
+    """What may change on a compound (company_id by the alliance admin only)."""
+
+    name = label(100, required=False)
+    address = text(200)
+    company_id = fields.Integer(allow_none=True)
+    timezone = fields.String(validate=validate.OneOf(sorted(available_timezones())))
+    lockdown = fields.Boolean()
+    health_emergency = fields.Boolean()
+
+
+class BuildingSchema(Schema):
+    """A building."""
+
+    id = fields.Integer(dump_only=True)
+    compound_id = fields.Integer(dump_only=True)
+    name = label(50)
+
+
+class HouseholdSchema(Schema):
+    """A household."""
+
+    id = fields.Integer(dump_only=True)
+    compound_id = fields.Integer(dump_only=True)
+    building_id = fields.Integer(required=True)
+    unit = text(20)
+    room = label(20)
+    label = fields.String(dump_only=True)
+
+
+class HouseholdArgsSchema(Schema):
+    """Filters of the household list."""
+
+    building_id = fields.Integer()

@@ -1,0 +1,56 @@
+"""QR rendering: SVG and PNG of one text, error correction level M, with the `qrcode` package.
+
+Data is encoded in the densest QR mode it fits (a pass code "WY1.<base32>" is all alphanumeric;
+a URL is bytes). Text too long for any QR version raises `qrcode.exceptions.DataOverflowError`.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import NamedTuple
+
+import qrcode
+import qrcode.constants
+from PIL import Image
+from qrcode.image.pil import PilImage
+from qrcode.image.svg import SvgPathFillImage, SvgPathImage
+
+_SVG_UNIT_BOX = 10  # with this box size qrcode's SVG images measure one module as one unit (1 mm)
+
+
+class QrPath(NamedTuple):
+    d: str  # SVG path data of the dark modules, one unit per module, quiet zone included
+    size: int  # side of the whole symbol with its quiet zone, in modules
+
+
+def qr_svg(data: str, border: int = 4) -> str:
+    """A standalone SVG document of the QR for `data` (white background, 1 mm per module)."""
+    image = _qr(data, _SVG_UNIT_BOX, border).make_image(image_factory=SvgPathFillImage)
+    return image.to_string(encoding="unicode")
+
+
+def qr_svg_path(data: str, border: int = 4) -> QrPath:
+    """The QR for `data` as one SVG path in module units, to place inside a larger drawing."""
+    image = _qr(data, _SVG_UNIT_BOX, border).make_image(image_factory=SvgPathImage)
+    return QrPath(d=image.path.get("d"), size=image.width + 2 * border)
+
+
+def qr_image(data: str, box_size: int = 8, border: int = 4) -> Image.Image:
+    """The QR for `data` as a black-and-white Pillow image, `box_size` pixels per module."""
+    return _qr(data, box_size, border).make_image(image_factory=PilImage).get_image()
+
+
+def qr_png(data: str, box_size: int = 8, border: int = 4) -> bytes:
+    """The QR for `data` as PNG bytes, `box_size` pixels per module, `border` modules of margin."""
+    buffer = io.BytesIO()
+    qr_image(data, box_size, border).save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def _qr(data: str, box_size: int, border: int) -> qrcode.QRCode:
+    if not isinstance(data, str):
+        raise TypeError("QR data must be a str")
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=box_size, border=border)
+    qr.add_data(data)
+    qr.make(fit=True)
+    return qr
