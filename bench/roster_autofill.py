@@ -11,6 +11,7 @@ or the roster breaks a rule.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import random
 import sys
 import time
@@ -91,7 +92,8 @@ def main() -> int:
         sol = solve_roster(shifts, guards, rules, seed=args.seed)
         wall = time.perf_counter() - t0
         worst = max(worst, wall)
-        fingerprints.add(hash(sol.assignments))
+        fingerprint = hashlib.sha256(repr((sol.assignments, sol.unfilled)).encode()).hexdigest()[:12]
+        fingerprints.add(fingerprint)
         hours = [h for h in sol.hours_by_guard.values()]
         spread = Counter(int(h) for h in hours)
         at_usual = sum(gate[sid] in usual[gid] for sid, gid in sol.assignments)
@@ -99,7 +101,8 @@ def main() -> int:
         print(f"run {run}: wall {wall:.2f} s | status {sol.status} | shifts {len(shifts)} guards {len(guards)}"
               f" | filled {len(sol.assignments)} unfilled {sum(u.missing for u in sol.unfilled)}"
               f" | hours min {min(hours):.0f} max {max(hours):.0f} {dict(sorted(spread.items()))}"
-              f" | at usual gate {at_usual}/{len(sol.assignments)} | rule violations {len(bad)}")
+              f" | at usual gate {at_usual}/{len(sol.assignments)} | rule violations {len(bad)}"
+              f" | roster {fingerprint}")
         for line in bad[:10]:
             print("  ", line)
         if bad:

@@ -22,7 +22,7 @@ def create_app(environ: dict | None = None, **overrides) -> Flask:
     app.config.update(overrides)
     app.json.ensure_ascii = False
     app.json.sort_keys = False
-    logging.basicConfig(level=logging.INFO)
+    app.logger.setLevel(logging.INFO)
 
     from server.extensions import api, db, limiter, migrate
 

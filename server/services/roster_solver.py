@@ -1,38 +1,31 @@
-"""Roster auto-fill: fill open shifts from the available guards with OR-Tools CP-SAT.
+"""Roster auto-fill: fill the open seats of a week's shifts from the available guards with CP-SAT.
 
 Pure: frozen dataclasses in, frozen dataclasses out; no Flask, no database.
 
-Rules honoured for every guard, counting new seats, seats already assigned and fixed commitments
-(work outside the shifts being filled, e.g. lent to another company):
-  * no two overlapping shifts;
-  * at least ``min_rest`` between the end of one and the start of the next (exactly ``min_rest`` is
-    allowed);
-  * at most ``max_week_hours`` per week; weeks are 7-day windows from ``RosterRules.week_start``
-    (default: the earliest shift start) and a shift crossing a week boundary counts in each week for
-    the part that lies in it;
-  * never during an unavailable interval (leave, off duty).
+Rules, for every guard, counting new seats, seats already assigned and fixed commitments (work
+outside these shifts, e.g. lent to another company): no two overlapping shifts; at least
+``min_rest`` from the end of one to the start of the next (exactly ``min_rest`` is allowed); at most
+``max_week_hours`` per week, weeks being 7-day windows from ``RosterRules.week_start`` (default: the
+earliest shift start), a shift across a boundary counting in each week for its part there; nothing
+during an unavailable interval (leave). A guard on leave needs no rest before or after it.
 
-Objective, in this order of priority: fill as many seats as possible (coverage is soft, so an
-impossible week still gets its best partial roster), then spread roster hours fairly (sum of
-deviations from a common level, plus the gap between the busiest and the least busy guard who can
-still be given work), then prefer each guard's usual gates.
+Objective, by priority: fill as many seats as possible (coverage is soft: an impossible week still
+gets its best partial roster); spread roster hours fairly (a convex cost on each guard's hours, so
+the even spread is cheapest); then put guards at their usual gates.
 
-Determinism: inputs are sorted, the search is CP-SAT's deterministic interleaved search
-(``interleave_search``) with a fixed ``random_seed`` and ``num_workers``, bounded by a deterministic
-time budget; ``max_seconds`` is only a wall-clock safety net.
+Determinism: inputs are sorted, CP-SAT runs its deterministic interleaved search with a fixed seed
+and worker count, bounded by a deterministic time budget; ``max_seconds`` is only a wall-clock
+safety net (if it fires, on a badly overloaded machine, the roster is valid but may differ).
 
-Unfilled reason codes (stable, for clients to branch on):
-  ``no_guard_available``  no guard other than those already on the shift is free at that time at
-                          all: each is on leave/unavailable, or busy with an overlapping shift or
-                          commitment.
-  ``rest_or_hours``       some guard was free at that time, but each one was blocked by the
-                          minimum rest or the weekly hours rule, or the optimum needed them elsewhere.
-  ``not_solved``          the solver found no roster within its time budget (status ``unknown``).
-
-Statuses: ``optimal`` (proven best), ``feasible`` (best found within the budget),
-``infeasible_input`` (the input already breaks a rule: a pre-assigned seat overlaps, lacks rest,
-falls in an unavailable interval or exceeds the weekly hours of its guard; the new assignments are
-still valid and the best found), ``unknown`` (nothing found; every open seat is ``not_solved``).
+Unfilled reason codes, stable for clients to branch on:
+  ``no_guard_available``  nobody could take the seat at that time at all: every guard is on leave,
+                          busy with a commitment or another seat that overlaps, or already on it.
+  ``rest_or_hours``       some guard was idle at that time, but each was blocked by the rest or the
+                          weekly-hours rule, or the optimum needed them for other shifts.
+Statuses: ``optimal`` (proven best), ``feasible`` (best found in the budget; if the solver found
+nothing in time, the greedy roster it starts from, which is valid), ``infeasible_input`` (a seat
+already held breaks a rule for its guard - overlap, rest, leave or weekly hours; the new assignments
+are still valid and the best found).
 """
 
 from __future__ import annotations
@@ -48,13 +41,17 @@ from ortools.sat.python import cp_model
 
 NO_GUARD_AVAILABLE = "no_guard_available"
 REST_OR_HOURS = "rest_or_hours"
-NOT_SOLVED = "not_solved"
 
 WEEK = timedelta(days=7)
-# Deterministic-time units per second of max_seconds: on the 2-core reference machine the solver
-# spends well under half of max_seconds to use this budget, so the wall-clock net rarely fires.
+# Deterministic time allowed per second of max_seconds. On the 2-core reference machine one unit
+# takes about one wall second with 2 workers, so the wall-clock net only fires under heavy load.
 DTIME_PER_SECOND = 0.5
-FAIRNESS_WEIGHT = 2  # per unit of deviation (the gcd of shift lengths); usual gate is worth 1
+# LP-based full-problem workers suit this assignment model; others (no_lp above all) overran their
+# deterministic-time slices up to 10x in wall time, and an interleaved batch waits for its slowest.
+SUBSOLVERS = ("default_lp", "reduced_costs", "max_lp", "quick_restart")
+FAIRNESS_WEIGHT = 2  # per hour-step of the convex fairness cost; a usual gate is worth 1
+
+Slot = tuple[datetime, datetime]
 
 
 @dataclass(frozen=True)
@@ -71,7 +68,7 @@ class ShiftSlot:
 
 @dataclass(frozen=True)
 class GuardInfo:
-    """A guard who may be given shifts, with the times they cannot work or already work."""
+    """A guard who may be given shifts, with the times they cannot work or already work elsewhere."""
 
     id: int
     usual_gate_ids: frozenset[int] = frozenset()
@@ -99,7 +96,7 @@ class Unfilled:
 
 @dataclass(frozen=True)
 class RosterSolution:
-    """New (shift_id, guard_id) pairs (sorted), what is left open, the status and roster hours."""
+    """New (shift_id, guard_id) pairs, sorted; open seats by shift id; status; hours per guard."""
 
     assignments: tuple[tuple[int, int], ...]
     unfilled: tuple[Unfilled, ...]
@@ -111,44 +108,34 @@ def _overlaps(a0: datetime, a1: datetime, b0: datetime, b1: datetime) -> bool:
     return a0 < b1 and b0 < a1
 
 
-def _aware(*moments: datetime) -> bool:
-    return all(m.tzinfo is not None and m.utcoffset() is not None for m in moments)
-
-
 def _validate(shifts, guards, rules, max_seconds, workers) -> None:
+    aware = lambda *ds: all(d.tzinfo is not None and d.utcoffset() is not None for d in ds)  # noqa: E731
     if len({s.id for s in shifts}) != len(shifts) or len({g.id for g in guards}) != len(guards):
         raise ValueError("duplicate shift or guard id")
     for s in shifts:
-        if not _aware(s.start, s.end) or s.end <= s.start or s.needed < 1:
+        if not aware(s.start, s.end) or s.end <= s.start or s.needed < 1:
             raise ValueError(f"shift {s.id}: needs aware start < end and needed >= 1")
         if len(set(s.assigned_guard_ids)) != len(s.assigned_guard_ids):
             raise ValueError(f"shift {s.id}: a guard is assigned twice")
     for g in guards:
-        for a, b in g.unavailable + g.fixed_commitments:
-            if not _aware(a, b) or b <= a:
-                raise ValueError(f"guard {g.id}: intervals need aware start < end")
+        if not all(aware(a, b) and a < b for a, b in g.unavailable + g.fixed_commitments):
+            raise ValueError(f"guard {g.id}: intervals need aware start < end")
     if rules.min_rest < timedelta(0) or rules.max_week_hours < 0 or max_seconds <= 0 or workers < 1:
-        raise ValueError("min_rest, max_week_hours and max_seconds must be >= 0, workers >= 1")
-    if rules.week_start is not None and not _aware(rules.week_start):
+        raise ValueError("min_rest, max_week_hours must be >= 0; max_seconds > 0; workers >= 1")
+    if rules.week_start is not None and not aware(rules.week_start):
         raise ValueError("week_start must be timezone-aware")
 
 
 def _week_seconds(start: datetime, end: datetime, origin: datetime) -> dict[int, int]:
-    """Seconds of [start, end) falling in each 7-day window counted from ``origin``."""
+    """Seconds of [start, end) in each 7-day window counted from ``origin`` (by window index)."""
     out: dict[int, int] = {}
     week = math.floor((start - origin) / WEEK)
     while origin + week * WEEK < end:
-        w0, w1 = origin + week * WEEK, origin + (week + 1) * WEEK
-        secs = int((min(end, w1) - max(start, w0)).total_seconds())
-        if secs > 0:
-            out[week] = secs
+        part = min(end, origin + (week + 1) * WEEK) - max(start, origin + week * WEEK)
+        if part > timedelta(0):
+            out[week] = int(part.total_seconds())
         week += 1
     return out
-
-
-def _add_weeks(total: dict[int, int], more: dict[int, int]) -> None:
-    for week, secs in more.items():
-        total[week] = total.get(week, 0) + secs
 
 
 def solve_roster(
@@ -160,60 +147,59 @@ def solve_roster(
     max_seconds: float = 8.0,
     workers: int = 2,
 ) -> RosterSolution:
-    """Fill the open seats of ``shifts`` from ``guards`` under ``rules`` (see the module docstring).
+    """Fill the open seats of ``shifts`` from ``guards`` under ``rules``; see the module docstring.
 
     Raises ValueError on malformed input (naive datetimes, end <= start, needed < 1, duplicate ids).
-    The same input and arguments give the same solution. ``hours_by_guard`` has every guard's
-    hours on the given shifts (seats already assigned plus new ones), fixed commitments excluded.
+    The same input, seed and workers give the same solution. ``hours_by_guard`` has, for every
+    guard given, the hours on these shifts (seats already held plus new ones), commitments excluded.
+    Assigned guards missing from ``guards`` still fill their seats but are otherwise ignored.
     """
     shifts = sorted(shifts, key=lambda s: (s.start, s.end, s.id))
     guards = sorted(guards, key=lambda g: g.id)
     _validate(shifts, guards, rules, max_seconds, workers)
-    if not shifts:
-        return RosterSolution((), (), "optimal", {g.id: 0.0 for g in guards})
-    rest = rules.min_rest
-    cap = round(rules.max_week_hours * 3600)
-    origin = rules.week_start or shifts[0].start
-    week_secs = {s.id: _week_seconds(s.start, s.end, origin) for s in shifts}
-    unit = reduce(math.gcd, (int((s.end - s.start).total_seconds()) for s in shifts))
-    units = {s.id: int((s.end - s.start).total_seconds()) // unit for s in shifts}
-
-    # Fixed work per guard: commitments, and seats already assigned among the given shifts.
     by_id = {g.id: g for g in guards}
+    if not shifts:
+        return RosterSolution((), (), "optimal", dict.fromkeys(by_id, 0.0))
+    rest, cap = rules.min_rest, round(rules.max_week_hours * 3600)
+    origin = rules.week_start or shifts[0].start
+    secs = {s.id: int((s.end - s.start).total_seconds()) for s in shifts}
+    unit = reduce(math.gcd, secs.values())  # hours are counted in units of the gcd of lengths
+    units = {sid: n // unit for sid, n in secs.items()}
+
+    # Fixed work per guard: commitments, and seats already held on these shifts.
     fixed: dict[int, list[tuple[datetime, datetime, bool]]] = {g.id: [] for g in guards}
-    fixed_weeks: dict[int, dict[int, int]] = {g.id: {} for g in guards}
-    fixed_units = dict.fromkeys(by_id, 0)
     for g in guards:
-        for a, b in g.fixed_commitments:
-            fixed[g.id].append((a, b, False))
-            _add_weeks(fixed_weeks[g.id], _week_seconds(a, b, origin))
+        fixed[g.id] += [(a, b, False) for a, b in g.fixed_commitments]
     for s in shifts:
         for gid in s.assigned_guard_ids:
             if gid in by_id:
                 fixed[gid].append((s.start, s.end, True))
-                _add_weeks(fixed_weeks[gid], week_secs[s.id])
-                fixed_units[gid] += units[s.id]
+    fixed_weeks: dict[int, Counter] = {g.id: Counter() for g in guards}
+    for gid, items in fixed.items():
+        for a, b, _ in items:
+            fixed_weeks[gid].update(_week_seconds(a, b, origin))
+    fixed_units = {gid: sum(int((b - a).total_seconds()) // unit for a, b, seat in items if seat)
+                   for gid, items in fixed.items()}
     bad_input = any(_fixed_breaks_rules(by_id[gid], items, fixed_weeks[gid], origin, rest, cap)
                     for gid, items in fixed.items())
 
-    # Open seats grouped in slots of identical times: as far as the rules go a guard may take any gate
-    # of a slot, so the model decides who works each slot, naming the shift only at the guard's usual
-    # gates (for the bonus); the other seats of the slot are handed out after the solve.
+    # Open seats grouped in slots of identical times: for the rules a guard may take any gate of a
+    # slot, so the model picks who works each slot, naming the shift only at the guard's usual gates
+    # (for the bonus) plus one "any other gate" boolean; those seats are handed out after the solve.
     open_shifts = [s for s in shifts if s.needed > len(s.assigned_guard_ids)]
     seats = {s.id: s.needed - len(s.assigned_guard_ids) for s in open_shifts}
-    slots: dict[tuple[datetime, datetime], list[ShiftSlot]] = {}
+    slots: dict[Slot, list[ShiftSlot]] = {}
     for s in open_shifts:
         slots.setdefault((s.start, s.end), []).append(s)
-    slot_weeks = {k: week_secs[v[0].id] for k, v in slots.items()}
+    slot_weeks = {k: _week_seconds(k[0], k[1], origin) for k in slots}
     slot_units = {k: units[v[0].id] for k, v in slots.items()}
 
-    # Pre-filter: booleans only where a guard is free (leave, commitments, seats held) and breaks
-    # neither the rest nor the hours rule against their fixed work.
+    # Booleans only where a guard is free (no leave, commitment or held seat overlaps) and breaks
+    # neither the rest nor the weekly-hours rule against their fixed work.
     model = cp_model.CpModel()
-    free: dict[tuple[datetime, datetime], list[int]] = {k: [] for k in slots}
-    lits: dict[int, dict[tuple[datetime, datetime], list]] = {g.id: {} for g in guards}
-    named: dict[int, list] = {s.id: [] for s in open_shifts}  # shift id -> its usual-gate booleans
-    anywhere: dict[tuple[int, tuple[datetime, datetime]], object] = {}  # (guard, slot) -> boolean
+    free: dict[Slot, list[int]] = {k: [] for k in slots}
+    lits: dict[int, dict[Slot, list]] = {g.id: {} for g in guards}  # guard -> slot -> booleans
+    named: dict[int, list] = {s.id: [] for s in open_shifts}  # shift -> its usual-gate booleans
     for g in guards:
         busy = list(g.unavailable) + [(a, b) for a, b, _ in fixed[g.id]]
         for k, members in slots.items():
@@ -221,33 +207,32 @@ def solve_roster(
                 continue
             free[k].append(g.id)
             if any(_overlaps(k[0], k[1] + rest, a, b + rest) for a, b, _ in fixed[g.id]) or any(
-                    fixed_weeks[g.id].get(w, 0) + secs > cap for w, secs in slot_weeks[k].items()):
+                    fixed_weeks[g.id][w] + n > cap for w, n in slot_weeks[k].items()):
                 continue
-            lits[g.id][k] = []
+            group = lits[g.id][k] = []
             for s in members:
                 if s.gate_id in g.usual_gate_ids:
-                    var = model.NewBoolVar(f"g{g.id}_s{s.id}")
-                    named[s.id].append(var)
-                    lits[g.id][k].append(var)
-            if len(lits[g.id][k]) < len(members):
-                anywhere[(g.id, k)] = model.NewBoolVar(f"g{g.id}_t{members[0].id}")
-                lits[g.id][k].append(anywhere[(g.id, k)])
+                    group.append(model.NewBoolVar(f"g{g.id}_s{s.id}"))
+                    named[s.id].append(group[-1])
+            if len(group) < len(members):
+                group.append(model.NewBoolVar(f"g{g.id}_any{members[0].id}"))
     for s in open_shifts:
         if len(named[s.id]) > seats[s.id]:
             model.Add(sum(named[s.id]) <= seats[s.id])
     for k, members in slots.items():
         model.Add(sum(v for g in guards for v in lits[g.id].get(k, ())) <= sum(seats[s.id] for s in members))
 
-    # No overlap and min rest: slots whose [start, end + rest) contain a common start form a clique
-    # (Helly property of intervals); the maximal cliques cover every conflicting pair.
-    cliques: list[list[tuple[datetime, datetime]]] = []
+    # No overlap and min rest: the slots whose [start, end + rest) contain a common start time form a
+    # clique (Helly property of intervals); the maximal ones cover every conflicting pair.
+    cliques: list[list[Slot]] = []
     for t in sorted({k[0] for k in slots}):
         members = [k for k in sorted(slots) if k[0] <= t < k[1] + rest]
         if cliques and set(cliques[-1]) <= set(members):
             cliques[-1] = members
         else:
             cliques.append(members)
-    hours: dict[int, object] = {}
+    step = min(Counter(slot_units.values()).items(), key=lambda kv: (-kv[1], kv[0]))[0] if slots else 1
+    fairness, fair_max = [], 0
     for g in guards:
         mine = lits[g.id]
         if not mine:
@@ -258,59 +243,46 @@ def solve_roster(
                 model.AddAtMostOne(group)
         by_week: dict[int, list] = {}
         for k, group in mine.items():
-            for w, secs in slot_weeks[k].items():
-                by_week.setdefault(w, []).extend((secs, v) for v in group)
+            for w, n in slot_weeks[k].items():
+                by_week.setdefault(w, []).extend((n, v) for v in group)
         for w, terms in sorted(by_week.items()):
-            room = cap - fixed_weeks[g.id].get(w, 0)
-            if sum(secs for secs, _ in terms) > room:
-                model.Add(sum(secs * v for secs, v in terms) <= room)
-        hours[g.id] = fixed_units[g.id] + sum(slot_units[k] * v for k, group in mine.items() for v in group)
-
-    # Objective: coverage >> fairness >> usual gate. Fairness is a convex cost on each guard's hours
-    # (the k-th step of `step` units costs k, like a sum of squares), so work flows to whoever has
-    # least; an even spread (within one step) is the cheapest.
-    every = [v for g in guards for group in lits[g.id].values() for v in group]
-    usual = [v for vs in named.values() for v in vs]
-    step = min(Counter(slot_units.values()).most_common(), key=lambda kv: (-kv[1], kv[0]))[0] if slots else 1
-    n_weeks = len({w for weeks in slot_weeks.values() for w in weeks})
-    fairness, fair_max = [], 0
-    for g in guards:
-        if g.id not in hours:
-            continue
-        reach = sum(slot_units[k] for k in lits[g.id])
-        top = fixed_units[g.id] + min(reach, n_weeks * cap // unit)
+            if fixed_weeks[g.id][w] + sum(n for n, _ in terms) > cap:
+                model.Add(sum(n * v for n, v in terms) <= cap - fixed_weeks[g.id][w])
+        # Fairness: hours cut in steps of the commonest shift length; the j-th step costs j per unit.
+        top = fixed_units[g.id] + min(sum(slot_units[k] for k in mine), len(by_week) * cap // unit)
         n_steps = max(1, -(-top // step))
         parts = [model.NewIntVar(0, step if j < n_steps else top, f"h{g.id}_{j}") for j in range(1, n_steps + 1)]
-        model.Add(sum(parts) == hours[g.id])
-        fairness += [(j, part) for j, part in enumerate(parts, 1)]
+        model.Add(sum(parts) == fixed_units[g.id] + sum(slot_units[k] * v for k, vs in mine.items() for v in vs))
+        fairness += [j * p for j, p in enumerate(parts, 1)]
         fair_max += n_steps * (top + step)
-    weight = 1 + len(usual) + FAIRNESS_WEIGHT * fair_max
-    model.Maximize(weight * sum(every) + sum(usual) - FAIRNESS_WEIGHT * sum(j * p for j, p in fairness))
+    every = [v for g in guards for group in lits[g.id].values() for v in group]
+    usual = [v for vs in named.values() for v in vs]
+    weight = 1 + len(usual) + FAIRNESS_WEIGHT * fair_max  # one more seat outweighs everything else
+    model.Maximize(weight * sum(every) + sum(usual) - FAIRNESS_WEIGHT * sum(fairness))
 
     solver = cp_model.CpSolver()
     params = solver.parameters
     params.random_seed = seed
     params.num_workers = workers
-    params.interleave_search = workers > 1
+    params.interleave_search = True  # deterministic batches: same input, seed, workers -> same roster
+    params.subsolvers.extend(SUBSOLVERS)
     params.max_deterministic_time = max_seconds * DTIME_PER_SECOND
     params.max_time_in_seconds = max_seconds
     code = solver.Solve(model) if every else cp_model.OPTIMAL
-    solved = code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
-    return _extract(solver if every and solved else None, code, bad_input, shifts, guards, slots,
-                    lits, seats, free, fixed_units, units, unit)
+    if every and code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        chosen_vars = {v.Index() for v in every if solver.Value(v)}
+    else:  # nothing found in time (a huge company with no common shift times): a greedy roster
+        chosen_vars = _greedy(slots, lits, seats, by_id, rest, cap, fixed_weeks, slot_weeks, slot_units)
 
-
-def _extract(solver, code, bad_input, shifts, guards, slots, lits, seats, free, fixed_units, units, unit):
-    """Read the chosen booleans, hand out the 'any gate' seats of each slot, explain what is left."""
-    solved = code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
-    left = dict(seats)
-    chosen: list[tuple[int, int]] = []
-    works: dict[int, list[tuple[datetime, datetime]]] = {}
-    anywhere: dict[tuple[datetime, datetime], list[int]] = {}
+    # Read the chosen booleans, hand out the "any other gate" seats, explain what is left open.
+    left, chosen = dict(seats), []
+    works: dict[int, list[Slot]] = {}
+    anywhere: dict[Slot, list[int]] = {}
     for g in guards:
         for k, group in lits[g.id].items():
-            for var, s in zip(group, [s for s in slots[k] if s.gate_id in g.usual_gate_ids] + [None]):
-                if solver is not None and solver.Value(var):
+            usual_shifts = [s for s in slots[k] if s.gate_id in g.usual_gate_ids]
+            for var, s in zip(group, usual_shifts + [None]):
+                if var.Index() in chosen_vars:
                     works.setdefault(g.id, []).append(k)
                     if s is None:
                         anywhere.setdefault(k, []).append(g.id)
@@ -319,40 +291,66 @@ def _extract(solver, code, bad_input, shifts, guards, slots, lits, seats, free, 
                         left[s.id] -= 1
     for k, gids in anywhere.items():
         for gid in gids:
-            usual = next(g for g in guards if g.id == gid).usual_gate_ids
-            s = min((s for s in slots[k] if left[s.id] > 0), key=lambda s: (s.gate_id not in usual, s.id))
+            usual_ids = by_id[gid].usual_gate_ids
+            s = min((s for s in slots[k] if left[s.id] > 0), key=lambda s: (s.gate_id not in usual_ids, s.id))
             chosen.append((s.id, gid))
             left[s.id] -= 1
-    hours = {g.id: fixed_units[g.id] * unit / 3600 for g in guards}
+    hours = {gid: fixed_units[gid] * unit / 3600 for gid in by_id}
     for sid, gid in chosen:
         hours[gid] += units[sid] * unit / 3600
     unfilled = []
     for k, members in slots.items():
-        # Everyone free at that time is already working at that time: nobody was available.
-        idle = [gid for gid in free[k] if not any(_overlaps(k[0], k[1], a, b) for a, b in works.get(gid, ()))]
-        for s in members:
-            if left[s.id] > 0:
-                reason = NOT_SOLVED if not solved else REST_OR_HOURS if idle else NO_GUARD_AVAILABLE
-                unfilled.append(Unfilled(s.id, left[s.id], reason))
-    status = ("unknown" if not solved else "infeasible_input" if bad_input else
-              "optimal" if code == cp_model.OPTIMAL else "feasible")
+        idle = [gid for gid in free[k] if not any(_overlaps(*k, *w) for w in works.get(gid, ()))]
+        reason = REST_OR_HOURS if idle else NO_GUARD_AVAILABLE
+        unfilled += [Unfilled(s.id, left[s.id], reason) for s in members if left[s.id] > 0]
+    status = "infeasible_input" if bad_input else "optimal" if code == cp_model.OPTIMAL else "feasible"
     return RosterSolution(tuple(sorted(chosen)), tuple(sorted(unfilled, key=lambda u: u.shift_id)),
                           status, hours)
 
 
 def _fixed_breaks_rules(guard, items, weeks, origin, rest, cap) -> bool:
-    """True if a guard's pre-assigned seats already break a rule (commitments alone are not judged)."""
+    """True if a seat already held breaks a rule for its guard (commitments alone are not judged)."""
     items = sorted(items)
     for i, (a0, a1, seat_a) in enumerate(items):
         if seat_a and any(_overlaps(a0, a1, u0, u1) for u0, u1 in guard.unavailable):
             return True
-        for b0, b1, seat_b in items[i + 1:]:
+        for b0, _, seat_b in items[i + 1:]:
             if b0 >= a1 + rest:
                 break
             if seat_a or seat_b:
                 return True
-    seat_weeks: set[int] = set()
-    for a0, a1, seat in items:
-        if seat:
-            seat_weeks.update(_week_seconds(a0, a1, origin))
-    return any(weeks.get(w, 0) > cap for w in seat_weeks)
+    seat_weeks = {w for a0, a1, seat in items if seat for w in _week_seconds(a0, a1, origin)}
+    return any(weeks[w] > cap for w in seat_weeks)
+
+
+def _greedy(slots, lits, seats, by_id, rest, cap, fixed_weeks, slot_weeks, slot_units) -> set[int]:
+    """A valid roster, slot by slot in time order, least-loaded guard first (indices of booleans)."""
+    picked: set[int] = set()
+    load = dict.fromkeys(lits, 0)
+    weeks = {gid: Counter(w) for gid, w in fixed_weeks.items()}
+    taken: dict[int, list[Slot]] = {gid: [] for gid in lits}
+    for k in sorted(slots):
+        left = {s.id: seats[s.id] for s in slots[k]}
+        room = sum(left.values())
+        for gid in sorted((gid for gid in lits if k in lits[gid]), key=lambda gid: (load[gid], gid)):
+            if room == 0:
+                break
+            if any(_overlaps(k[0], k[1] + rest, a, b + rest) for a, b in taken[gid]) or any(
+                    weeks[gid][w] + n > cap for w, n in slot_weeks[k].items()):
+                continue
+            group = lits[gid][k]
+            usual_shifts = [s for s in slots[k] if s.gate_id in by_id[gid].usual_gate_ids]
+            i = next((i for i, s in enumerate(usual_shifts) if left[s.id] > 0), None)
+            if i is not None:
+                var = group[i]
+                left[usual_shifts[i].id] -= 1
+            elif len(group) > len(usual_shifts):
+                var = group[-1]
+            else:
+                continue
+            picked.add(var.Index())
+            room -= 1
+            load[gid] += slot_units[k]
+            weeks[gid].update(slot_weeks[k])
+            taken[gid].append(k)
+    return picked

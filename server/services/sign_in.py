@@ -55,12 +55,15 @@ def _code2session(code: str) -> tuple[str, str]:
     from server.integrations.wechat import WeChatError
 
     reasons = {401: "wechat_code_invalid", 429: "wechat_rate_limited", 503: "wechat_busy"}
+    client = wechat_client()
     try:
-        session = wechat_client().code2session(code)
+        session = client.code2session(code)
     except WeChatError as exc:
         status = exc.http_status if exc.http_status in reasons else 503
         headers = {"Retry-After": "5"} if status in (429, 503) else None
         raise ApiError(reasons.get(status, "wechat_unavailable"), code=status, headers=headers) from exc
+    finally:
+        client.close()
     return session.openid, session.session_key
 
 
@@ -93,9 +96,9 @@ def sign_in_with_password(username: str, password: str) -> tuple[User, TokenPair
 
 def _count_failure(user: User, now, max_failures: int, lockout_minutes: int) -> None:
     # The failure must be remembered although the answer is an error (which rolls back).
-    failures = user.failed_logins + 1
-    values = {"failed_logins": failures}
+    failures = db.session.scalar(update(User).where(User.id == user.id)
+                                 .values(failed_logins=User.failed_logins + 1).returning(User.failed_logins))
     if failures >= max_failures:
-        values = {"failed_logins": 0, "locked_until": now + timedelta(minutes=lockout_minutes)}
-    db.session.execute(update(User).where(User.id == user.id).values(**values))
+        db.session.execute(update(User).where(User.id == user.id)
+                           .values(failed_logins=0, locked_until=now + timedelta(minutes=lockout_minutes)))
     db.session.commit()
