@@ -17,6 +17,7 @@ import sys
 import time
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -65,7 +66,7 @@ def violations(shifts, guards, assignments, rules: RosterRules) -> list[str]:
     out = []
     for g in guards:
         mine = sorted(work[g.id], key=lambda s: s.start)
-        for a, b in zip(mine, mine[1:]):
+        for a, b in pairwise(mine):
             if b.start < a.end + rules.min_rest:
                 out.append(f"guard {g.id}: shifts {a.id},{b.id} overlap or lack rest")
         for s in mine:

@@ -10,6 +10,7 @@ from flask import Flask, Response, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
+from werkzeug.routing import IntegerConverter
 
 from server.config import load_config
 
@@ -37,6 +38,7 @@ def create_app(environ: dict | None = None, **overrides) -> Flask:
     from server.errors import register_error_handlers
 
     register_error_handlers(app)
+    app.url_map.converters["int"] = DatabaseIntConverter
     _register_blueprints(app, api)
     _install_request_commit(app, db)
     _install_security_headers(app)
@@ -47,6 +49,14 @@ def create_app(environ: dict | None = None, **overrides) -> Flask:
 
     app.cli.add_command(wuye_cli)
     return app
+
+
+class DatabaseIntConverter(IntegerConverter):
+    """`<int:id>` that only matches ids a database integer can hold: a larger one is a 404, not a 500."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def _migrations_dir():

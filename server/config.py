@@ -33,6 +33,8 @@ SETTINGS = (
     Setting("WUYE_WECHAT_APP_SECRET", "", "mini-program AppSecret"),
     Setting("WUYE_WECHAT_API_BASE", "https://api.weixin.qq.com", "WeChat API base URL (a fake in tests)"),
     Setting("WUYE_WECHAT_TIMEOUT", "5", "seconds before a WeChat call is given up"),
+    Setting("WUYE_WECHAT_TEMPLATES", "{}",
+            'JSON object mapping a notification kind to its subscribe-message template id, e.g. {"alert": "tmpl-1"}'),
     Setting("WUYE_RETENTION_DAYS", "28", "days health and movement records are kept before `flask wuye purge`"),
     Setting("WUYE_TIMEZONE", "Asia/Shanghai", "default time zone of new compounds"),
     Setting("WUYE_PUBLIC_BASE_URL", "http://127.0.0.1:8000", "public URL printed in gate codes (https://HOST)"),
@@ -44,6 +46,7 @@ SETTINGS = (
     Setting("WUYE_REFRESH_TOKEN_DAYS", "30", "lifetime of a refresh token"),
     Setting("WUYE_LOGIN_MAX_FAILURES", "5", "failed password logins before a temporary lockout"),
     Setting("WUYE_LOGIN_LOCKOUT_MINUTES", "15", "length of that lockout"),
+    Setting("WUYE_MAX_OPEN_DELIVERIES", "3", "open grocery-delivery requests a household may have at once"),
 )
 
 
@@ -83,6 +86,8 @@ def load_config(environ: dict | None = None, instance_path: str | None = None) -
     if "*" in origins and env == "production":
         raise UnsafeConfiguration("WUYE_CORS_ORIGINS may not be * in production")
 
+    templates = _templates(_env(environ, "WUYE_WECHAT_TEMPLATES"))
+
     return {
         "WUYE_ENV": env,
         "DEBUG": False,
@@ -95,6 +100,7 @@ def load_config(environ: dict | None = None, instance_path: str | None = None) -
         "WECHAT_APP_SECRET": _env(environ, "WUYE_WECHAT_APP_SECRET"),
         "WECHAT_API_BASE": _env(environ, "WUYE_WECHAT_API_BASE").rstrip("/"),
         "WECHAT_TIMEOUT": float(_env(environ, "WUYE_WECHAT_TIMEOUT")),
+        "WECHAT_TEMPLATES": templates,
         "RETENTION_DAYS": int(_env(environ, "WUYE_RETENTION_DAYS")),
         "DEFAULT_TIMEZONE": tz,
         "PUBLIC_BASE_URL": _env(environ, "WUYE_PUBLIC_BASE_URL").rstrip("/"),
@@ -105,6 +111,7 @@ def load_config(environ: dict | None = None, instance_path: str | None = None) -
         "REFRESH_TOKEN_DAYS": int(_env(environ, "WUYE_REFRESH_TOKEN_DAYS")),
         "LOGIN_MAX_FAILURES": int(_env(environ, "WUYE_LOGIN_MAX_FAILURES")),
         "LOGIN_LOCKOUT_MINUTES": int(_env(environ, "WUYE_LOGIN_LOCKOUT_MINUTES")),
+        "MAX_OPEN_DELIVERIES": int(_env(environ, "WUYE_MAX_OPEN_DELIVERIES")),
         "JSON_AS_ASCII": False,
         "API_TITLE": "Wuye 物业",
         "API_VERSION": "v1",
@@ -114,6 +121,20 @@ def load_config(environ: dict | None = None, instance_path: str | None = None) -
         "OPENAPI_SWAGGER_UI_PATH": "docs",
         "OPENAPI_SWAGGER_UI_URL": "/api/v1/docs/assets/",
     }
+
+
+def _templates(raw: str) -> dict[str, str]:
+    """The kind -> template id mapping of WUYE_WECHAT_TEMPLATES, refused unless a JSON object of strings."""
+    import json
+
+    try:
+        templates = json.loads(raw or "{}")
+    except ValueError as exc:
+        raise UnsafeConfiguration("WUYE_WECHAT_TEMPLATES must be a JSON object") from exc
+    if not isinstance(templates, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and v for k, v in templates.items()):
+        raise UnsafeConfiguration("WUYE_WECHAT_TEMPLATES must map kinds to non-empty template ids")
+    return templates
 
 
 def _engine_options(db_url: str) -> dict:

@@ -1,10 +1,21 @@
-"""Health records: home-quarantine orders (the health issue adds readings and consent)."""
+"""Health records: home-quarantine orders and temperature readings."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.models.base import Base
@@ -40,3 +51,55 @@ class QuarantineOrder(Base):
     lifted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+READING_SOURCES = ("gate", "self")
+READING_OUTCOMES = ("normal", "remeasure", "fever")
+
+
+class TemperatureReading(Base):
+    """体温: one measurement, by a guard at a gate or self-reported by a resident in quarantine."""
+
+    __tablename__ = "temperature_readings"
+    __table_args__ = (
+        UniqueConstraint("author_id", "client_id"),
+        CheckConstraint("subject_user_id IS NOT NULL OR visitor_id IS NOT NULL", name="subject"),
+        CheckConstraint("celsius >= 34.0 AND celsius <= 43.0", name="plausible"),
+        CheckConstraint("source IN ('gate', 'self')", name="source"),
+        CheckConstraint("outcome IN ('normal', 'remeasure', 'fever')", name="outcome"),
+        CheckConstraint("lawful_basis IN ('consent', 'public_health_emergency')", name="lawful_basis"),
+        Index("ix_temperature_readings_subject_time", "subject_user_id", "measured_at"),
+        Index("ix_temperature_readings_compound_time", "compound_id", "measured_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compounds.id", ondelete="CASCADE"))
+    subject_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"), index=True)
+    # The gate issue owns the visitors table; a plain id keeps this table independent of it.
+    visitor_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    gate_id: Mapped[int | None] = mapped_column(ForeignKey("gates.id", ondelete="SET NULL"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    source: Mapped[str] = mapped_column(String(8))
+    celsius: Mapped[Decimal] = mapped_column(Numeric(4, 1))
+    high: Mapped[bool] = mapped_column(Boolean, default=False)
+    outcome: Mapped[str] = mapped_column(String(16), default="normal")
+    lawful_basis: Mapped[str] = mapped_column(String(32))
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    device_time: Mapped[datetime | None]
+    measured_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class QuarantineExtension(Base):
+    """One change to an order's end: who moved it, from when to when, and why (the order keeps the latest)."""
+
+    __tablename__ = "quarantine_extensions"
+    __table_args__ = (CheckConstraint("new_ends_at > previous_ends_at", name="later"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("quarantine_orders.id", ondelete="CASCADE"), index=True)
+    previous_ends_at: Mapped[datetime]
+    new_ends_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import re
 import secrets
+from datetime import UTC, datetime
 
+from flask import current_app
 from sqlalchemy import select
 
 from server.errors import ConflictError
@@ -55,5 +61,47 @@ def regenerate_code(gate: Gate) -> Gate:
 
 
 def gate_by_code(code: str) -> Gate | None:
-    """The gate a scanned code names."""
-    return db.session.scalar(select(Gate).where(Gate.code == code))
+    """The gate a scanned code names (its printed code, or a rotating code of any age)."""
+    static = code.split("-", 1)[0] if isinstance(code, str) else ""
+    if not static or len(static) > CODE_LENGTH:
+        return None
+    return db.session.scalar(select(Gate).where(Gate.code == static))
+
+
+# A rotating code shown on a guard's screen: "<gate code>-<window, hex>-<mac>", windows of 30 s;
+# the current and the previous window are accepted, so a code is good for at most 60 seconds.
+ROTATION_SECONDS = 30
+
+
+def _rotation_mac(gate_code: str, window: int) -> str:
+    secret = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(secret, f"gate:{gate_code}:{window}".encode(), hashlib.sha256).digest()
+    return base64.b32encode(digest[:5]).decode().lower()
+
+
+def rotating_code(gate: Gate, now: datetime) -> tuple[str, datetime]:
+    """The gate's current rotating code and the moment it stops being accepted."""
+    window = int(now.timestamp()) // ROTATION_SECONDS
+    expires_at = datetime.fromtimestamp((window + 2) * ROTATION_SECONDS, UTC)
+    return f"{gate.code}-{window:x}-{_rotation_mac(gate.code, window)}", expires_at
+
+
+def resolve_gate_code(code: str, now: datetime) -> tuple[Gate | None, bool]:
+    """(gate, fresh): the gate a scanned code names, and whether the code is acceptable now.
+
+    A gate with `rotating_code` accepts only a current rotating code (a photo of the poster or an
+    old screen is stale); a gate without it accepts its printed code. A forged mac names no gate.
+    """
+    gate = gate_by_code(code)
+    if gate is None:
+        return None, False
+    parts = code.split("-")
+    if len(parts) == 1:
+        return gate, not gate.rotating_code
+    if len(parts) != 3 or not re.fullmatch(r"[0-9a-f]{1,12}", parts[1]):
+        return None, False
+    window = int(parts[1], 16)
+    if not hmac.compare_digest(parts[2].encode(), _rotation_mac(gate.code, window).encode()):
+        return None, False
+    current = int(now.timestamp()) // ROTATION_SECONDS
+    return gate, current - 1 <= window <= current

@@ -281,7 +281,8 @@ def solve_roster(
     for g in guards:
         for k, group in lits[g.id].items():
             usual_shifts = [s for s in slots[k] if s.gate_id in g.usual_gate_ids]
-            for var, s in zip(group, usual_shifts + [None]):
+            # The "any other gate" literal exists only when such a gate is eligible: zip stops early then.
+            for var, s in zip(group, usual_shifts + [None], strict=False):
                 if var.Index() in chosen_vars:
                     works.setdefault(g.id, []).append(k)
                     if s is None:

@@ -100,3 +100,8 @@ def test_openapi_and_local_docs(client):
     assert "cdn" not in page.lower() and "unpkg" not in page.lower() and "jsdelivr" not in page.lower()
     asset = client.get("/api/v1/docs/assets/swagger-ui-bundle.js")
     assert asset.status_code == 200 and len(asset.data) > 100_000
+
+
+def test_ids_beyond_a_database_integer_are_404(world, as_user):
+    response = as_user(world.staff_a).get("/api/v1/gates/99999999999999999999")
+    assert response.status_code == 404 and response.json["reason"] == "not_found"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 
@@ -56,7 +57,7 @@ def assert_valid(shifts, guards, rules, sol):
     for g in guards:
         new = [(by_shift[sid].start, by_shift[sid].end) for sid, gid in sol.assignments if gid == g.id]
         everything = sorted(work[g.id] + list(g.fixed_commitments))
-        for a, b in zip(everything, everything[1:]):
+        for a, b in pairwise(everything):
             if (a in new or b in new) and b[0] < a[1] + rules.min_rest:
                 raise AssertionError(f"guard {g.id}: {a} and {b} overlap or lack rest")
         for s0, s1 in new:

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: e27a2f094786
+Revision ID: 87afbedcc1d0
 Revises: 
-Create Date: 2026-11-22 03:19:46.202406
+Create Date: 2026-11-22 04:06:16.052013
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import server.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = 'e27a2f094786'
+revision = '87afbedcc1d0'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -27,6 +27,16 @@ def upgrade():
     sa.Column('created_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_alliances')),
     sa.UniqueConstraint('name', name=op.f('uq_alliances_name'))
+    )
+    op.create_table('pass_signing_keys',
+    sa.Column('kid', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('public_key', sa.LargeBinary(length=32), nullable=False),
+    sa.Column('private_key_encrypted', sa.Text(), nullable=False),
+    sa.Column('created_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('activates_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('retire_at', server.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.CheckConstraint('kid >= 0 AND kid <= 65535', name=op.f('ck_pass_signing_keys_kid_range')),
+    sa.PrimaryKeyConstraint('kid', name=op.f('pk_pass_signing_keys'))
     )
     op.create_table('wechat_access_tokens',
     sa.Column('app_id', sa.String(length=64), nullable=False),
@@ -111,6 +121,49 @@ def upgrade():
     with op.batch_alter_table('households', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_households_building_id'), ['building_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_households_compound_id'), ['compound_id'], unique=False)
+
+    op.create_table('shift_templates',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('compound_id', sa.Integer(), nullable=False),
+    sa.Column('gate_id', sa.Integer(), nullable=False),
+    sa.Column('start_time', sa.Time(), nullable=False),
+    sa.Column('duration_minutes', sa.Integer(), nullable=False),
+    sa.Column('guards_needed', sa.Integer(), nullable=False),
+    sa.Column('created_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('duration_minutes BETWEEN 30 AND 1440', name=op.f('ck_shift_templates_duration')),
+    sa.CheckConstraint('guards_needed BETWEEN 1 AND 20', name=op.f('ck_shift_templates_guards_needed')),
+    sa.ForeignKeyConstraint(['compound_id'], ['compounds.id'], name=op.f('fk_shift_templates_compound_id_compounds'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['gate_id'], ['gates.id'], name=op.f('fk_shift_templates_gate_id_gates'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_shift_templates')),
+    sa.UniqueConstraint('gate_id', 'start_time', 'duration_minutes', name=op.f('uq_shift_templates_gate_id_start_time_duration_minutes'))
+    )
+    with op.batch_alter_table('shift_templates', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_shift_templates_compound_id'), ['compound_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_shift_templates_gate_id'), ['gate_id'], unique=False)
+
+    op.create_table('shifts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('compound_id', sa.Integer(), nullable=False),
+    sa.Column('gate_id', sa.Integer(), nullable=False),
+    sa.Column('template_id', sa.Integer(), nullable=True),
+    sa.Column('starts_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('guards_needed', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('created_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('cancelled_at', server.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("status IN ('open', 'cancelled')", name=op.f('ck_shifts_status')),
+    sa.CheckConstraint('ends_at > starts_at', name=op.f('ck_shifts_ends_after_start')),
+    sa.CheckConstraint('guards_needed BETWEEN 1 AND 20', name=op.f('ck_shifts_guards_needed')),
+    sa.ForeignKeyConstraint(['compound_id'], ['compounds.id'], name=op.f('fk_shifts_compound_id_compounds'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['gate_id'], ['gates.id'], name=op.f('fk_shifts_gate_id_gates'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['template_id'], ['shift_templates.id'], name=op.f('fk_shifts_template_id_shift_templates'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_shifts')),
+    sa.UniqueConstraint('gate_id', 'starts_at', 'ends_at', name=op.f('uq_shifts_gate_id_starts_at_ends_at'))
+    )
+    with op.batch_alter_table('shifts', schema=None) as batch_op:
+        batch_op.create_index('ix_shifts_compound_starts', ['compound_id', 'starts_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_shifts_gate_id'), ['gate_id'], unique=False)
 
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -283,6 +336,54 @@ def upgrade():
     sa.ForeignKeyConstraint(['updated_by_id'], ['users.id'], name=op.f('fk_delivery_settings_updated_by_id_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('compound_id', name=op.f('pk_delivery_settings'))
     )
+    op.create_table('exposure_requests',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('compound_id', sa.Integer(), nullable=False),
+    sa.Column('subject_user_id', sa.Integer(), nullable=False),
+    sa.Column('window_start', server.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('window_end', server.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('minutes', sa.Integer(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('requested_by_id', sa.Integer(), nullable=True),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('decided_at', server.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('decision_note', sa.Text(), nullable=False),
+    sa.Column('created_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("status IN ('pending', 'approved', 'rejected')", name=op.f('ck_exposure_requests_status')),
+    sa.CheckConstraint('decided_by_id IS NULL OR decided_by_id != requested_by_id', name=op.f('ck_exposure_requests_four_eyes')),
+    sa.CheckConstraint('minutes >= 1 AND minutes <= 240', name=op.f('ck_exposure_requests_minutes')),
+    sa.CheckConstraint('window_end > window_start', name=op.f('ck_exposure_requests_window')),
+    sa.ForeignKeyConstraint(['compound_id'], ['compounds.id'], name=op.f('fk_exposure_requests_compound_id_compounds'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'], name=op.f('fk_exposure_requests_decided_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['requested_by_id'], ['users.id'], name=op.f('fk_exposure_requests_requested_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['subject_user_id'], ['users.id'], name=op.f('fk_exposure_requests_subject_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_exposure_requests'))
+    )
+    with op.batch_alter_table('exposure_requests', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_exposure_requests_compound_id'), ['compound_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_exposure_requests_requested_by_id'), ['requested_by_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_exposure_requests_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_exposure_requests_subject_user_id'), ['subject_user_id'], unique=False)
+
+    op.create_table('guard_leaves',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('guard_id', sa.Integer(), nullable=False),
+    sa.Column('starts_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('note', sa.String(length=200), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("kind IN ('leave', 'unavailable')", name=op.f('ck_guard_leaves_kind')),
+    sa.CheckConstraint('ends_at > starts_at', name=op.f('ck_guard_leaves_ends_after_start')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_guard_leaves_created_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['guard_id'], ['users.id'], name=op.f('fk_guard_leaves_guard_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_guard_leaves'))
+    )
+    with op.batch_alter_table('guard_leaves', schema=None) as batch_op:
+        batch_op.create_index('ix_guard_leaves_guard_starts', ['guard_id', 'starts_at'], unique=False)
+
     op.create_table('invites',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=16), nullable=False),
@@ -309,6 +410,29 @@ def upgrade():
     with op.batch_alter_table('invites', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_invites_household_id'), ['household_id'], unique=False)
 
+    op.create_table('loan_requests',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('alliance_id', sa.Integer(), nullable=False),
+    sa.Column('shift_id', sa.Integer(), nullable=False),
+    sa.Column('compound_id', sa.Integer(), nullable=False),
+    sa.Column('posted_by_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('note', sa.String(length=200), nullable=False),
+    sa.Column('created_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('closed_at', server.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("status IN ('open', 'filled', 'cancelled')", name=op.f('ck_loan_requests_status')),
+    sa.ForeignKeyConstraint(['alliance_id'], ['alliances.id'], name=op.f('fk_loan_requests_alliance_id_alliances'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['compound_id'], ['compounds.id'], name=op.f('fk_loan_requests_compound_id_compounds'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['posted_by_id'], ['users.id'], name=op.f('fk_loan_requests_posted_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['shift_id'], ['shifts.id'], name=op.f('fk_loan_requests_shift_id_shifts'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_loan_requests'))
+    )
+    with op.batch_alter_table('loan_requests', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_loan_requests_alliance_id'), ['alliance_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_loan_requests_compound_id'), ['compound_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_loan_requests_shift_id'), ['shift_id'], unique=False)
+        batch_op.create_index('uq_loan_requests_open_shift', ['shift_id'], unique=True, sqlite_where=sa.text("status = 'open'"), postgresql_where=sa.text("status = 'open'"))
+
     op.create_table('notifications',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -320,6 +444,7 @@ def upgrade():
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('next_attempt_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('locked_until', server.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('claim_token', sa.String(length=32), nullable=True),
     sa.Column('dedupe_key', sa.String(length=128), nullable=True),
     sa.Column('created_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('sent_at', server.models.base.UTCDateTime(timezone=True), nullable=True),
@@ -405,6 +530,90 @@ def upgrade():
         batch_op.create_index('ix_temperature_readings_subject_time', ['subject_user_id', 'measured_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_temperature_readings_visitor_id'), ['visitor_id'], unique=False)
 
+    op.create_table('visitors',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('compound_id', sa.Integer(), nullable=False),
+    sa.Column('household_id', sa.Integer(), nullable=True),
+    sa.Column('registered_by_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('name', sa.String(length=50), nullable=False),
+    sa.Column('phone', sa.String(length=20), nullable=False),
+    sa.Column('expected_date', sa.Date(), nullable=False),
+    sa.Column('from_city', sa.String(length=50), nullable=False),
+    sa.Column('purpose', sa.String(length=200), nullable=False),
+    sa.Column('travel_cities', sa.JSON(), nullable=False),
+    sa.Column('returnee', sa.Boolean(), nullable=False),
+    sa.Column('pass_code', sa.String(length=32), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('lawful_basis', sa.String(length=32), nullable=False),
+    sa.Column('client_id', sa.String(length=64), nullable=True),
+    sa.Column('created_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('arrived_at', server.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('left_at', server.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("kind IN ('pre_registered', 'walk_in')", name=op.f('ck_visitors_kind')),
+    sa.CheckConstraint("lawful_basis IN ('consent', 'public_health_emergency')", name=op.f('ck_visitors_lawful_basis')),
+    sa.CheckConstraint("status IN ('expected', 'inside', 'left', 'cancelled')", name=op.f('ck_visitors_status')),
+    sa.ForeignKeyConstraint(['compound_id'], ['compounds.id'], name=op.f('fk_visitors_compound_id_compounds'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['household_id'], ['households.id'], name=op.f('fk_visitors_household_id_households'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['registered_by_id'], ['users.id'], name=op.f('fk_visitors_registered_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_visitors')),
+    sa.UniqueConstraint('pass_code', name=op.f('uq_visitors_pass_code')),
+    sa.UniqueConstraint('registered_by_id', 'client_id', name=op.f('uq_visitors_registered_by_id_client_id'))
+    )
+    with op.batch_alter_table('visitors', schema=None) as batch_op:
+        batch_op.create_index('ix_visitors_compound_status', ['compound_id', 'status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_visitors_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_visitors_household_id'), ['household_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_visitors_registered_by_id'), ['registered_by_id'], unique=False)
+
+    op.create_table('checkins',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('compound_id', sa.Integer(), nullable=False),
+    sa.Column('gate_id', sa.Integer(), nullable=False),
+    sa.Column('subject_user_id', sa.Integer(), nullable=True),
+    sa.Column('household_id', sa.Integer(), nullable=True),
+    sa.Column('visitor_id', sa.Integer(), nullable=True),
+    sa.Column('person_name', sa.String(length=50), nullable=False),
+    sa.Column('direction', sa.String(length=4), nullable=False),
+    sa.Column('method', sa.String(length=16), nullable=False),
+    sa.Column('decision', sa.String(length=8), nullable=False),
+    sa.Column('reason', sa.String(length=32), nullable=False),
+    sa.Column('flags', sa.JSON(), nullable=False),
+    sa.Column('temperature', sa.Numeric(precision=4, scale=1), nullable=True),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('guard_id', sa.Integer(), nullable=True),
+    sa.Column('author_id', sa.Integer(), nullable=False),
+    sa.Column('client_id', sa.String(length=64), nullable=False),
+    sa.Column('fingerprint', sa.String(length=64), nullable=False),
+    sa.Column('pass_nonce', sa.String(length=16), nullable=True),
+    sa.Column('device_time', server.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('server_time', server.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('occurred_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('lawful_basis', sa.String(length=32), nullable=False),
+    sa.Column('reply', sa.JSON(), nullable=False),
+    sa.CheckConstraint("decision IN ('allowed', 'denied')", name=op.f('ck_checkins_decision')),
+    sa.CheckConstraint("direction IN ('in', 'out')", name=op.f('ck_checkins_direction')),
+    sa.CheckConstraint("lawful_basis IN ('consent', 'public_health_emergency')", name=op.f('ck_checkins_lawful_basis')),
+    sa.CheckConstraint("method IN ('guard_scan', 'self_scan', 'manual')", name=op.f('ck_checkins_method')),
+    sa.CheckConstraint('temperature IS NULL OR (temperature >= 34.0 AND temperature <= 43.0)', name=op.f('ck_checkins_temperature')),
+    sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_checkins_author_id_users'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['compound_id'], ['compounds.id'], name=op.f('fk_checkins_compound_id_compounds'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['gate_id'], ['gates.id'], name=op.f('fk_checkins_gate_id_gates'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['guard_id'], ['users.id'], name=op.f('fk_checkins_guard_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['household_id'], ['households.id'], name=op.f('fk_checkins_household_id_households'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['subject_user_id'], ['users.id'], name=op.f('fk_checkins_subject_user_id_users'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['visitor_id'], ['visitors.id'], name=op.f('fk_checkins_visitor_id_visitors'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_checkins')),
+    sa.UniqueConstraint('author_id', 'client_id', name=op.f('uq_checkins_author_id_client_id'))
+    )
+    with op.batch_alter_table('checkins', schema=None) as batch_op:
+        batch_op.create_index('ix_checkins_compound_time', ['compound_id', 'occurred_at'], unique=False)
+        batch_op.create_index('ix_checkins_gate_time', ['gate_id', 'occurred_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_checkins_guard_id'), ['guard_id'], unique=False)
+        batch_op.create_index('ix_checkins_pass_nonce', ['pass_nonce'], unique=False)
+        batch_op.create_index('ix_checkins_subject_time', ['subject_user_id', 'occurred_at'], unique=False)
+        batch_op.create_index('ix_checkins_visitor_time', ['visitor_id', 'occurred_at'], unique=False)
+
     op.create_table('delivery_events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('request_id', sa.Integer(), nullable=False),
@@ -453,6 +662,46 @@ def upgrade():
     sa.ForeignKeyConstraint(['request_id'], ['delivery_requests.id'], name=op.f('fk_delivery_ratings_request_id_delivery_requests'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('request_id', name=op.f('pk_delivery_ratings'))
     )
+    op.create_table('loan_offers',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('loan_id', sa.Integer(), nullable=False),
+    sa.Column('guard_id', sa.Integer(), nullable=False),
+    sa.Column('company_id', sa.Integer(), nullable=False),
+    sa.Column('offered_by_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('created_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('decided_at', server.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("status IN ('offered', 'accepted', 'declined', 'withdrawn')", name=op.f('ck_loan_offers_status')),
+    sa.ForeignKeyConstraint(['company_id'], ['companies.id'], name=op.f('fk_loan_offers_company_id_companies'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'], name=op.f('fk_loan_offers_decided_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['guard_id'], ['users.id'], name=op.f('fk_loan_offers_guard_id_users'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['loan_id'], ['loan_requests.id'], name=op.f('fk_loan_offers_loan_id_loan_requests'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['offered_by_id'], ['users.id'], name=op.f('fk_loan_offers_offered_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_loan_offers')),
+    sa.UniqueConstraint('loan_id', 'guard_id', name=op.f('uq_loan_offers_loan_id_guard_id'))
+    )
+    with op.batch_alter_table('loan_offers', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_loan_offers_company_id'), ['company_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_loan_offers_guard_id'), ['guard_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_loan_offers_loan_id'), ['loan_id'], unique=False)
+
+    op.create_table('quarantine_extensions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('order_id', sa.Integer(), nullable=False),
+    sa.Column('previous_ends_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('new_ends_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('by_id', sa.Integer(), nullable=True),
+    sa.Column('at', server.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('new_ends_at > previous_ends_at', name=op.f('ck_quarantine_extensions_later')),
+    sa.ForeignKeyConstraint(['by_id'], ['users.id'], name=op.f('fk_quarantine_extensions_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['order_id'], ['quarantine_orders.id'], name=op.f('fk_quarantine_extensions_order_id_quarantine_orders'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_quarantine_extensions'))
+    )
+    with op.batch_alter_table('quarantine_extensions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_quarantine_extensions_order_id'), ['order_id'], unique=False)
+
     op.create_table('refresh_tokens',
     sa.Column('jti', sa.String(length=32), nullable=False),
     sa.Column('session_id', sa.String(length=32), nullable=False),
@@ -465,15 +714,126 @@ def upgrade():
     with op.batch_alter_table('refresh_tokens', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_refresh_tokens_session_id'), ['session_id'], unique=False)
 
+    op.create_table('shift_assignments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('shift_id', sa.Integer(), nullable=False),
+    sa.Column('guard_id', sa.Integer(), nullable=False),
+    sa.Column('compound_id', sa.Integer(), nullable=False),
+    sa.Column('gate_id', sa.Integer(), nullable=False),
+    sa.Column('starts_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('source', sa.String(length=16), nullable=False),
+    sa.Column('loan_offer_id', sa.Integer(), nullable=True),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("source != 'loan' OR loan_offer_id IS NOT NULL", name=op.f('ck_shift_assignments_loan_has_offer')),
+    sa.CheckConstraint("source IN ('manual', 'autofill', 'swap', 'loan')", name=op.f('ck_shift_assignments_source')),
+    sa.CheckConstraint('ends_at > starts_at', name=op.f('ck_shift_assignments_ends_after_start')),
+    sa.ForeignKeyConstraint(['compound_id'], ['compounds.id'], name=op.f('fk_shift_assignments_compound_id_compounds'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_shift_assignments_created_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['gate_id'], ['gates.id'], name=op.f('fk_shift_assignments_gate_id_gates'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['guard_id'], ['users.id'], name=op.f('fk_shift_assignments_guard_id_users'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['loan_offer_id'], ['loan_offers.id'], name=op.f('fk_shift_assignments_loan_offer_id_loan_offers'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['shift_id'], ['shifts.id'], name=op.f('fk_shift_assignments_shift_id_shifts'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_shift_assignments')),
+    sa.UniqueConstraint('shift_id', 'guard_id', name=op.f('uq_shift_assignments_shift_id_guard_id'))
+    )
+    with op.batch_alter_table('shift_assignments', schema=None) as batch_op:
+        batch_op.create_index('ix_shift_assignments_compound_starts', ['compound_id', 'starts_at'], unique=False)
+        batch_op.create_index('ix_shift_assignments_guard_starts', ['guard_id', 'starts_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_shift_assignments_loan_offer_id'), ['loan_offer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_shift_assignments_shift_id'), ['shift_id'], unique=False)
+    if op.get_bind().dialect.name == "postgresql":
+        # No guard on two overlapping shifts, enforced by PostgreSQL itself (autogenerate cannot see it).
+        op.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
+        op.execute("ALTER TABLE shift_assignments ADD CONSTRAINT ex_shift_assignments_guard_overlap "
+                   "EXCLUDE USING gist (guard_id WITH =, tstzrange(starts_at, ends_at) WITH &&)")
+
+    op.create_table('clock_events',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('assignment_id', sa.Integer(), nullable=False),
+    sa.Column('guard_id', sa.Integer(), nullable=False),
+    sa.Column('gate_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=8), nullable=False),
+    sa.Column('at', server.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('late', sa.Boolean(), nullable=False),
+    sa.CheckConstraint("kind IN ('in', 'out')", name=op.f('ck_clock_events_kind')),
+    sa.ForeignKeyConstraint(['assignment_id'], ['shift_assignments.id'], name=op.f('fk_clock_events_assignment_id_shift_assignments'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['gate_id'], ['gates.id'], name=op.f('fk_clock_events_gate_id_gates'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['guard_id'], ['users.id'], name=op.f('fk_clock_events_guard_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_clock_events')),
+    sa.UniqueConstraint('assignment_id', 'kind', name=op.f('uq_clock_events_assignment_id_kind'))
+    )
+    with op.batch_alter_table('clock_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_clock_events_assignment_id'), ['assignment_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_clock_events_guard_id'), ['guard_id'], unique=False)
+
+    op.create_table('swap_requests',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('assignment_id', sa.Integer(), nullable=True),
+    sa.Column('shift_id', sa.Integer(), nullable=False),
+    sa.Column('compound_id', sa.Integer(), nullable=False),
+    sa.Column('offered_by_id', sa.Integer(), nullable=False),
+    sa.Column('accepted_by_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('note', sa.String(length=200), nullable=False),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('decided_at', server.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("status IN ('offered', 'accepted', 'approved', 'rejected', 'cancelled')", name=op.f('ck_swap_requests_status')),
+    sa.CheckConstraint("status NOT IN ('accepted', 'approved') OR accepted_by_id IS NOT NULL", name=op.f('ck_swap_requests_accepter')),
+    sa.ForeignKeyConstraint(['accepted_by_id'], ['users.id'], name=op.f('fk_swap_requests_accepted_by_id_users'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['assignment_id'], ['shift_assignments.id'], name=op.f('fk_swap_requests_assignment_id_shift_assignments'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['compound_id'], ['compounds.id'], name=op.f('fk_swap_requests_compound_id_compounds'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'], name=op.f('fk_swap_requests_decided_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['offered_by_id'], ['users.id'], name=op.f('fk_swap_requests_offered_by_id_users'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['shift_id'], ['shifts.id'], name=op.f('fk_swap_requests_shift_id_shifts'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_swap_requests'))
+    )
+    with op.batch_alter_table('swap_requests', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_swap_requests_compound_id'), ['compound_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_swap_requests_offered_by_id'), ['offered_by_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_swap_requests_shift_id'), ['shift_id'], unique=False)
+        batch_op.create_index('uq_swap_requests_live_assignment', ['assignment_id'], unique=True, sqlite_where=sa.text("status IN ('offered', 'accepted')"), postgresql_where=sa.text("status IN ('offered', 'accepted')"))
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('swap_requests', schema=None) as batch_op:
+        batch_op.drop_index('uq_swap_requests_live_assignment', sqlite_where=sa.text("status IN ('offered', 'accepted')"), postgresql_where=sa.text("status IN ('offered', 'accepted')"))
+        batch_op.drop_index(batch_op.f('ix_swap_requests_shift_id'))
+        batch_op.drop_index(batch_op.f('ix_swap_requests_offered_by_id'))
+        batch_op.drop_index(batch_op.f('ix_swap_requests_compound_id'))
+
+    op.drop_table('swap_requests')
+    with op.batch_alter_table('clock_events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_clock_events_guard_id'))
+        batch_op.drop_index(batch_op.f('ix_clock_events_assignment_id'))
+
+    op.drop_table('clock_events')
+    with op.batch_alter_table('shift_assignments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_shift_assignments_shift_id'))
+        batch_op.drop_index(batch_op.f('ix_shift_assignments_loan_offer_id'))
+        batch_op.drop_index('ix_shift_assignments_guard_starts')
+        batch_op.drop_index('ix_shift_assignments_compound_starts')
+
+    op.drop_table('shift_assignments')
     with op.batch_alter_table('refresh_tokens', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_refresh_tokens_session_id'))
 
     op.drop_table('refresh_tokens')
+    with op.batch_alter_table('quarantine_extensions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_quarantine_extensions_order_id'))
+
+    op.drop_table('quarantine_extensions')
+    with op.batch_alter_table('loan_offers', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_loan_offers_loan_id'))
+        batch_op.drop_index(batch_op.f('ix_loan_offers_guard_id'))
+        batch_op.drop_index(batch_op.f('ix_loan_offers_company_id'))
+
+    op.drop_table('loan_offers')
     op.drop_table('delivery_ratings')
     with op.batch_alter_table('delivery_items', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_delivery_items_request_id'))
@@ -483,6 +843,22 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_delivery_events_request_id'))
 
     op.drop_table('delivery_events')
+    with op.batch_alter_table('checkins', schema=None) as batch_op:
+        batch_op.drop_index('ix_checkins_visitor_time')
+        batch_op.drop_index('ix_checkins_subject_time')
+        batch_op.drop_index('ix_checkins_pass_nonce')
+        batch_op.drop_index(batch_op.f('ix_checkins_guard_id'))
+        batch_op.drop_index('ix_checkins_gate_time')
+        batch_op.drop_index('ix_checkins_compound_time')
+
+    op.drop_table('checkins')
+    with op.batch_alter_table('visitors', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_visitors_registered_by_id'))
+        batch_op.drop_index(batch_op.f('ix_visitors_household_id'))
+        batch_op.drop_index(batch_op.f('ix_visitors_created_at'))
+        batch_op.drop_index('ix_visitors_compound_status')
+
+    op.drop_table('visitors')
     with op.batch_alter_table('temperature_readings', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_temperature_readings_visitor_id'))
         batch_op.drop_index('ix_temperature_readings_subject_time')
@@ -505,10 +881,28 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_notifications_next_attempt_at'))
 
     op.drop_table('notifications')
+    with op.batch_alter_table('loan_requests', schema=None) as batch_op:
+        batch_op.drop_index('uq_loan_requests_open_shift', sqlite_where=sa.text("status = 'open'"), postgresql_where=sa.text("status = 'open'"))
+        batch_op.drop_index(batch_op.f('ix_loan_requests_shift_id'))
+        batch_op.drop_index(batch_op.f('ix_loan_requests_compound_id'))
+        batch_op.drop_index(batch_op.f('ix_loan_requests_alliance_id'))
+
+    op.drop_table('loan_requests')
     with op.batch_alter_table('invites', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_invites_household_id'))
 
     op.drop_table('invites')
+    with op.batch_alter_table('guard_leaves', schema=None) as batch_op:
+        batch_op.drop_index('ix_guard_leaves_guard_starts')
+
+    op.drop_table('guard_leaves')
+    with op.batch_alter_table('exposure_requests', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_exposure_requests_subject_user_id'))
+        batch_op.drop_index(batch_op.f('ix_exposure_requests_status'))
+        batch_op.drop_index(batch_op.f('ix_exposure_requests_requested_by_id'))
+        batch_op.drop_index(batch_op.f('ix_exposure_requests_compound_id'))
+
+    op.drop_table('exposure_requests')
     op.drop_table('delivery_settings')
     with op.batch_alter_table('delivery_requests', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_delivery_requests_requester_id'))
@@ -549,6 +943,16 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_users_alliance_id'))
 
     op.drop_table('users')
+    with op.batch_alter_table('shifts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_shifts_gate_id'))
+        batch_op.drop_index('ix_shifts_compound_starts')
+
+    op.drop_table('shifts')
+    with op.batch_alter_table('shift_templates', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_shift_templates_gate_id'))
+        batch_op.drop_index(batch_op.f('ix_shift_templates_compound_id'))
+
+    op.drop_table('shift_templates')
     with op.batch_alter_table('households', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_households_compound_id'))
         batch_op.drop_index(batch_op.f('ix_households_building_id'))
@@ -572,5 +976,6 @@ def downgrade():
 
     op.drop_table('companies')
     op.drop_table('wechat_access_tokens')
+    op.drop_table('pass_signing_keys')
     op.drop_table('alliances')
     # ### end Alembic commands ###

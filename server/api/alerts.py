@@ -1,0 +1,32 @@
+"""Alerts (fever, missed report, returnee, welfare) that staff see and acknowledge."""
+
+from flask_smorest import Blueprint
+
+from server.auth import current_user, roles_required
+from server.pagination import PageArgs, page_of, paginate, total_header
+from server.schemas.alerts import AcknowledgeSchema, AlertArgsSchema, AlertSchema
+from server.services.alerts import acknowledge, alerts_query
+
+blp = Blueprint("alerts", __name__, url_prefix="/alerts", description="Alerts for staff")
+
+
+@blp.route("", methods=["GET"])
+@roles_required("staff")
+@blp.arguments(AlertArgsSchema, location="query")
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, page_of(AlertSchema))
+def list_alerts(filters, args):
+    """Alerts of my compounds, newest first (open ones only with ?open=true)."""
+    query = alerts_query(current_user(), compound_id=filters.get("compound_id"), kind=filters.get("kind"),
+                         open_only=filters["open"])
+    body = paginate(query, args)
+    return body, 200, total_header(body)
+
+
+@blp.route("/<int:alert_id>/acknowledge", methods=["POST"])
+@roles_required("staff")
+@blp.arguments(AcknowledgeSchema)
+@blp.response(200, AlertSchema)
+def acknowledge_alert(args, alert_id):
+    """Mark an alert as handled (once)."""
+    return acknowledge(current_user(), alert_id, args.get("note", ""))

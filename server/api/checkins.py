@@ -1,0 +1,91 @@
+"""Check-ins at the gate: guard scans, resident self-scans, manual records, offline batches, staff views."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from server.auth import current_user, roles_required
+from server.pagination import page_of, total_header
+from server.schemas.checkins import (
+    BatchReplySchema,
+    BatchSchema,
+    CheckInItemSchema,
+    CheckInListArgs,
+    CheckInReplySchema,
+    GuardScanSchema,
+    HourlyReportSchema,
+    ManualCheckInSchema,
+    SelfScanSchema,
+    load_batch_items,
+)
+from server.services import checkin_reports, checkin_sync, checkins
+
+blp = Blueprint("checkins", __name__, url_prefix="", description="Gate check-ins (出入登记)")
+
+
+def _answer(recorded: checkins.Recorded):
+    return checkins.reply_of(recorded.checkin, recorded.replayed), 200 if recorded.replayed else 201
+
+
+@blp.route("/checkins", methods=["POST"])
+@roles_required("guard")
+@blp.arguments(GuardScanSchema())
+@blp.response(201, CheckInReplySchema)
+def guard_scan(args):
+    """A guard scanned a resident's pass (or a visitor pass): the decision at one glance. A retry answers 200."""
+    return _answer(checkins.record_guard(current_user(), "scan", args))
+
+
+@blp.route("/checkins/self", methods=["POST"])
+@roles_required("resident")
+@blp.arguments(SelfScanSchema)
+@blp.response(201, CheckInReplySchema)
+def self_scan(args):
+    """A resident scanned the gate's code: the screen the guard looks at (masked name, big status)."""
+    return _answer(checkins.self_scan(current_user(), args))
+
+
+@blp.route("/checkins/manual", methods=["POST"])
+@roles_required("guard")
+@blp.arguments(ManualCheckInSchema)
+@blp.response(201, CheckInReplySchema)
+def manual(args):
+    """A guard records someone without a phone by household, with a reason."""
+    return _answer(checkins.record_guard(current_user(), "manual", args))
+
+
+@blp.route("/checkins/batch", methods=["POST"])
+@roles_required("guard")
+@blp.arguments(BatchSchema)
+@blp.response(200, BatchReplySchema)
+def batch(args):
+    """Upload scans queued offline; each item answers on its own (201 stored, 200 replayed, or an error)."""
+    return {"results": checkin_sync.sync_batch(current_user(), load_batch_items(args["items"]))}
+
+
+@blp.route("/compounds/<int:compound_id>/checkins", methods=["GET"])
+@roles_required("staff", "guard")
+@blp.arguments(CheckInListArgs, location="query")
+@blp.response(200, page_of(CheckInItemSchema))
+def list_checkins(args, compound_id):
+    """Check-ins of a compound, newest first, filtered by gate, time, direction, decision or person."""
+    body = checkin_reports.checkins_page(current_user(), compound_id, args)
+    return body, 200, total_header(body)
+
+
+@blp.route("/gates/<int:gate_id>/checkins", methods=["GET"])
+@roles_required("staff", "guard")
+@blp.arguments(CheckInListArgs, location="query")
+@blp.response(200, page_of(CheckInItemSchema))
+def gate_checkins(args, gate_id):
+    """Check-ins at one gate, with the same filters."""
+    body = checkin_reports.gate_checkins_page(current_user(), gate_id, args)
+    return body, 200, total_header(body)
+
+
+@blp.route("/compounds/<int:compound_id>/checkins/hourly", methods=["GET"])
+@roles_required("staff", "guard", "alliance_admin")
+@blp.response(200, HourlyReportSchema)
+def hourly(compound_id):
+    """Today's check-ins per gate per local hour (counts only)."""
+    return checkin_reports.hourly_today(current_user(), compound_id)

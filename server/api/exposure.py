@@ -1,0 +1,84 @@
+"""Exposure look-ups (密接排查): staff request with a reason, the alliance admin approves, the requester reads."""
+
+from __future__ import annotations
+
+from flask import Response
+from flask_smorest import Blueprint
+
+from server.auth import current_user, roles_required
+from server.pagination import page_of, paginate, total_header
+from server.schemas.exposure import (
+    ContactsSchema,
+    ExposureDecisionSchema,
+    ExposureListArgs,
+    ExposureRequestCreateSchema,
+    ExposureRequestSchema,
+)
+from server.services import exposure
+
+blp = Blueprint("exposure", __name__, url_prefix="/exposure-requests", description="Exposure look-ups (密接排查)")
+
+
+@blp.route("", methods=["POST"])
+@roles_required("staff")
+@blp.arguments(ExposureRequestCreateSchema)
+@blp.response(201, ExposureRequestSchema)
+def create(args):
+    """Ask who passed the same gates as a resident within ±minutes, stating why (pending approval)."""
+    return exposure.request_lookup(current_user(), args)
+
+
+@blp.route("", methods=["GET"])
+@roles_required("staff", "alliance_admin")
+@blp.arguments(ExposureListArgs, location="query")
+@blp.response(200, page_of(ExposureRequestSchema))
+def list_requests(args):
+    """Requests in the caller's scope, newest first (no results here)."""
+    body = paginate(exposure.requests_query(current_user(), args.get("status")), args)
+    return body, 200, total_header(body)
+
+
+@blp.route("/<int:request_id>", methods=["GET"])
+@roles_required("staff", "alliance_admin")
+@blp.response(200, ExposureRequestSchema)
+def get_request(request_id):
+    """One request."""
+    return exposure.get_request(current_user(), request_id)
+
+
+@blp.route("/<int:request_id>/approve", methods=["POST"])
+@roles_required("alliance_admin")
+@blp.arguments(ExposureDecisionSchema)
+@blp.response(200, ExposureRequestSchema)
+def approve(args, request_id):
+    """Approve a pending request (a second person: never the requester)."""
+    return exposure.decide(current_user(), request_id, True, args["note"])
+
+
+@blp.route("/<int:request_id>/reject", methods=["POST"])
+@roles_required("alliance_admin")
+@blp.arguments(ExposureDecisionSchema)
+@blp.response(200, ExposureRequestSchema)
+def reject(args, request_id):
+    """Reject a pending request."""
+    return exposure.decide(current_user(), request_id, False, args["note"])
+
+
+@blp.route("/<int:request_id>/contacts", methods=["GET"])
+@roles_required("staff")
+@blp.response(200, ContactsSchema)
+def contacts(request_id):
+    """The contacts of an approved request, for its requester; every read is audited."""
+    return exposure.read_contacts(current_user(), request_id)
+
+
+@blp.route("/<int:request_id>/contacts.csv", methods=["GET"])
+@roles_required("staff")
+@blp.response(200, content_type="text/csv")
+def contacts_csv(request_id):
+    """The same contacts as CSV (cells that look like formulas are escaped); the export is audited."""
+    body = exposure.contacts_csv(current_user(), request_id)
+    response = Response("\ufeff" + body, mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="exposure-{request_id}.csv"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,61 @@
+"""Personal passes: a resident's rotating code, and the public keys guards' devices verify it with."""
+
+from __future__ import annotations
+
+import base64
+
+from flask import Response
+from flask_smorest import Blueprint
+
+from server.auth import current_user, public, roles_required
+from server.schemas.passes import JwksSchema, PassArgs, PassSchema
+from server.services import passes
+from server.services.clock import utcnow
+from server.services.qr_images import qr_png, qr_svg
+
+blp = Blueprint("passes", __name__, url_prefix="", description="Personal passes (通行码)")
+
+# The client refreshes a little before expiry so the code on screen is never stale.
+REFRESH_MARGIN_SECONDS = 10
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blp.route("/me/pass", methods=["GET"])
+@roles_required("resident")
+@blp.arguments(PassArgs, location="query")
+@blp.response(200, PassSchema)
+def my_pass(args):
+    """My pass code, valid 60 seconds, with its QR (SVG by default; `?qr=png` or `both` for PNG)."""
+    issued = passes.issue_for(current_user())
+    body = {"code": issued.code, "kid": issued.kid, "issued_at": issued.issued_at, "expires_at": issued.expires_at,
+            "refresh_after_seconds": max(1, passes.PASS_TTL_SECONDS - REFRESH_MARGIN_SECONDS)}
+    if args["qr"] in ("svg", "both"):
+        body["svg"] = qr_svg(issued.code)
+    if args["qr"] in ("png", "both"):
+        body["png_base64"] = base64.b64encode(qr_png(issued.code)).decode()
+    return body, 200, {"Cache-Control": "no-store"}
+
+
+@blp.route("/me/pass.png", methods=["GET"])
+@roles_required("resident")
+@blp.response(200, content_type="image/png")
+def my_pass_png():
+    """My pass as a PNG QR; the code and its expiry are in the X-Pass-Code and X-Pass-Expires-At headers."""
+    issued = passes.issue_for(current_user())
+    response = Response(qr_png(issued.code), mimetype="image/png")
+    response.headers["X-Pass-Code"] = issued.code
+    response.headers["X-Pass-Expires-At"] = issued.expires_at.isoformat()
+    return _no_store(response)
+
+
+@blp.route("/passes/keys", methods=["GET"])
+@public
+@blp.response(200, JwksSchema)
+def pass_keys():
+    """The Ed25519 public keys (JWKS) that verify pass codes; devices cache them and verify offline."""
+    passes.signing_key(utcnow())  # a new deployment publishes its first key before any pass exists
+    return passes.public_keys(), 200, {"Cache-Control": "public, max-age=60"}

@@ -1,0 +1,64 @@
+"""`flask wuye notify | purge | check-reports | welfare`: the health issue's cron jobs."""
+
+from __future__ import annotations
+
+import click
+
+from server.extensions import db
+
+
+def register(group) -> None:
+    """Add the health commands to the `flask wuye` group."""
+
+    @group.command("notify")
+    @click.option("--batch", default=50, show_default=True, help="rows claimed at a time")
+    @click.option("--limit", type=int, default=None, help="stop after this many messages")
+    def notify(batch: int, limit: int | None) -> None:
+        """Send due WeChat subscribe messages from the outbox (safe to run in several processes)."""
+        from server.errors import ApiError
+        from server.services.notify_drain import drain
+        from server.services.sign_in import wechat_client
+
+        try:
+            client = wechat_client()
+        except ApiError as exc:
+            raise click.ClickException(f"WeChat is not configured ({exc.reason})") from None
+        try:
+            outcomes = drain(client, batch=batch, limit=limit)
+        finally:
+            client.close()
+        click.echo("notifications: " + (", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())) or "none due"))
+
+    @group.command("purge")
+    @click.option("--days", type=int, default=None, help="retention in days (default: WUYE_RETENTION_DAYS)")
+    @click.option("--batch", default=500, show_default=True, help="rows deleted per transaction")
+    @click.option("--pause", default=0.05, show_default=True, help="seconds between batches")
+    def purge_command(days: int | None, batch: int, pause: float) -> None:
+        """Delete health and movement records older than the retention period, in small batches."""
+        from server.services.retention import purge
+
+        if days is not None and days < 1:
+            raise click.BadParameter("at least 1", param_hint="--days")
+        counts = purge(days=days, batch=batch, pause=pause)
+        click.echo("purged: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+    @group.command("check-reports")
+    def check_reports() -> None:
+        """Alert staff about people in home quarantine who missed a twice-daily temperature report."""
+        from server.services.welfare import check_missed_reports
+
+        alerts = check_missed_reports()
+        db.session.commit()
+        click.echo(f"missed reports: {len(alerts)}")
+
+    @group.command("welfare")
+    @click.option("--days", default=2, show_default=True, help="days without a gate passage or a report")
+    def welfare(days: int) -> None:
+        """Raise check-on tasks for residents living alone who have gone quiet."""
+        from server.services.welfare import check_welfare
+
+        if days < 1:
+            raise click.BadParameter("at least 1", param_hint="--days")
+        alerts = check_welfare(days)
+        db.session.commit()
+        click.echo(f"welfare checks: {len(alerts)}")

@@ -1,0 +1,133 @@
+"""Gate check-ins (出入登记), visitors (访客) and the keys that sign personal passes (通行码)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.models.base import Base
+from server.services.clock import utcnow
+
+DIRECTIONS = ("in", "out")
+METHODS = ("guard_scan", "self_scan", "manual")
+DECISIONS = ("allowed", "denied")
+VISITOR_KINDS = ("pre_registered", "walk_in")
+VISITOR_STATUSES = ("expected", "inside", "left", "cancelled")
+
+
+class PassSigningKey(Base):
+    """An Ed25519 key that signs personal passes; the rows are the truth every process and host shares.
+
+    A key signs from `activates_at` until a newer key activates; its public half is published
+    until `retire_at` (after every code it signed has expired). The private half is encrypted
+    with a key derived from SECRET_KEY.
+    """
+
+    __tablename__ = "pass_signing_keys"
+    __table_args__ = (CheckConstraint("kid >= 0 AND kid <= 65535", name="kid_range"),)
+
+    kid: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    private_key_encrypted: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    activates_at: Mapped[datetime]
+    retire_at: Mapped[datetime | None]
+
+
+class Visitor(Base):
+    """访客: pre-registered by a resident (one-day visitor pass) or a walk-in registered by a guard."""
+
+    __tablename__ = "visitors"
+    __table_args__ = (
+        CheckConstraint("kind IN ('pre_registered', 'walk_in')", name="kind"),
+        CheckConstraint("status IN ('expected', 'inside', 'left', 'cancelled')", name="status"),
+        CheckConstraint("lawful_basis IN ('consent', 'public_health_emergency')", name="lawful_basis"),
+        UniqueConstraint("registered_by_id", "client_id"),
+        Index("ix_visitors_compound_status", "compound_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compounds.id", ondelete="CASCADE"))
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id", ondelete="SET NULL"), index=True)
+    registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(50))
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    expected_date: Mapped[date] = mapped_column(Date)
+    from_city: Mapped[str] = mapped_column(String(50), default="")
+    purpose: Mapped[str] = mapped_column(String(200), default="")
+    # Cities visited in the last 14 days, as the visitor declared them to the guard.
+    travel_cities: Mapped[list] = mapped_column(JSON, default=list)
+    returnee: Mapped[bool] = mapped_column(Boolean, default=False)
+    pass_code: Mapped[str | None] = mapped_column(String(32), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="expected")
+    lawful_basis: Mapped[str] = mapped_column(String(32), default="consent")
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    arrived_at: Mapped[datetime | None]
+    left_at: Mapped[datetime | None]
+
+
+class CheckIn(Base):
+    """One attempt at a gate, allowed or denied: who, which way, how, what was decided and why."""
+
+    __tablename__ = "checkins"
+    __table_args__ = (
+        CheckConstraint("direction IN ('in', 'out')", name="direction"),
+        CheckConstraint("method IN ('guard_scan', 'self_scan', 'manual')", name="method"),
+        CheckConstraint("decision IN ('allowed', 'denied')", name="decision"),
+        CheckConstraint("lawful_basis IN ('consent', 'public_health_emergency')", name="lawful_basis"),
+        CheckConstraint("temperature IS NULL OR (temperature >= 34.0 AND temperature <= 43.0)", name="temperature"),
+        # A device retry is recognised by (author, client id): the database settles races.
+        UniqueConstraint("author_id", "client_id"),
+        Index("ix_checkins_gate_time", "gate_id", "occurred_at"),
+        Index("ix_checkins_compound_time", "compound_id", "occurred_at"),
+        Index("ix_checkins_subject_time", "subject_user_id", "occurred_at"),
+        Index("ix_checkins_visitor_time", "visitor_id", "occurred_at"),
+        Index("ix_checkins_pass_nonce", "pass_nonce"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compounds.id", ondelete="CASCADE"))
+    gate_id: Mapped[int] = mapped_column(ForeignKey("gates.id", ondelete="CASCADE"))
+    subject_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id", ondelete="SET NULL"))
+    visitor_id: Mapped[int | None] = mapped_column(ForeignKey("visitors.id", ondelete="CASCADE"))
+    # A person without a phone, recorded by name by the guard (manual check-in).
+    person_name: Mapped[str] = mapped_column(String(50), default="")
+    direction: Mapped[str] = mapped_column(String(4))
+    method: Mapped[str] = mapped_column(String(16))
+    decision: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(String(32))
+    flags: Mapped[list] = mapped_column(JSON, default=list)
+    temperature: Mapped[Decimal | None] = mapped_column(Numeric(4, 1))
+    note: Mapped[str] = mapped_column(Text, default="")
+    guard_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    client_id: Mapped[str] = mapped_column(String(64))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    # The personal pass's random id (hex): the nonce whose sighting at two gates is flagged.
+    pass_nonce: Mapped[str | None] = mapped_column(String(16))
+    device_time: Mapped[datetime | None]
+    server_time: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the person passed: the server time, or for an offline scan uploaded later its device time.
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lawful_basis: Mapped[str] = mapped_column(String(32))
+    # The answer given to the device, replayed as is for a retry of the same client id.
+    reply: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -1,0 +1,84 @@
+"""Temperature readings: a guard's at a gate, a resident's self-report, histories and daily counts."""
+
+from marshmallow import Schema, fields, validate
+
+from server.schemas.fields import AwareDateTime, text
+
+# Where bulk reads of health data ask why (written to the audit log).
+PURPOSE_FIELD = {"validate": validate.Length(min=1, max=200)}
+
+
+class GateReadingSchema(Schema):
+    """A guard's reading at a gate: a person scanned by pass (user id) or a registered visitor."""
+
+    subject_user_id = fields.Integer(validate=validate.Range(min=1))
+    visitor_id = fields.Integer(validate=validate.Range(min=1))
+    celsius = fields.Float(required=True, allow_nan=False)
+    client_id = text(64, min_length=1)
+    device_time = AwareDateTime()
+
+
+class SelfReadingSchema(Schema):
+    """A resident's own reading (twice a day in home quarantine)."""
+
+    celsius = fields.Float(required=True, allow_nan=False)
+    client_id = text(64, min_length=1)
+    device_time = AwareDateTime()
+
+
+class ReadingSchema(Schema):
+    """A stored reading and the fever workflow's outcome (normal, remeasure, fever)."""
+
+    id = fields.Integer()
+    compound_id = fields.Integer()
+    subject_user_id = fields.Integer(allow_none=True)
+    household_id = fields.Integer(allow_none=True)
+    visitor_id = fields.Integer(allow_none=True)
+    gate_id = fields.Integer(allow_none=True)
+    author_id = fields.Integer(allow_none=True)
+    source = fields.String()
+    celsius = fields.Float()
+    high = fields.Boolean()
+    outcome = fields.String()
+    lawful_basis = fields.String()
+    client_id = fields.String(allow_none=True)
+    measured_at = fields.AwareDateTime()
+    created_at = fields.AwareDateTime()
+
+
+class ReadingResultSchema(ReadingSchema):
+    """A new reading with what the guard or resident should do next, in words."""
+
+    message = fields.String()
+
+
+class ReadingListArgs(Schema):
+    """One local day of a compound's readings (today by default); bulk reads say why."""
+
+    day = fields.Date()
+    high_only = fields.Boolean(load_default=False)
+    purpose = fields.String(**PURPOSE_FIELD)
+
+
+class HistoryArgs(Schema):
+    """Why a person's history is read (written to the audit log)."""
+
+    purpose = fields.String(**PURPOSE_FIELD)
+
+
+class DailyArgs(Schema):
+    """A range of local days, at most 31 (the last 7 by default)."""
+
+    start = fields.Date(data_key="from")
+    end = fields.Date(data_key="to")
+
+
+class DailyCountSchema(Schema):
+    """One local day of a compound: readings, people measured, high readings, re-measures, fevers."""
+
+    day = fields.Date()
+    readings = fields.Integer()
+    people = fields.Integer()
+    high = fields.Integer()
+    remeasure = fields.Integer()
+    fever = fields.Integer()

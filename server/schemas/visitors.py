@@ -1,0 +1,58 @@
+"""Visitors: a resident's pre-registration, and what each role sees of a visitor."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from server.models.checkins import VISITOR_STATUSES
+from server.pagination import PageArgs
+from server.schemas.fields import label, text
+
+
+class VisitorCreateSchema(Schema):
+    """A resident announces a visitor for a day."""
+
+    name = label(50)
+    phone = fields.String(load_default="", validate=validate.Regexp(r"^(\+?\d{5,20})?$", error="digits only"))
+    expected_date = fields.Date(required=True)
+    from_city = text(50, load_default="")
+    purpose = text(200, load_default="")
+    client_id = text(64, min_length=1)
+
+
+class VisitorListArgs(PageArgs):
+    """Filters of a visitor list."""
+
+    compound_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    status = fields.String(validate=validate.OneOf(VISITOR_STATUSES))
+    date = fields.Date()
+
+
+class VisitorSchema(Schema):
+    """A visitor; name and phone masked by the viewer's role."""
+
+    id = fields.Integer()
+    compound_id = fields.Integer()
+    household_id = fields.Integer(allow_none=True)
+    kind = fields.String()
+    name = fields.String()
+    phone = fields.String()
+    expected_date = fields.Date()
+    from_city = fields.String()
+    purpose = fields.String()
+    travel_cities = fields.List(fields.String())
+    returnee = fields.Boolean()
+    status = fields.String()
+    pass_code = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    arrived_at = fields.DateTime(allow_none=True)
+    left_at = fields.DateTime(allow_none=True)
+
+
+class VisitorPassSchema(Schema):
+    """The one-day visitor pass to forward to the visitor."""
+
+    visitor_id = fields.Integer()
+    code = fields.String()
+    expected_date = fields.Date()
+    svg = fields.String()

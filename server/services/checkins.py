@@ -1,0 +1,317 @@
+"""Check-ins (出入登记): a guard scans a pass, a resident scans the gate, a guard records someone by hand.
+
+Every attempt is stored, allowed or denied, with the decision of `checkin_decisions.decide`.
+Writes a device may retry carry a client id, unique per author in the database: a replay answers
+the stored result, the same client id with another body is 409 idempotency_mismatch.
+
+The guard-scan hot path: the pass verified in memory, one query for the gate and the holder
+(`checkin_subjects.gate_and_holder`), one insert.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import and_, exists, select
+from sqlalchemy.exc import IntegrityError
+
+from server.errors import ConflictError, NotFoundError, UnprocessableError
+from server.extensions import db
+from server.masking import mask_name
+from server.messages import message_for, register
+from server.models.checkins import CheckIn
+from server.models.compounds import Building, Compound, Household
+from server.models.health import QuarantineOrder
+from server.models.people import User
+from server.services import passes, visitors
+from server.services.alerts import raise_alert
+from server.services.checkin_decisions import STATUS_TEXT, GateDecision, GateFacts, decide
+from server.services.checkin_subjects import (
+    AnyCompound,
+    AnyGate,
+    Subject,
+    gate_and_holder,
+    guard_gate,
+    household_label,
+    resident_subject,
+    visitor_subject,
+)
+from server.services.clock import local_today, utcnow
+from server.services.gates import resolve_gate_code
+from server.services.idempotency import check_replay, client_id_of, fingerprint
+from server.services.pass_tokens import PassError
+from server.services.temperatures import FEVER_CELSIUS, REMEASURE_WINDOW, record_reading
+
+# An offline scan uploaded later keeps its device time if it is within this past and not ahead of us.
+OFFLINE_MAX_AGE = timedelta(days=7)
+DEVICE_CLOCK_SLACK = timedelta(minutes=5)
+
+register({
+    "gate_code_invalid": ("无法识别的门禁码", "Unknown gate code"),
+    "device_time_invalid": ("设备时间不合理(超前或超过7天)", "Device time is ahead of the server or over 7 days old"),
+    "not_household_member": ("此人不是该户登记成员", "This person is not a registered member of the household"),
+})
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A stored check-in and whether this call was a replay of an earlier one."""
+
+    checkin: CheckIn
+    replayed: bool = False
+
+
+# A Core insert of the row; the hot path's statements are built once.
+_INSERT_CHECKIN = CheckIn.__table__.insert().returning(CheckIn.__table__.c.id)
+
+
+def _occurred_at(device_time: datetime | None, now: datetime, offline: bool) -> datetime:
+    if not offline:
+        return now
+    if device_time is None or device_time > now + DEVICE_CLOCK_SLACK or device_time < now - OFFLINE_MAX_AGE:
+        raise UnprocessableError("device_time_invalid", errors={"json": {"device_time": ["out of range"]}})
+    return min(device_time, now)
+
+
+def _temperature_outcome(author: User, compound: AnyCompound, gate: AnyGate, subject: Subject, data: dict,
+                         client_id: str, at: datetime) -> tuple[str | None, list[str]]:
+    """normal, remeasure or fever; the reading goes to the health records when there is a lawful basis."""
+    celsius = data.get("temperature")
+    if celsius is None:
+        return None, []
+    if subject.user_id is None and subject.visitor is None:
+        return _outcome_from_checkins(subject, Decimal(celsius), at), []
+    try:
+        _reading, outcome = record_reading(
+            author, compound_id=compound.id, subject_user_id=subject.user_id, household_id=subject.household_id,
+            visitor_id=subject.visitor.id if subject.visitor else None, gate_id=gate.id, celsius=celsius,
+            source="gate", client_id=client_id, device_time=data.get("device_time"))
+    except ConflictError as exc:
+        if exc.reason != "consent_required":
+            raise
+        # No consent to keep health records: the gate still decides, from the check-ins alone.
+        return _outcome_from_checkins(subject, Decimal(celsius), at), ["temperature_not_recorded"]
+    return outcome, []
+
+
+def _outcome_from_checkins(subject: Subject, celsius: Decimal, at: datetime) -> str:
+    """The second high reading of the same person within the window is a fever (from check-in rows)."""
+    if celsius < FEVER_CELSIUS:
+        return "normal"
+    if subject.user_id is not None:
+        same = CheckIn.subject_user_id == subject.user_id
+    elif subject.visitor is not None:
+        same = CheckIn.visitor_id == subject.visitor.id
+    else:
+        same = and_(CheckIn.household_id == subject.household_id, CheckIn.person_name == subject.name)
+    earlier = db.session.scalar(select(CheckIn.id).where(
+        same, CheckIn.temperature >= FEVER_CELSIUS, CheckIn.occurred_at >= at - REMEASURE_WINDOW,
+        CheckIn.occurred_at <= at).limit(1))
+    return "fever" if earlier is not None else "remeasure"
+
+
+def _record(author: User, *, method: str, gate: AnyGate, compound: AnyCompound, subject: Subject, data: dict,
+            client_id: str, fp: str, now: datetime, occurred: datetime, pass_problem: str | None = None,
+            nonce: str | None = None, note: str = "") -> CheckIn:
+    """Decide, insert (flush), then the side effects of a new check-in."""
+    blocked = pass_problem is not None or not gate.is_open or not subject.registered or not subject.visitor_expected
+    outcome, temperature_flags = (None, []) if blocked else _temperature_outcome(
+        author, compound, gate, subject, data, client_id, occurred)
+    decision = decide(GateFacts(direction=data["direction"], pass_problem=pass_problem, gate_open=gate.is_open,
+                                registered=subject.registered, visitor_expected=subject.visitor_expected,
+                                temperature_outcome=outcome, quarantined=subject.quarantined,
+                                returnee=subject.returned_from is not None))
+    flags = list(decision.flags) + temperature_flags
+    if subject.nonce_elsewhere is not None:
+        flags.append("pass_reused")
+    values = dict(
+        compound_id=compound.id, gate_id=gate.id, subject_user_id=subject.user_id,
+        household_id=subject.household_id, visitor_id=subject.visitor.id if subject.visitor else None,
+        person_name=subject.name if subject.kind == "household" else "", direction=data["direction"],
+        method=method, decision=decision.decision, reason=decision.reason, flags=flags,
+        temperature=data.get("temperature"), note=note, guard_id=author.id if author.role == "guard" else None,
+        author_id=author.id, client_id=client_id, fingerprint=fp, pass_nonce=nonce,
+        device_time=data.get("device_time"), server_time=now, occurred_at=occurred,
+        lawful_basis="public_health_emergency" if compound.health_emergency else "consent",
+        reply=_snapshot(gate, compound, subject, decision))
+    # A Core insert: the unit of work costs more than the whole rest of the decision.
+    new_id = db.session.connection().execute(_INSERT_CHECKIN, values).scalar_one()
+    checkin = CheckIn(id=new_id, **values)
+    _after_insert(checkin, subject, decision, occurred, compound)
+    return checkin
+
+
+def _snapshot(gate: AnyGate, compound: AnyCompound, subject: Subject, decision: GateDecision) -> dict:
+    return {"gate": {"id": gate.id, "name": gate.name}, "compound": {"id": compound.id, "name": compound.name},
+            "subject": {"kind": subject.kind, "name": mask_name(subject.name) or "",
+                        "household": subject.household_label},
+            "action": decision.action, "color": decision.color}
+
+
+def _after_insert(checkin: CheckIn, subject: Subject, decision: GateDecision, at: datetime,
+                  compound: AnyCompound) -> None:
+    if subject.visitor is not None and decision.allowed:
+        visitors.note_passage(subject.visitor, checkin.direction, at)
+    if decision.reason == "returnee_attention":
+        if subject.visitor is not None:
+            visitors.alert_returnee(subject.visitor)
+        else:
+            day = local_today(compound.timezone, at).isoformat()
+            raise_alert(compound.id, "returnee", subject_user_id=subject.user_id, household_id=subject.household_id,
+                        detail={"returned_from": subject.returned_from, "checkin_id": checkin.id,
+                                "gate_id": checkin.gate_id},
+                        dedupe_key=f"returnee:user:{subject.user_id}:{day}")
+    if decision.reason == "fever" and (subject.kind == "household" or "temperature_not_recorded" in checkin.flags):
+        # services.temperatures alerts for the readings it stores; these ones only the check-in holds.
+        raise_alert(compound.id, "fever", subject_user_id=subject.user_id, household_id=subject.household_id,
+                    detail={"celsius": str(checkin.temperature), "checkin_id": checkin.id, "gate_id": checkin.gate_id,
+                            "person_name": checkin.person_name},
+                    dedupe_key=f"fever:checkin:{checkin.id}")
+    if subject.nonce_elsewhere is not None:
+        raise_alert(compound.id, "pass_reuse", subject_user_id=subject.user_id,
+                    detail={"pass_nonce": checkin.pass_nonce, "gates": [subject.nonce_elsewhere, checkin.gate_id],
+                            "checkin_id": checkin.id},
+                    dedupe_key=f"pass_reuse:{checkin.pass_nonce}")
+
+
+def stored_checkin(author: User, client_id: str) -> CheckIn | None:
+    """The check-in an author already stored under a client id, if any."""
+    return db.session.scalar(select(CheckIn).where(CheckIn.author_id == author.id, CheckIn.client_id == client_id))
+
+
+def _replay(author_id: int, client_id: str, payload: dict) -> Recorded:
+    stored = db.session.scalar(select(CheckIn).where(CheckIn.author_id == author_id, CheckIn.client_id == client_id))
+    if stored is None:
+        raise ConflictError("conflict")
+    check_replay(stored.fingerprint, payload)
+    return Recorded(stored, replayed=True)
+
+
+def _guard_scan(guard: User, data: dict, client_id: str, fp: str, offline: bool) -> CheckIn:
+    now = utcnow()
+    occurred = _occurred_at(data.get("device_time"), now, offline)
+    code = data["pass_code"]
+    problem, nonce, subject = None, None, Subject()
+    if visitors.is_visitor_pass(code):
+        gate, compound = guard_gate(guard, data["gate_id"])
+        subject = visitor_subject(code, gate, compound, data["direction"], occurred) or Subject()
+        problem = None if subject.kind == "visitor" else "pass_invalid"
+    else:
+        try:
+            scanned = passes.read_pass(code, occurred)
+        except PassError as exc:
+            problem = exc.reason
+            gate, compound = guard_gate(guard, data["gate_id"])
+        else:
+            nonce = scanned.nonce
+            gate, compound, subject = gate_and_holder(guard, data["gate_id"], scanned.user_id, occurred, nonce)
+    return _record(guard, method="guard_scan", gate=gate, compound=compound, subject=subject, data=data,
+                   client_id=client_id, fp=fp, now=now, occurred=occurred, pass_problem=problem, nonce=nonce)
+
+
+def _manual(guard: User, data: dict, client_id: str, fp: str, offline: bool) -> CheckIn:
+    gate, compound = guard_gate(guard, data["gate_id"])
+    now = utcnow()
+    occurred = _occurred_at(data.get("device_time"), now, offline)
+    row = db.session.execute(select(Household, Building.name).join(Building, Building.id == Household.building_id)
+                             .where(Household.id == data["household_id"])).one_or_none()
+    if row is None or row[0].compound_id != gate.compound_id:
+        raise NotFoundError("not_found")
+    household, building = row
+    label = household_label(building, household.unit, household.room)
+    member_id = data.get("subject_user_id")
+    if member_id is not None:
+        subject = resident_subject(member_id, gate, occurred, None)
+        if subject.household_id != household.id:
+            raise UnprocessableError("not_household_member",
+                                     errors={"json": {"subject_user_id": ["not a member of the household"]}})
+    else:
+        quarantined = db.session.scalar(select(exists().where(
+            QuarantineOrder.household_id == household.id, QuarantineOrder.user_id.is_(None),
+            QuarantineOrder.starts_at <= occurred, QuarantineOrder.ends_at > occurred,
+            QuarantineOrder.lifted_at.is_(None))))
+        subject = Subject(kind="household", household_id=household.id, name=data.get("person_name", "").strip(),
+                          household_label=label, registered=True, quarantined=bool(quarantined))
+    return _record(guard, method="manual", gate=gate, compound=compound, subject=subject, data=data,
+                   client_id=client_id, fp=fp, now=now, occurred=occurred, note=data["reason"])
+
+
+def _walk_in(guard: User, data: dict, client_id: str, fp: str, offline: bool) -> CheckIn:
+    gate, compound = guard_gate(guard, data["gate_id"])
+    now = utcnow()
+    occurred = _occurred_at(data.get("device_time"), now, offline)
+    if data.get("household_id") is not None and db.session.scalar(
+            select(Household.compound_id).where(Household.id == data["household_id"])) != compound.id:
+        raise NotFoundError("not_found")
+    visitor = visitors.create_walk_in(guard, db.session.get(Compound, compound.id), data,
+                                      local_today(compound.timezone, occurred))
+    subject = Subject(kind="visitor", visitor=visitor, household_id=visitor.household_id, name=visitor.name,
+                      registered=True, returned_from=(visitor.from_city or "外地") if visitor.returnee else None)
+    return _record(guard, method="manual", gate=gate, compound=compound, subject=subject,
+                   data={**data, "direction": "in"}, client_id=client_id, fp=fp, now=now, occurred=occurred,
+                   note=data.get("purpose", ""))
+
+
+FLOWS = {"scan": _guard_scan, "manual": _manual, "walk_in": _walk_in}
+
+
+def record_guard(guard: User, kind: str, data: dict) -> Recorded:
+    """One online write by a guard (scan, manual or walk_in); a retry answers the stored result."""
+    client_id = client_id_of(data)
+    payload = {**data, "kind": kind}
+    fp = fingerprint(payload)
+    guard_id = guard.id
+    try:
+        return Recorded(FLOWS[kind](guard, data, client_id, fp, offline=False))
+    except IntegrityError:
+        # The same device retry won the race, or was stored earlier: answer what was stored.
+        db.session.rollback()
+        return _replay(guard_id, client_id, payload)
+
+
+def self_scan(resident: User, data: dict) -> Recorded:
+    """A resident scans a gate's code; the answer is what the guard reads off the resident's screen."""
+    client_id = client_id_of(data)
+    fp = fingerprint(data)
+    stored = stored_checkin(resident, client_id)
+    if stored is not None:
+        check_replay(stored.fingerprint, data)
+        return Recorded(stored, replayed=True)
+    now = utcnow()
+    # Scanners hand over the poster's whole URL (https://HOST/g/<code>); the code is its last part.
+    code = data["gate_code"].rsplit("/g/", 1)[-1].split("?", 1)[0]
+    gate, fresh = resolve_gate_code(code, now)
+    if gate is None:
+        raise NotFoundError("gate_code_invalid")
+    compound = db.session.get(Compound, gate.compound_id)
+    subject = resident_subject(resident.id, gate, now, None)
+    try:
+        checkin = _record(resident, method="self_scan", gate=gate, compound=compound, subject=subject, data=data,
+                          client_id=client_id, fp=fp, now=now, occurred=now,
+                          pass_problem=None if fresh else "gate_code_expired")
+    except IntegrityError:
+        resident_id = resident.id
+        db.session.rollback()
+        return _replay(resident_id, client_id, data)
+    return Recorded(checkin)
+
+
+def reply_of(checkin: CheckIn, replayed: bool = False) -> dict:
+    """The answer for a device: the decision at a glance, in the caller's language."""
+    snap = checkin.reply or {}
+    action = snap.get("action", "stop")
+    zh, en = STATUS_TEXT[action]
+    from server.messages import wants_english
+
+    return {
+        "id": checkin.id, "decision": checkin.decision, "reason": checkin.reason,
+        "message": message_for(checkin.reason), "status_text": en if wants_english() else zh,
+        "action": action, "color": snap.get("color", "red"), "flags": list(checkin.flags or []),
+        "direction": checkin.direction, "method": checkin.method, "gate": snap.get("gate"),
+        "compound": snap.get("compound"), "subject": snap.get("subject"),
+        "temperature": str(checkin.temperature) if checkin.temperature is not None else None,
+        "occurred_at": checkin.occurred_at, "server_time": checkin.server_time, "device_time": checkin.device_time,
+        "visitor_id": checkin.visitor_id, "replayed": replayed,
+    }

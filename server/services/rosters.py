@@ -1,0 +1,288 @@
+"""Guard rosters: templates that generate a week of shifts, shifts, assignments and leave.
+
+Staff manage their company's compounds; the alliance admin manages compounds with no company
+(old compounds whose guard came through the alliance). A guard may act at a compound other than
+their home post while one of their shifts there is in progress (see ``on_duty_compound_ids``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from server import messages
+from server.errors import ConflictError, ForbiddenError, NotFoundError, UnprocessableError
+from server.extensions import db
+from server.models.compounds import Compound, Gate
+from server.models.people import User
+from server.models.roster_lending import LoanRequest
+from server.models.roster_swaps import SwapRequest
+from server.models.rosters import GuardLeave, Shift, ShiftAssignment, ShiftTemplate
+from server.scope import GUARD_COMPOUND_PROVIDERS
+from server.services.clock import utcnow
+from server.services.gates import GATE_CLOSED_HOOKS
+from server.services.roster_rules import OVERLAP, enforce_assignment, local_week_start
+
+PRESETS = {"1x24": (1, 24), "2x12": (2, 12), "3x8": (3, 8), "4x6": (4, 6)}
+MAX_SHIFT = timedelta(hours=24)
+
+messages.register({
+    "gate_closed": ("该出入口已关闭,无需排班", "The gate is closed; it needs no shifts"),
+    "shift_started": ("该班次已开始,不能再更改", "The shift has started and can no longer be changed"),
+    "leave_overlaps_shifts": ("请假时段内已有排班", "The guard has shifts during this leave"),
+    "bad_shift_times": ("班次时间无效", "The shift times are invalid"),
+})
+
+
+# --- who may manage what -------------------------------------------------------------------------
+
+def managed_compound(user: User, compound_id: int) -> Compound:
+    """A compound whose roster the caller manages (staff: their company's; admin: company-less), or 404."""
+    compound = db.session.get(Compound, compound_id)
+    if compound is None or compound.alliance_id != user.alliance_id:
+        raise NotFoundError("not_found")
+    if user.role == "staff" and compound.company_id is not None and compound.company_id == user.company_id:
+        return compound
+    if user.role == "alliance_admin" and compound.company_id is None:
+        return compound
+    raise NotFoundError("not_found")
+
+
+def managed_gate(user: User, gate_id: int) -> Gate:
+    """A gate of a compound the caller manages, or 404."""
+    gate = db.session.get(Gate, gate_id)
+    if gate is None:
+        raise NotFoundError("not_found")
+    managed_compound(user, gate.compound_id)
+    return gate
+
+
+def managed_shift(user: User, shift_id: int) -> Shift:
+    """A shift of a compound the caller manages, or 404."""
+    shift = db.session.get(Shift, shift_id)
+    if shift is None:
+        raise NotFoundError("not_found")
+    managed_compound(user, shift.compound_id)
+    return shift
+
+
+def managed_guard(user: User, guard_id: int) -> User:
+    """A guard the caller manages (staff: their company's; admin: posted at a company-less compound; guard: self)."""
+    guard = db.session.get(User, guard_id)
+    if guard is None or guard.role != "guard" or guard.alliance_id != user.alliance_id:
+        raise NotFoundError("not_found")
+    if user.role == "guard" and guard.id == user.id:
+        return guard
+    if user.role == "staff" and guard.company_id == user.company_id:
+        return guard
+    if user.role == "alliance_admin" and guard.compound_id is not None and db.session.scalar(
+            select(Compound.company_id).where(Compound.id == guard.compound_id)) is None:
+        return guard
+    raise NotFoundError("not_found")
+
+
+# --- templates and shifts ------------------------------------------------------------------------
+
+def add_templates(gate: Gate, data: dict) -> list[ShiftTemplate]:
+    """Daily shifts for a gate: a preset (3x8, 2x12...) from ``start_time``, or one shift of ``hours``."""
+    if data.get("preset"):
+        count, hours = PRESETS[data["preset"]]
+    elif data.get("hours"):
+        count, hours = 1, data["hours"]
+    else:
+        raise UnprocessableError("validation_failed", errors={"json": {"hours": ["give hours or a preset"]}})
+    first = datetime.combine(date(2000, 1, 1), data["start_time"])
+    templates = []
+    for k in range(count):
+        start = (first + timedelta(hours=hours * k)).time()
+        duration = round(hours * 60)
+        if db.session.scalar(select(ShiftTemplate.id).where(ShiftTemplate.gate_id == gate.id, ShiftTemplate.start_time == start,
+                                                            ShiftTemplate.duration_minutes == duration)):
+            raise ConflictError("duplicate", errors={"json": {"start_time": [f"{start:%H:%M} already a template"]}})
+        templates.append(ShiftTemplate(compound_id=gate.compound_id, gate_id=gate.id, start_time=start,
+                                       duration_minutes=duration, guards_needed=data.get("guards_needed", 1)))
+    db.session.add_all(templates)
+    db.session.flush()
+    return templates
+
+
+def generate_week(compound: Compound, day: date) -> dict:
+    """Shifts for the local week (Monday-Sunday) containing ``day`` from the templates of open gates.
+
+    Shifts that already exist or that are already over are skipped, so running it twice is harmless.
+    """
+    tz = ZoneInfo(compound.timezone)
+    monday = day - timedelta(days=day.weekday())
+    now = utcnow()
+    rows = db.session.execute(select(ShiftTemplate, Gate).join(Gate, Gate.id == ShiftTemplate.gate_id).where(
+        ShiftTemplate.compound_id == compound.id, Gate.is_open.is_(True)).order_by(Gate.id, ShiftTemplate.start_time))
+    existing = {(s.gate_id, s.starts_at, s.ends_at): s for s in db.session.scalars(select(Shift).where(
+        Shift.compound_id == compound.id, Shift.starts_at >= local_week_start(compound.timezone, monday) - MAX_SHIFT,
+        Shift.starts_at < local_week_start(compound.timezone, monday + timedelta(days=7))))}
+    created = []
+    skipped = 0
+    for template, gate in rows:
+        for d in range(7):
+            starts = datetime.combine(monday + timedelta(days=d), template.start_time, tzinfo=tz).astimezone(UTC)
+            ends = starts + timedelta(minutes=template.duration_minutes)
+            old = existing.get((gate.id, starts, ends))
+            if old is not None and old.status == "cancelled" and starts > now:
+                # The gate was closed and has reopened: its template's shifts come back.
+                old.status, old.cancelled_at = "open", None
+                created.append(old)
+                continue
+            if old is not None or ends <= now:
+                skipped += 1
+                continue
+            created.append(Shift(compound_id=compound.id, gate_id=gate.id, template_id=template.id, starts_at=starts,
+                                 ends_at=ends, guards_needed=template.guards_needed))
+    db.session.add_all(created)
+    db.session.flush()
+    return {"week_start": monday, "created": len(created), "skipped": skipped,
+            "shift_ids": [s.id for s in created]}
+
+
+def create_shift(gate: Gate, data: dict) -> Shift:
+    """A one-off shift at an open gate (aware start and end, at most 24 h)."""
+    if not gate.is_open:
+        raise ConflictError("gate_closed")
+    starts, ends = data["starts_at"].astimezone(UTC), data["ends_at"].astimezone(UTC)
+    if not starts < ends <= starts + MAX_SHIFT or ends <= utcnow():
+        raise UnprocessableError("bad_shift_times", errors={"json": {"ends_at": ["after starts_at, within 24 h, in the future"]}})
+    if db.session.scalar(select(Shift.id).where(Shift.gate_id == gate.id, Shift.starts_at == starts, Shift.ends_at == ends)):
+        raise ConflictError("duplicate")
+    shift = Shift(compound_id=gate.compound_id, gate_id=gate.id, starts_at=starts, ends_at=ends,
+                  guards_needed=data.get("guards_needed", 1))
+    db.session.add(shift)
+    db.session.flush()
+    return shift
+
+
+def release_shift(shift: Shift) -> None:
+    """Cancel a shift that has not started: its guards are freed, its swaps and loan posts closed."""
+    now = utcnow()
+    shift.status = "cancelled"
+    shift.cancelled_at = now
+    db.session.execute(update(SwapRequest).where(SwapRequest.shift_id == shift.id, SwapRequest.status.in_(
+        ("offered", "accepted"))).values(status="cancelled", decided_at=now))
+    db.session.execute(update(LoanRequest).where(LoanRequest.shift_id == shift.id, LoanRequest.status == "open")
+                       .values(status="cancelled", closed_at=now))
+    db.session.execute(delete(ShiftAssignment).where(ShiftAssignment.shift_id == shift.id))
+    db.session.flush()
+
+
+def cancel_shift(shift: Shift) -> Shift:
+    """Staff cancel a shift before it starts."""
+    if shift.starts_at <= utcnow():
+        raise ConflictError("shift_started", shift_ids=[shift.id])
+    if shift.status != "cancelled":
+        release_shift(shift)
+    return shift
+
+
+def release_gate_shifts(gate: Gate) -> None:
+    """A closed gate needs no shifts: cancel its shifts that have not started yet."""
+    shifts = db.session.scalars(select(Shift).where(Shift.gate_id == gate.id, Shift.status == "open",
+                                                    Shift.starts_at > utcnow())).all()
+    for shift in shifts:
+        release_shift(shift)
+
+
+# --- assignments and leave -----------------------------------------------------------------------
+
+def add_assignment(actor: User | None, shift: Shift, guard_id: int, *, source: str = "manual", lent: bool = False,
+                   loan_offer_id: int | None = None, ignore_assignment_ids: tuple[int, ...] = ()) -> ShiftAssignment:
+    """Put a guard on a shift after checking every roster rule (409/422 naming the rule)."""
+    compound = db.session.get(Compound, shift.compound_id)
+    guard = enforce_assignment(guard_id, shift, compound, lent=lent, ignore_assignment_ids=ignore_assignment_ids)
+    assignment = ShiftAssignment(shift_id=shift.id, guard_id=guard.id, compound_id=shift.compound_id, gate_id=shift.gate_id,
+                                 starts_at=shift.starts_at, ends_at=shift.ends_at, source=source,
+                                 loan_offer_id=loan_offer_id, created_by_id=actor.id if actor else None)
+    try:
+        with db.session.begin_nested():
+            db.session.add(assignment)
+    except IntegrityError as exc:
+        # Another request booked the guard in between; PostgreSQL's EXCLUDE constraint said no.
+        raise ConflictError(OVERLAP, rule=OVERLAP, shift_ids=[shift.id]) from exc
+    return assignment
+
+
+def remove_assignment(assignment: ShiftAssignment) -> None:
+    """Take a guard off a shift that has not started."""
+    if assignment.starts_at <= utcnow():
+        raise ConflictError("shift_started", shift_ids=[assignment.shift_id])
+    db.session.delete(assignment)
+    db.session.flush()
+
+
+def managed_assignment(user: User, assignment_id: int) -> ShiftAssignment:
+    """An assignment at a compound the caller manages, or 404."""
+    assignment = db.session.get(ShiftAssignment, assignment_id)
+    if assignment is None:
+        raise NotFoundError("not_found")
+    managed_compound(user, assignment.compound_id)
+    return assignment
+
+
+def add_leave(actor: User, guard: User, data: dict) -> GuardLeave:
+    """Record leave or unavailability; with ``release_shifts`` the guard's unstarted shifts then are freed."""
+    starts, ends = data["starts_at"].astimezone(UTC), data["ends_at"].astimezone(UTC)
+    if ends <= starts:
+        raise UnprocessableError("validation_failed", errors={"json": {"ends_at": ["must be after starts_at"]}})
+    clashing = db.session.scalars(select(ShiftAssignment).where(
+        ShiftAssignment.guard_id == guard.id, ShiftAssignment.starts_at < ends, ShiftAssignment.ends_at > starts)).all()
+    if clashing and not data.get("release_shifts"):
+        raise ConflictError("leave_overlaps_shifts", shift_ids=sorted(a.shift_id for a in clashing))
+    started = [a.shift_id for a in clashing if a.starts_at <= utcnow()]
+    if started:
+        raise ConflictError("shift_started", shift_ids=started)
+    for assignment in clashing:
+        db.session.delete(assignment)
+    leave = GuardLeave(guard_id=guard.id, starts_at=starts, ends_at=ends, kind=data.get("kind", "leave"),
+                       note=data.get("note", ""), created_by_id=actor.id)
+    db.session.add(leave)
+    db.session.flush()
+    return leave
+
+
+def managed_leave(user: User, leave_id: int) -> GuardLeave:
+    """A leave record of a guard the caller manages, or 404."""
+    leave = db.session.get(GuardLeave, leave_id)
+    if leave is None:
+        raise NotFoundError("not_found")
+    managed_guard(user, leave.guard_id)
+    return leave
+
+
+def withdraw_leave(user: User, leave: GuardLeave) -> None:
+    """Delete a leave record; a guard may withdraw only what they declared themselves."""
+    if user.role == "guard" and leave.created_by_id != user.id:
+        raise ForbiddenError("forbidden")
+    db.session.delete(leave)
+    db.session.flush()
+
+
+# --- scope: a guard on duty away from home -------------------------------------------------------
+
+def on_duty_compound_ids(user: User) -> set[int]:
+    """Compounds where the guard has a shift in progress now (a lent guard's access is exactly this)."""
+    now = utcnow()
+    return set(db.session.scalars(select(ShiftAssignment.compound_id).where(
+        ShiftAssignment.guard_id == user.id, ShiftAssignment.starts_at <= now, ShiftAssignment.ends_at > now)))
+
+
+def on_duty_at_gate(user: User, gate_id: int, at: datetime | None = None) -> bool:
+    """Whether the guard has a shift in progress at this very gate (for gate-level checks)."""
+    at = at or utcnow()
+    return db.session.scalar(select(ShiftAssignment.id).where(
+        ShiftAssignment.guard_id == user.id, ShiftAssignment.gate_id == gate_id,
+        ShiftAssignment.starts_at <= at, ShiftAssignment.ends_at > at).limit(1)) is not None
+
+
+if on_duty_compound_ids not in GUARD_COMPOUND_PROVIDERS:
+    GUARD_COMPOUND_PROVIDERS.append(on_duty_compound_ids)
+if release_gate_shifts not in GATE_CLOSED_HOOKS:
+    GATE_CLOSED_HOOKS.append(release_gate_shifts)

@@ -1,0 +1,199 @@
+"""Visitors (访客): pre-registered by a resident with a one-day visitor pass, or walk-ins a guard registers.
+
+A visitor from another city, or who declares one in the 14-day travel declaration, is a returnee:
+the gate lets them in flagged (returnee_attention) and staff get a "returnee" alert.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from server.errors import ConflictError, NotFoundError, UnprocessableError
+from server.extensions import db
+from server.messages import register
+from server.models.checkins import Visitor
+from server.models.compounds import Compound, Household
+from server.models.people import User
+from server.scope import compound_condition
+from server.services.alerts import raise_alert
+from server.services.clock import local_today, utcnow
+
+VISITOR_PASS_PREFIX = "WYV."
+_VISITOR_PASS = re.compile(r"WYV\.[A-Z2-7]{24}")
+
+register({
+    "visitor_not_cancellable": ("访客已到访或已取消,无法取消", "The visitor already came or was cancelled"),
+    "expected_date_past": ("预约日期不能早于今天", "The expected date cannot be in the past"),
+    "declaration_required": ("请确认14天行程申报属实", "Confirm the 14-day travel declaration"),
+})
+
+
+def new_visitor_pass_code() -> str:
+    """A random one-day visitor pass (120 bits), in the QR alphanumeric set."""
+    return VISITOR_PASS_PREFIX + base64.b32encode(os.urandom(15)).decode()
+
+
+def is_visitor_pass(code: str) -> bool:
+    """Whether a scanned code has the shape of a visitor pass."""
+    return isinstance(code, str) and _VISITOR_PASS.fullmatch(code) is not None
+
+
+def compound_city(compound: Compound) -> str | None:
+    """The compound's city, read from its address ("北京市昌平区..." -> "北京"), if it names one."""
+    match = re.match(r"\s*(?:中国)?(.+?)市", compound.address or "")
+    return match.group(1) if match else None
+
+
+def _city(name: str) -> str:
+    return name.strip().removesuffix("市").strip()
+
+
+def is_returnee(compound: Compound, from_city: str, travel_cities: list[str]) -> bool:
+    """Came from, or declared a stay in, a city other than the compound's (unknown city: any city counts)."""
+    local = compound_city(compound)
+    cities = [_city(c) for c in [from_city, *travel_cities] if c and c.strip()]
+    return any(local is None or city != local for city in cities)
+
+
+def _lawful_basis(compound: Compound) -> str:
+    return "public_health_emergency" if compound.health_emergency else "consent"
+
+
+def pre_register(resident: User, data: dict) -> Visitor:
+    """A resident announces a visitor for a day; the visitor gets a one-day pass."""
+    household_id = resident.approved_household_id
+    if household_id is None:
+        raise ConflictError("not_registered")
+    compound = db.session.scalar(select(Compound).join(Household, Household.compound_id == Compound.id)
+                                 .where(Household.id == household_id))
+    client_id = data.get("client_id")
+    if client_id:
+        stored = db.session.scalar(select(Visitor).where(Visitor.registered_by_id == resident.id,
+                                                         Visitor.client_id == client_id))
+        if stored is not None:
+            return stored
+    if data["expected_date"] < local_today(compound.timezone):
+        raise UnprocessableError("expected_date_past", errors={"json": {"expected_date": ["in the past"]}})
+    visitor = Visitor(compound_id=compound.id, household_id=household_id, registered_by_id=resident.id,
+                      kind="pre_registered", name=data["name"].strip(), phone=data.get("phone", ""),
+                      expected_date=data["expected_date"], from_city=data.get("from_city", "").strip(),
+                      purpose=data.get("purpose", ""), travel_cities=[],
+                      returnee=is_returnee(compound, data.get("from_city", ""), []),
+                      pass_code=new_visitor_pass_code(), lawful_basis=_lawful_basis(compound),
+                      client_id=client_id or None)
+    try:
+        with db.session.begin_nested():
+            db.session.add(visitor)
+    except IntegrityError:
+        stored = db.session.scalar(select(Visitor).where(Visitor.registered_by_id == resident.id,
+                                                         Visitor.client_id == client_id))
+        if stored is None:
+            raise
+        return stored
+    return visitor
+
+
+def create_walk_in(guard: User, compound: Compound, data: dict, today: date) -> Visitor:
+    """A visitor registered at the gate by a guard, with the 14-day travel declaration."""
+    if not data.get("declaration_confirmed"):
+        raise UnprocessableError("declaration_required",
+                                 errors={"json": {"declaration_confirmed": ["must be true"]}})
+    travel = [c.strip() for c in data.get("travel_cities", []) if c.strip()]
+    visitor = Visitor(compound_id=compound.id, household_id=data.get("household_id"), registered_by_id=guard.id,
+                      kind="walk_in", name=data["name"].strip(), phone=data.get("phone", ""), expected_date=today,
+                      from_city=data["from_city"].strip(), purpose=data.get("purpose", ""), travel_cities=travel,
+                      returnee=is_returnee(compound, data["from_city"], travel), pass_code=None,
+                      lawful_basis=_lawful_basis(compound), client_id=data.get("client_id"))
+    db.session.add(visitor)
+    db.session.flush()
+    return visitor
+
+
+def find_by_pass(code: str) -> Visitor | None:
+    """The visitor a scanned visitor pass names."""
+    return db.session.scalar(select(Visitor).where(Visitor.pass_code == code))
+
+
+def expected_at(visitor: Visitor, compound_id: int, direction: str, day: date) -> bool:
+    """Whether the visitor may pass this compound's gate on this local day in this direction."""
+    if visitor.compound_id != compound_id or visitor.status == "cancelled":
+        return False
+    if direction == "out":
+        return visitor.status == "inside" or visitor.expected_date == day
+    return visitor.expected_date == day
+
+
+def note_passage(visitor: Visitor, direction: str, at: datetime) -> None:
+    """An allowed passage moves the visitor inside or out."""
+    if direction == "in":
+        visitor.status = "inside"
+        visitor.arrived_at = visitor.arrived_at or at
+    else:
+        visitor.status = "left"
+        visitor.left_at = at
+
+
+def alert_returnee(visitor: Visitor) -> None:
+    """Tell staff a visitor came from another city (once per visitor)."""
+    raise_alert(visitor.compound_id, "returnee", household_id=visitor.household_id,
+                detail={"visitor_id": visitor.id, "from_city": visitor.from_city,
+                        "travel_cities": visitor.travel_cities},
+                dedupe_key=f"returnee:visitor:{visitor.id}")
+
+
+def get_visitor(user: User, visitor_id: int) -> Visitor:
+    """A visitor the caller may see: a resident their household's, others those of their compounds."""
+    query = select(Visitor).where(Visitor.id == visitor_id)
+    if user.role == "resident":
+        query = query.where(Visitor.household_id == user.approved_household_id,
+                            Visitor.household_id.isnot(None))
+    else:
+        query = query.where(compound_condition(user, Visitor.compound_id))
+    visitor = db.session.scalar(query)
+    if visitor is None:
+        raise NotFoundError("not_found")
+    return visitor
+
+
+def cancel(user: User, visitor_id: int) -> Visitor:
+    """Cancel an expected visitor; the visitor pass stops working."""
+    visitor = get_visitor(user, visitor_id)
+    if visitor.status != "expected":
+        raise ConflictError("visitor_not_cancellable", current_status=visitor.status)
+    visitor.status = "cancelled"
+    db.session.flush()
+    return visitor
+
+
+def visitors_query(user: User, *, compound_id: int | None = None, status: str | None = None,
+                   day: date | None = None):
+    """The visitors the caller may list, newest first."""
+    query = select(Visitor)
+    if user.role == "resident":
+        query = query.where(Visitor.household_id == user.approved_household_id, Visitor.household_id.isnot(None))
+    else:
+        query = query.where(compound_condition(user, Visitor.compound_id))
+    if compound_id is not None:
+        query = query.where(Visitor.compound_id == compound_id)
+    if status is not None:
+        query = query.where(Visitor.status == status)
+    if day is not None:
+        query = query.where(Visitor.expected_date == day)
+    return query.order_by(Visitor.id.desc())
+
+
+def visitors_inside(compound_id: int):
+    """The visitors of a compound still inside (came in, not yet out)."""
+    return select(Visitor).where(Visitor.compound_id == compound_id, Visitor.status == "inside") \
+        .order_by(Visitor.arrived_at)
+
+
+def today_at(compound: Compound, now: datetime | None = None) -> date:
+    """The compound's local date now."""
+    return local_today(compound.timezone, now or utcnow())

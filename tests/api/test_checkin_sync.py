@@ -1,0 +1,134 @@
+"""Offline sync: batches of queued scans, answered per item, idempotent under retries; pass reuse flagged."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import time_machine
+from sqlalchemy import select
+
+from server.extensions import db
+from server.models.alerts import Alert
+from server.models.checkins import CheckIn
+from tests.api.test_checkins import T0, _fresh_key_cache, count, pass_of  # noqa: F401 - an autouse fixture
+from tests.factories import make_gate
+
+
+def test_batch_upload_is_idempotent_under_retries(app, world, as_user):
+    with time_machine.travel(T0, tick=False):
+        codes = [pass_of(as_user, world.resident_a) for _ in range(3)]
+    items = [{"kind": "scan", "pass_code": code, "gate_id": world.gate_a.id, "direction": "out",
+              "client_id": f"offline-{i}", "device_time": (T0 + timedelta(seconds=10 * i)).isoformat()}
+             for i, code in enumerate(codes)]
+    items.append({"kind": "manual", "gate_id": world.gate_a.id, "household_id": world.household_a.id,
+                  "direction": "in", "person_name": "李大爷", "reason": "无手机", "client_id": "offline-m",
+                  "device_time": T0.isoformat()})
+    with time_machine.travel(T0 + timedelta(hours=2), tick=False):  # uploaded long after the passes expired
+        guard = as_user(world.guard_a)
+        first = guard.post("/api/v1/checkins/batch", json={"items": items})
+        assert first.status_code == 200
+        assert [r["status"] for r in first.json["results"]] == [201, 201, 201, 201]
+        assert all(r["checkin"]["reason"] == "ok" for r in first.json["results"])
+        # The device lost the answer and sends everything again, plus one new scan.
+        late = {"kind": "scan", "pass_code": codes[0], "gate_id": world.gate_a.id, "direction": "in",
+                "client_id": "offline-late", "device_time": (T0 + timedelta(minutes=10)).isoformat()}
+        second = guard.post("/api/v1/checkins/batch", json={"items": [*items, late]})
+    statuses = [r["status"] for r in second.json["results"]]
+    assert statuses == [200, 200, 200, 200, 201]
+    assert [r["checkin"]["id"] for r in second.json["results"][:4]] == [r["checkin"]["id"]
+                                                                        for r in first.json["results"]]
+    assert second.json["results"][4]["checkin"]["reason"] == "pass_expired"
+    assert count(app, CheckIn) == 5
+    with app.app_context():
+        times = db.session.scalars(select(CheckIn.occurred_at).order_by(CheckIn.id)).all()
+        assert times[:3] == [T0, T0 + timedelta(seconds=10), T0 + timedelta(seconds=20)]
+
+
+@time_machine.travel(T0, tick=False)
+def test_batch_answers_each_item_on_its_own(app, world, as_user):
+    guard = as_user(world.guard_a)
+    code = pass_of(as_user, world.resident_a)
+    good = {"kind": "scan", "pass_code": code, "gate_id": world.gate_a.id, "direction": "in", "client_id": "b-1",
+            "device_time": T0.isoformat()}
+    guard.post("/api/v1/checkins/batch", json={"items": [good]})
+    items = [
+        {**good, "direction": "out"},                               # same client id, other body
+        {**good, "client_id": "b-2", "temperature": 50},            # invalid
+        {**good, "client_id": "b-3", "gate_id": world.gate_b.id},   # another compound's gate
+        {**good, "client_id": "b-4", "device_time": (T0 + timedelta(hours=1)).isoformat()},  # from the future
+        {**good, "client_id": "b-5", "kind": "teleport"},
+        {**{k: v for k, v in good.items() if k != "device_time"}, "client_id": "b-6"},
+        {**good, "client_id": "b-7"},
+    ]
+    results = guard.post("/api/v1/checkins/batch", json={"items": items}).json["results"]
+    assert [r["status"] for r in results] == [409, 422, 404, 422, 422, 422, 201]
+    assert results[0]["error"]["reason"] == "idempotency_mismatch"
+    assert results[3]["error"]["reason"] == "device_time_invalid"
+    assert count(app, CheckIn) == 2
+    assert guard.post("/api/v1/checkins/batch", json={"items": []}).status_code == 422
+    assert guard.post("/api/v1/checkins/batch", json={"items": ["x"]}).status_code == 422
+
+
+@time_machine.travel(T0, tick=False)
+def test_a_pass_nonce_seen_at_two_gates_is_flagged(app, world, as_user):
+    with app.app_context():
+        side = make_gate(db.session.get(type(world.compound_a), world.compound_a.id), "西门")
+        db.session.commit()
+        side_id = side.id
+    code = pass_of(as_user, world.resident_a)
+    items = [{"kind": "scan", "pass_code": code, "gate_id": gate_id, "direction": "in", "client_id": f"n-{i}",
+              "device_time": T0.isoformat()} for i, gate_id in enumerate((world.gate_a.id, side_id))]
+    results = as_user(world.guard_a).post("/api/v1/checkins/batch", json={"items": items}).json["results"]
+    assert "pass_reused" not in results[0]["checkin"]["flags"]
+    assert "pass_reused" in results[1]["checkin"]["flags"]
+    with app.app_context():
+        alert = db.session.scalar(select(Alert).where(Alert.kind == "pass_reuse"))
+        assert alert.subject_user_id == world.resident_a.id and set(alert.detail["gates"]) == {world.gate_a.id,
+                                                                                                side_id}
+
+
+@time_machine.travel(T0, tick=False)
+def test_each_item_needs_its_own_client_id_and_a_known_kind(app, world, as_user):
+    guard = as_user(world.guard_a)
+    code = pass_of(as_user, world.resident_a)
+    item = {"pass_code": code, "gate_id": world.gate_a.id, "direction": "in", "device_time": T0.isoformat()}
+    results = guard.post("/api/v1/checkins/batch", headers={"Idempotency-Key": "whole-batch"},
+                         json={"items": [item, {**item, "kind": ["scan"], "client_id": "k-1"},
+                                         {**item, "gate_id": 2**40, "client_id": "k-2"}]}).json["results"]
+    assert [r["status"] for r in results] == [422, 422, 422]
+    assert count(app, CheckIn) == 0
+
+
+def test_synthetic_traffic(app):
+    from server.services.synth import generate_district
+
+    with app.app_context():
+        counts = generate_district(2, 12, 2, seed=3)
+        db.session.commit()
+        assert counts["checkins"] == counts["residents"] * 2 * 2
+        directions = db.session.scalars(select(CheckIn.direction)).all()
+        assert directions.count("out") == directions.count("in") == counts["residents"] * 2
+
+
+@time_machine.travel(T0, tick=False)
+def test_simultaneous_retries_store_one_checkin(app, world, as_user):
+    import threading
+
+    code = pass_of(as_user, world.resident_a)
+    clients = [as_user(world.guard_a) for _ in range(4)]
+    body = {"pass_code": code, "gate_id": world.gate_a.id, "direction": "in", "client_id": "race-1"}
+    barrier = threading.Barrier(len(clients))
+    answers = []
+
+    def post(client):
+        barrier.wait()
+        answers.append(client.post("/api/v1/checkins", json=body))
+
+    threads = [threading.Thread(target=post, args=(c,)) for c in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(a.status_code for a in answers) == [200, 200, 200, 201]
+    assert len({a.json["id"] for a in answers}) == 1
+    assert count(app, CheckIn) == 1

@@ -1,0 +1,419 @@
+"""Gate check-ins: guard scans, self scans, manual records, offline batches, every reason code, scope."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from sqlalchemy import func, select
+
+from server.extensions import db
+from server.models.alerts import Alert
+from server.models.audit import AuditEntry
+from server.models.checkins import CheckIn
+from server.models.compounds import Gate
+from server.models.health import QuarantineOrder
+from server.models.people import User
+from server.services import passes
+from server.services.gates import rotating_code
+from tests.factories import make_gate, make_household, make_user
+
+T0 = datetime(2020, 2, 3, 0, 30, tzinfo=UTC)  # 08:30 in Beijing
+
+
+@pytest.fixture(autouse=True)
+def _fresh_key_cache():
+    passes.forget_cached_keys()
+    yield
+    passes.forget_cached_keys()
+
+
+def cid() -> str:
+    """A fresh client id."""
+    return uuid.uuid4().hex
+
+
+def pass_of(as_user, resident) -> str:
+    """A fresh pass code for the resident, through the API."""
+    response = as_user(resident).get("/api/v1/me/pass?qr=none")
+    assert response.status_code == 200, response.json
+    return response.json["code"]
+
+
+def scan(guard_client, code: str, gate_id: int, direction: str = "in", **extra):
+    """POST one guard scan."""
+    body = {"pass_code": code, "gate_id": gate_id, "direction": direction, "client_id": cid(), **extra}
+    return guard_client.post("/api/v1/checkins", json=body)
+
+
+def set_user(app, user_id: int, **values) -> None:
+    """Change a user's columns directly."""
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        for key, value in values.items():
+            setattr(user, key, value)
+        db.session.commit()
+
+
+def quarantine(app, world, *, user_id=None, household_id=None, start=T0 - timedelta(days=1), days=14) -> None:
+    """Place a home-quarantine order."""
+    with app.app_context():
+        db.session.add(QuarantineOrder(compound_id=world.compound_a.id, user_id=user_id, household_id=household_id,
+                                       reason="returned_from_city", starts_at=start,
+                                       ends_at=start + timedelta(days=days)))
+        db.session.commit()
+
+
+def count(app, model, *where) -> int:
+    """Rows of a model matching conditions."""
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+@time_machine.travel(T0, tick=False)
+def test_guard_scan_allows_a_resident_and_records_everything(app, world, as_user):
+    code = pass_of(as_user, world.resident_a)
+    device_time = "2020-02-03T08:29:58+08:00"
+    response = scan(as_user(world.guard_a), code, world.gate_a.id, "out", temperature=36.5, device_time=device_time)
+    assert response.status_code == 201, response.json
+    body = response.json
+    assert (body["decision"], body["reason"], body["action"], body["color"]) == ("allowed", "ok", "pass", "green")
+    assert body["subject"]["name"] == "王**" and body["subject"]["kind"] == "resident"
+    assert body["message"] == "放行" and body["status_text"] == "可通行"
+    with app.app_context():
+        row = db.session.get(CheckIn, body["id"])
+        assert (row.gate_id, row.subject_user_id, row.direction, row.method, row.guard_id) == (
+            world.gate_a.id, world.resident_a.id, "out", "guard_scan", world.guard_a.id)
+        assert row.server_time == T0 and row.device_time == T0 - timedelta(seconds=2)
+        assert str(row.temperature) == "36.5" and row.lawful_basis == "consent"
+        assert len(row.pass_nonce) == 16
+
+
+@time_machine.travel(T0, tick=False)
+def test_english_reply(app, world, as_user):
+    code = pass_of(as_user, world.resident_a)
+    response = as_user(world.guard_a).post("/api/v1/checkins", headers={"Accept-Language": "en"}, json={
+        "pass_code": code, "gate_id": world.gate_a.id, "direction": "in", "client_id": cid()})
+    assert response.json["message"] == "Let through" and response.json["status_text"] == "GO"
+
+
+def test_screenshot_replayed_after_expiry_is_refused(app, world, as_user):
+    with time_machine.travel(T0, tick=False):
+        code = pass_of(as_user, world.resident_a)
+    with time_machine.travel(T0 + timedelta(seconds=50), tick=False):
+        assert scan(as_user(world.guard_a), code, world.gate_a.id).json["reason"] == "ok"
+    with time_machine.travel(T0 + timedelta(seconds=120), tick=False):
+        response = scan(as_user(world.guard_a), code, world.gate_a.id)
+    assert response.status_code == 201
+    assert (response.json["decision"], response.json["reason"], response.json["action"]) == (
+        "denied", "pass_expired", "stop")
+    assert count(app, CheckIn, CheckIn.reason == "pass_expired", CheckIn.subject_user_id.is_(None)) == 1
+
+
+@time_machine.travel(T0, tick=False)
+def test_edited_or_forged_pass_is_refused(app, world, as_user):
+    from server.services.pass_tokens import SigningKey, generate_keypair, issue_pass
+
+    code = pass_of(as_user, world.resident_a)
+    flipped = code[:20] + ("A" if code[20] != "A" else "B") + code[21:]
+    guard = as_user(world.guard_a)
+    assert scan(guard, flipped, world.gate_a.id).json["reason"] == "pass_invalid"
+    assert scan(guard, code[:-1], world.gate_a.id).json["reason"] == "pass_invalid"
+    assert scan(guard, "hello", world.gate_a.id).json["reason"] == "pass_invalid"
+    # A forger who knows the format and the kid but not the private key.
+    with app.app_context():
+        kid = passes.signing_key().kid
+        forged = issue_pass(SigningKey.from_private_bytes(kid, generate_keypair()[0]),
+                            passes.encode_pass_id(world.resident_a.id), T0).code
+    response = scan(guard, forged, world.gate_a.id)
+    assert (response.json["decision"], response.json["reason"]) == ("denied", "pass_invalid")
+    assert count(app, CheckIn, CheckIn.decision == "denied") == 4
+
+
+@time_machine.travel(T0, tick=False)
+def test_resident_of_another_compound_is_refused(app, world, as_user):
+    code = pass_of(as_user, world.resident_b)
+    response = scan(as_user(world.guard_a), code, world.gate_a.id)
+    assert (response.json["decision"], response.json["reason"]) == ("denied", "not_registered")
+
+
+@time_machine.travel(T0, tick=False)
+def test_unapproved_resident_gets_no_pass_and_removed_one_is_refused(app, world, as_user):
+    code = pass_of(as_user, world.resident_a)
+    resident, guard = as_user(world.resident_a), as_user(world.guard_a)  # (signing in merges the world's rows)
+    set_user(app, world.resident_a.id, residency="removed")
+    assert scan(guard, code, world.gate_a.id).json["reason"] == "not_registered"
+    response = resident.get("/api/v1/me/pass")
+    assert response.status_code == 409 and response.json["reason"] == "not_registered"
+
+
+@time_machine.travel(T0, tick=False)
+def test_closed_gate(app, world, as_user):
+    with app.app_context():
+        side = make_gate(db.session.get(type(world.compound_a), world.compound_a.id), "侧门", kind="side",
+                         is_open=False)
+        db.session.commit()
+        side_id = side.id
+    response = scan(as_user(world.guard_a), pass_of(as_user, world.resident_a), side_id)
+    assert (response.json["decision"], response.json["reason"]) == ("denied", "gate_closed")
+
+
+@time_machine.travel(T0, tick=False)
+def test_quarantined_resident_may_come_home_but_not_leave(app, world, as_user):
+    quarantine(app, world, household_id=world.household_a.id)
+    guard = as_user(world.guard_a)
+    out = scan(guard, pass_of(as_user, world.resident_a), world.gate_a.id, "out").json
+    assert (out["decision"], out["reason"], out["color"]) == ("denied", "quarantined", "red")
+    back = scan(guard, pass_of(as_user, world.resident_a), world.gate_a.id, "in").json
+    assert (back["decision"], back["reason"]) == ("allowed", "ok") and "quarantined" in back["flags"]
+
+
+@time_machine.travel(T0, tick=False)
+def test_lifted_or_ended_quarantine_does_not_stop_anyone(app, world, as_user):
+    quarantine(app, world, user_id=world.resident_a.id, start=T0 - timedelta(days=20), days=14)
+    out = scan(as_user(world.guard_a), pass_of(as_user, world.resident_a), world.gate_a.id, "out").json
+    assert out["reason"] == "ok"
+
+
+@time_machine.travel(T0, tick=False)
+def test_fever_needs_a_remeasure_then_refuses(app, world, as_user):
+    with app.app_context():
+        db.session.get(type(world.compound_a), world.compound_a.id).health_emergency = True
+        db.session.commit()
+    guard = as_user(world.guard_a)
+    first = scan(guard, pass_of(as_user, world.resident_a), world.gate_a.id, temperature=38.0).json
+    assert (first["decision"], first["reason"], first["action"], first["color"]) == (
+        "denied", "fever_remeasure", "remeasure", "orange")
+    with time_machine.travel(T0 + timedelta(minutes=3), tick=False):
+        second = scan(guard, pass_of(as_user, world.resident_a), world.gate_a.id, temperature=38.2).json
+    assert (second["decision"], second["reason"]) == ("denied", "fever")
+    assert count(app, Alert, Alert.kind == "fever", Alert.subject_user_id == world.resident_a.id) == 1
+    with app.app_context():
+        from server.models.health import TemperatureReading
+
+        readings = db.session.scalars(select(TemperatureReading).order_by(TemperatureReading.id)).all()
+        assert [(str(r.celsius), r.outcome, r.gate_id) for r in readings] == [
+            ("38.0", "remeasure", world.gate_a.id), ("38.2", "fever", world.gate_a.id)]
+        assert db.session.scalar(select(CheckIn.lawful_basis).limit(1)) == "public_health_emergency"
+
+
+@time_machine.travel(T0, tick=False)
+def test_fever_without_consent_is_decided_from_the_checkins(app, world, as_user):
+    guard = as_user(world.guard_a)
+    first = scan(guard, pass_of(as_user, world.resident_a), world.gate_a.id, temperature=37.6).json
+    assert first["reason"] == "fever_remeasure" and "temperature_not_recorded" in first["flags"]
+    second = scan(guard, pass_of(as_user, world.resident_a), world.gate_a.id, temperature=37.5).json
+    assert second["reason"] == "fever"
+    assert count(app, Alert, Alert.kind == "fever") == 1
+
+
+@time_machine.travel(T0, tick=False)
+def test_fever_threshold_and_range(app, world, as_user):
+    guard = as_user(world.guard_a)
+    assert scan(guard, pass_of(as_user, world.resident_a), world.gate_a.id, temperature=37.2).json["reason"] == "ok"
+    assert scan(guard, pass_of(as_user, world.resident_a), world.gate_a.id,
+                temperature=37.3).json["reason"] == "fever_remeasure"
+    for bad in (33.9, 43.1, 36.55, "hot", True):
+        response = scan(guard, pass_of(as_user, world.resident_a), world.gate_a.id, temperature=bad)
+        assert response.status_code == 422, (bad, response.json)
+
+
+@time_machine.travel(T0, tick=False)
+def test_returnee_is_let_through_flagged_and_staff_alerted(app, world, as_user):
+    guard, resident = as_user(world.guard_a), as_user(world.resident_a)
+    set_user(app, world.resident_a.id, returned_from="武汉")
+    first = scan(guard, resident.get("/api/v1/me/pass").json["code"], world.gate_a.id).json
+    assert (first["decision"], first["reason"], first["color"]) == ("allowed", "returnee_attention", "yellow")
+    scan(guard, resident.get("/api/v1/me/pass").json["code"], world.gate_a.id, "out")
+    with app.app_context():
+        alerts = db.session.scalars(select(Alert).where(Alert.kind == "returnee")).all()
+        assert len(alerts) == 1 and alerts[0].subject_user_id == world.resident_a.id
+        assert alerts[0].detail["returned_from"] == "武汉"
+
+
+@time_machine.travel(T0, tick=False)
+def test_retry_returns_the_stored_result_and_a_changed_body_conflicts(app, world, as_user):
+    guard = as_user(world.guard_a)
+    body = {"pass_code": pass_of(as_user, world.resident_a), "gate_id": world.gate_a.id, "direction": "in",
+            "client_id": "device-1-0001"}
+    first = guard.post("/api/v1/checkins", json=body)
+    with time_machine.travel(T0 + timedelta(minutes=5), tick=False):  # the pass has expired by now
+        again = guard.post("/api/v1/checkins", json=body)
+    assert first.status_code == 201 and again.status_code == 200
+    assert again.json["id"] == first.json["id"] and again.json["reason"] == "ok" and again.json["replayed"]
+    changed = guard.post("/api/v1/checkins", json={**body, "direction": "out"})
+    assert changed.status_code == 409 and changed.json["reason"] == "idempotency_mismatch"
+    assert count(app, CheckIn) == 1
+
+
+@time_machine.travel(T0, tick=False)
+def test_guard_acts_only_at_gates_of_their_compound(app, world, as_user):
+    response = scan(as_user(world.guard_b), pass_of(as_user, world.resident_a), world.gate_a.id)
+    assert response.status_code == 404
+    assert count(app, CheckIn) == 0
+
+
+@time_machine.travel(T0, tick=False)
+def test_guard_of_a_cannot_read_b_checkins(app, world, as_user):
+    scan(as_user(world.guard_b), pass_of(as_user, world.resident_b), world.gate_b.id)
+    guard_a = as_user(world.guard_a)
+    assert guard_a.get(f"/api/v1/compounds/{world.compound_b.id}/checkins").status_code == 404
+    assert guard_a.get(f"/api/v1/gates/{world.gate_b.id}/checkins").status_code == 404
+    assert as_user(world.staff_a).get(f"/api/v1/compounds/{world.compound_b.id}/checkins").status_code == 404
+    own = as_user(world.guard_b).get(f"/api/v1/compounds/{world.compound_b.id}/checkins")
+    assert own.status_code == 200 and own.json["total"] == 1
+
+
+# --- self scan -------------------------------------------------------------------------------------------
+
+
+def self_scan(client, gate_code: str, direction: str = "in", **extra):
+    """POST a resident's scan of a gate code."""
+    return client.post("/api/v1/checkins/self",
+                       json={"gate_code": gate_code, "direction": direction, "client_id": cid(), **extra})
+
+
+def gate_row(app, gate_id: int) -> Gate:
+    """A gate, detached."""
+    with app.app_context():
+        return db.session.get(Gate, gate_id)
+
+
+@time_machine.travel(T0, tick=False)
+def test_self_scan_of_the_poster_shows_the_guard_a_big_status(app, world, as_user):
+    response = self_scan(as_user(world.resident_a), world.gate_a.code, "out")
+    assert response.status_code == 201
+    body = response.json
+    assert (body["decision"], body["status_text"], body["color"]) == ("allowed", "可通行", "green")
+    assert body["subject"]["name"] == "王**" and body["gate"]["name"] == "正门"
+    assert body["compound"]["name"] == "甲小区" and body["method"] == "self_scan"
+    other = self_scan(as_user(world.resident_b), world.gate_a.code).json
+    assert (other["decision"], other["reason"], other["status_text"]) == ("denied", "not_registered", "禁止通行")
+    assert self_scan(as_user(world.resident_a), "nosuchgatecode").status_code == 404
+    url = f"https://wuye.example.cn/g/{world.gate_a.code}"
+    assert self_scan(as_user(world.resident_a), url, "in").json["reason"] == "ok"
+
+
+@time_machine.travel(T0, tick=False)
+def test_rotating_gate_refuses_a_photo_of_the_poster(app, world, as_user):
+    with app.app_context():
+        db.session.get(Gate, world.gate_a.id).rotating_code = True
+        db.session.commit()
+    resident = as_user(world.resident_a)
+    stale = self_scan(resident, world.gate_a.code).json
+    assert (stale["decision"], stale["reason"]) == ("denied", "gate_code_expired")
+    live = as_user(world.guard_a).get(f"/api/v1/gates/{world.gate_a.id}/live-code").json
+    assert live["url"] == f"https://wuye.example.cn/g/{live['code']}"
+    assert datetime.fromisoformat(live["expires_at"]) - T0 <= timedelta(seconds=60)
+    assert self_scan(resident, live["code"]).json["reason"] == "ok"
+    with time_machine.travel(T0 + timedelta(seconds=61), tick=False):
+        assert self_scan(resident, live["code"]).json["reason"] == "gate_code_expired"
+    forged = live["code"][:-1] + ("a" if live["code"][-1] != "a" else "b")
+    assert self_scan(resident, forged).status_code == 404
+    with app.app_context():
+        assert rotating_code(db.session.get(Gate, world.gate_a.id), T0)[0] == live["code"]
+
+
+# --- manual ----------------------------------------------------------------------------------------------
+
+
+@time_machine.travel(T0, tick=False)
+def test_manual_record_by_household(app, world, as_user):
+    guard = as_user(world.guard_a)
+    body = {"gate_id": world.gate_a.id, "household_id": world.household_a.id, "direction": "out",
+            "person_name": "王奶奶", "reason": "老人无智能手机", "client_id": cid()}
+    response = guard.post("/api/v1/checkins/manual", json=body)
+    assert response.status_code == 201
+    assert (response.json["decision"], response.json["subject"]["kind"]) == ("allowed", "household")
+    assert response.json["subject"]["household"] == "1号楼1单元" + world.household_a.room
+    with app.app_context():
+        row = db.session.get(CheckIn, response.json["id"])
+        assert (row.method, row.person_name, row.note, row.household_id) == (
+            "manual", "王奶奶", "老人无智能手机", world.household_a.id)
+    missing = guard.post("/api/v1/checkins/manual", json={k: v for k, v in body.items() if k != "reason"})
+    assert missing.status_code == 422
+    elsewhere = guard.post("/api/v1/checkins/manual", json={**body, "household_id": world.household_b.id,
+                                                            "client_id": cid()})
+    assert elsewhere.status_code == 404
+
+
+@time_machine.travel(T0, tick=False)
+def test_manual_quarantine_and_fever_by_name(app, world, as_user):
+    quarantine(app, world, household_id=world.household_a.id)
+    guard = as_user(world.guard_a)
+    base = {"gate_id": world.gate_a.id, "household_id": world.household_a.id, "person_name": "小明",
+            "reason": "儿童"}
+    out = guard.post("/api/v1/checkins/manual", json={**base, "direction": "out", "client_id": cid()}).json
+    assert out["reason"] == "quarantined"
+    hot = guard.post("/api/v1/checkins/manual", json={**base, "direction": "in", "temperature": 37.8,
+                                                      "client_id": cid()}).json
+    assert hot["reason"] == "fever_remeasure"
+    again = guard.post("/api/v1/checkins/manual", json={**base, "direction": "in", "temperature": 37.9,
+                                                        "client_id": cid()}).json
+    assert again["reason"] == "fever"
+
+
+@time_machine.travel(T0, tick=False)
+def test_manual_record_of_a_named_member(app, world, as_user):
+    guard = as_user(world.guard_a)
+    body = {"gate_id": world.gate_a.id, "household_id": world.household_a.id, "direction": "in",
+            "subject_user_id": world.resident_a.id, "reason": "手机没电", "client_id": cid()}
+    ok = guard.post("/api/v1/checkins/manual", json=body)
+    assert ok.status_code == 201 and ok.json["subject"]["kind"] == "resident"
+    wrong = guard.post("/api/v1/checkins/manual", json={**body, "subject_user_id": world.resident_b.id,
+                                                        "client_id": cid()})
+    assert wrong.status_code == 422 and wrong.json["reason"] == "not_household_member"
+
+
+# --- staff views -----------------------------------------------------------------------------------------
+
+
+@time_machine.travel(T0, tick=False)
+def test_lists_filter_and_mask_by_role(app, world, as_user):
+    guard = as_user(world.guard_a)
+    scan(guard, pass_of(as_user, world.resident_a), world.gate_a.id, "out")
+    scan(guard, "bogus", world.gate_a.id, "in")
+    with app.app_context():
+        other = make_user(world.alliance, "resident", household=make_household(world.compound_a), name="赵六")
+        db.session.commit()
+    scan(guard, pass_of(as_user, other), world.gate_a.id, "in")
+    staff = as_user(world.staff_a)
+    url = f"/api/v1/compounds/{world.compound_a.id}/checkins"
+    everything = staff.get(url).json
+    assert everything["total"] == 3
+    assert {i["name"] for i in everything["items"]} == {"王秀兰", "赵六", None}
+    assert all(i["phone"] is None or "****" in i["phone"] for i in everything["items"])
+    assert staff.get(url + "?decision=denied").json["total"] == 1
+    assert staff.get(url + "?direction=out").json["items"][0]["subject_user_id"] == world.resident_a.id
+    assert staff.get(url + f"?user_id={other.id}").json["total"] == 1
+    assert staff.get(url + "?from=2020-02-03T08:31:00%2B08:00").json["total"] == 0
+    assert staff.get(url + "?from=2020-02-03T08:00:00%2B08:00&to=2020-02-03T09:00:00%2B08:00").json["total"] == 3
+    masked = guard.get(f"/api/v1/gates/{world.gate_a.id}/checkins").json
+    assert {i["name"] for i in masked["items"]} == {"王**", "赵*", None}
+    assert all(i["phone"] is None for i in masked["items"])
+    assert count(app, AuditEntry, AuditEntry.action == "checkins.list") == 7
+
+
+def test_hourly_counts_for_today(app, world, as_user):
+    for minutes, direction in ((0, "out"), (5, "out"), (65, "in")):
+        with time_machine.travel(T0 + timedelta(minutes=minutes), tick=False):
+            scan(as_user(world.guard_a), pass_of(as_user, world.resident_a), world.gate_a.id, direction)
+    with time_machine.travel(T0 + timedelta(minutes=70), tick=False):
+        scan(as_user(world.guard_a), "bogus", world.gate_a.id, "in")
+        body = as_user(world.admin).get(f"/api/v1/compounds/{world.compound_a.id}/checkins/hourly").json
+    assert body["date"] == "2020-02-03" and body["timezone"] == "Asia/Shanghai"
+    rows = {(c["hour"], c["direction"]): (c["allowed"], c["denied"]) for c in body["counts"]}
+    assert rows == {(8, "out"): (2, 0), (9, "in"): (1, 1)}
+
+
+def test_ids_beyond_the_database_integer_are_404_not_500(app, world, as_user):
+    staff, guard = as_user(world.staff_a), as_user(world.guard_a)
+    huge = 10**22
+    for url in (f"/api/v1/gates/{huge}/checkins", f"/api/v1/compounds/{huge}/checkins/hourly",
+                f"/api/v1/visitors/{huge}", f"/api/v1/exposure-requests/{huge}", f"/api/v1/gates/{huge}/poster.svg"):
+        assert staff.get(url).status_code == 404, url
+    response = guard.post("/api/v1/checkins", json={"pass_code": "x", "gate_id": huge, "direction": "in",
+                                                    "client_id": "big"})
+    assert response.status_code == 422

@@ -1,0 +1,128 @@
+"""Exposure look-up: a reasoned request, a second person's approval, audited reads, a safe CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+
+import time_machine
+from sqlalchemy import insert, select
+
+from server.extensions import db
+from server.models.audit import AuditEntry
+from server.models.checkins import CheckIn
+from server.services.exposure import escape_cell
+from tests.factories import make_household, make_user
+
+T0 = datetime(2020, 2, 3, 0, 30, tzinfo=UTC)
+NOW = T0 + timedelta(days=2)
+
+
+def passage(world, n, *, user_id=None, household_id=None, person_name="", at=T0, gate_id=None,
+            decision="allowed") -> dict:
+    """A check-in row."""
+    return {"compound_id": world.compound_a.id, "gate_id": gate_id or world.gate_a.id, "subject_user_id": user_id,
+            "household_id": household_id, "person_name": person_name, "direction": "in", "method": "guard_scan",
+            "decision": decision, "reason": "ok" if decision == "allowed" else "pass_expired", "flags": [],
+            "author_id": world.guard_a.id, "client_id": f"x-{n}", "fingerprint": "x", "server_time": at,
+            "occurred_at": at, "lawful_basis": "consent", "reply": {}, "note": ""}
+
+
+def seed(app, world) -> dict:
+    """The subject passes gate A at T0; others pass within and outside 10 minutes."""
+    with app.app_context():
+        alliance = db.session.merge(world.alliance)
+        household = make_household(db.session.merge(world.compound_a))
+        near = make_user(alliance, "resident", household=household, name="=HYPERLINK(\"x\")")
+        near.phone = "+8613800000000"
+        far = make_user(alliance, "resident", household=household, name="远方")
+        rows = [
+            passage(world, 1, user_id=world.resident_a.id, at=T0),
+            passage(world, 2, user_id=near.id, at=T0 + timedelta(minutes=4)),
+            passage(world, 3, user_id=near.id, at=T0 + timedelta(minutes=6)),
+            passage(world, 4, user_id=far.id, at=T0 + timedelta(minutes=30)),
+            passage(world, 5, household_id=household.id, person_name="王奶奶", at=T0 - timedelta(minutes=9)),
+            passage(world, 6, user_id=far.id, at=T0 + timedelta(minutes=1), decision="denied"),
+            passage(world, 7, user_id=world.resident_b.id, at=T0 + timedelta(minutes=1), gate_id=world.gate_b.id),
+        ]
+        db.session.execute(insert(CheckIn), rows)
+        db.session.commit()
+        return {"near": near.id, "far": far.id}
+
+
+def request_body(world, **extra) -> dict:
+    """A request about resident A on 2020-02-03."""
+    return {"subject_user_id": world.resident_a.id, "window_start": "2020-02-03T00:00:00+08:00",
+            "window_end": "2020-02-04T00:00:00+08:00", "minutes": 10, "reason": "确诊病例密接排查", **extra}
+
+
+@time_machine.travel(NOW, tick=False)
+def test_two_people_are_needed_and_every_step_is_audited(app, world, as_user):
+    people = seed(app, world)
+    staff, admin = as_user(world.staff_a), as_user(world.admin)
+    created = staff.post("/api/v1/exposure-requests", json=request_body(world))
+    assert created.status_code == 201 and created.json["status"] == "pending"
+    request_id = created.json["id"]
+    assert staff.get(f"/api/v1/exposure-requests/{request_id}/contacts").status_code == 409
+    assert staff.post(f"/api/v1/exposure-requests/{request_id}/approve", json={}).status_code == 403
+    assert admin.get(f"/api/v1/exposure-requests/{request_id}/contacts").status_code == 403
+    approved = admin.post(f"/api/v1/exposure-requests/{request_id}/approve", json={"note": "同意"})
+    assert approved.json["status"] == "approved" and approved.json["decided_by_id"] == world.admin.id
+    assert admin.post(f"/api/v1/exposure-requests/{request_id}/approve", json={}).status_code == 409
+    result = staff.get(f"/api/v1/exposure-requests/{request_id}/contacts").json
+    contacts = {(c["kind"], c["user_id"], c["name"]): c for c in result["contacts"]}
+    assert set(contacts) == {("resident", people["near"], '=HYPERLINK("x")'), ("household", None, "王奶奶")}
+    near = contacts[("resident", people["near"], '=HYPERLINK("x")')]
+    assert (near["encounters"], near["gap_seconds"], near["gate_name"]) == (2, 240, "正门")
+    assert near["phone"] == "+8613800000000"
+    # Another staff member of the same company did not ask: nothing to read.
+    with app.app_context():
+        colleague = make_user(db.session.merge(world.alliance), "staff", company=db.session.merge(world.company_a))
+        db.session.commit()
+    assert as_user(colleague).get(f"/api/v1/exposure-requests/{request_id}/contacts").status_code == 404
+    staff.get(f"/api/v1/exposure-requests/{request_id}/contacts")
+    with app.app_context():
+        actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.object_id == str(request_id))
+                                     .order_by(AuditEntry.id)).all()
+        assert actions == ["exposure.request", "exposure.approve", "exposure.read", "exposure.read"]
+        assert db.session.scalar(select(AuditEntry.reason).where(AuditEntry.action == "exposure.request")) == \
+            "确诊病例密接排查"
+
+
+@time_machine.travel(NOW, tick=False)
+def test_csv_export_escapes_formula_cells(app, world, as_user):
+    seed(app, world)
+    staff = as_user(world.staff_a)
+    request_id = staff.post("/api/v1/exposure-requests", json=request_body(world)).json["id"]
+    as_user(world.admin).post(f"/api/v1/exposure-requests/{request_id}/approve", json={})
+    response = staff.get(f"/api/v1/exposure-requests/{request_id}/contacts.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert rows[0][:3] == ["kind", "name", "phone"]
+    by_name = {row[1]: row for row in rows[1:]}
+    assert "'=HYPERLINK(\"x\")" in by_name and by_name["'=HYPERLINK(\"x\")"][2] == "'+8613800000000"
+    with app.app_context():
+        assert db.session.scalar(select(AuditEntry.action).where(AuditEntry.action == "exposure.export"))
+
+
+def test_escape_cell():
+    assert [escape_cell(v) for v in ("=1+1", "+1", "-1", "@SUM", "\tx", "\rx", "正常", None, 5)] == [
+        "'=1+1", "'+1", "'-1", "'@SUM", "'\tx", "'\rx", "正常", "", "5"]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_rejected_and_out_of_scope_requests(app, world, as_user):
+    staff = as_user(world.staff_a)
+    request_id = staff.post("/api/v1/exposure-requests", json=request_body(world)).json["id"]
+    rejected = as_user(world.admin).post(f"/api/v1/exposure-requests/{request_id}/reject", json={"note": "理由不足"})
+    assert rejected.json["status"] == "rejected"
+    assert staff.get(f"/api/v1/exposure-requests/{request_id}/contacts").status_code == 409
+    assert as_user(world.staff_b).post("/api/v1/exposure-requests", json=request_body(world)).status_code == 404
+    assert as_user(world.staff_b).get(f"/api/v1/exposure-requests/{request_id}").status_code == 404
+    assert staff.post("/api/v1/exposure-requests", json=request_body(world, reason=" ")).status_code == 422
+    assert staff.post("/api/v1/exposure-requests", json=request_body(
+        world, window_end="2020-02-02T00:00:00+08:00")).status_code == 422
+    assert staff.post("/api/v1/exposure-requests", json=request_body(world, minutes=0)).status_code == 422
+    listed = as_user(world.admin).get("/api/v1/exposure-requests?status=rejected").json
+    assert listed["total"] == 1

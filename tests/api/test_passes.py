@@ -1,0 +1,181 @@
+"""Personal passes: short-lived signed codes, QR content, published keys, rotation, keys shared via the DB."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+import zxingcpp
+from PIL import Image, ImageDraw
+from sqlalchemy import select
+
+from server.extensions import db
+from server.models.checkins import PassSigningKey
+from server.services import pass_tokens, passes
+from server.services.pass_tokens import PassExpired, VerifyKey, verify_pass
+
+T0 = datetime(2020, 2, 3, 0, 30, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_key_cache():
+    passes.forget_cached_keys()
+    yield
+    passes.forget_cached_keys()
+
+
+def decode_qr(png: bytes) -> str:
+    """What a real decoder (zxing-cpp) reads from a PNG."""
+    results = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+    assert len(results) == 1
+    return results[0].text
+
+
+def decode_svg_qr(svg: str) -> str:
+    """Rasterise the QR path of an SVG (unit squares "Mx,yH..V..H..z", as qrcode draws them) and decode it."""
+    match = re.search(r'viewBox="0 0 (\d+) (\d+)"[^>]*>\s*<rect[^>]*/>\s*<path d="([^"]+)"', svg)
+    assert match is not None, "no QR path in the SVG"
+    size, path = int(match.group(1)), match.group(3)
+    scale = 8
+    image = Image.new("L", (size * scale, size * scale), 255)
+    draw = ImageDraw.Draw(image)
+    for x, y in re.findall(r"M(\d+),(\d+)H", path):
+        left, top = int(x) * scale, int(y) * scale
+        draw.rectangle([left, top, left + scale - 1, top + scale - 1], fill=0)
+    results = zxingcpp.read_barcodes(image)
+    assert len(results) == 1
+    return results[0].text
+
+
+def keyring_from_jwks(jwks: dict) -> dict[int, VerifyKey]:
+    """What a guard's device builds from /passes/keys."""
+    keys = []
+    for jwk in jwks["keys"]:
+        raw = base64.urlsafe_b64decode(jwk["x"] + "=" * (-len(jwk["x"]) % 4))
+        not_after = datetime.fromtimestamp(jwk["exp"], UTC) if "exp" in jwk else None
+        keys.append(VerifyKey.from_public_bytes(int(jwk["kid"]), raw, not_after))
+    return pass_tokens.keyring(keys)
+
+
+@time_machine.travel(T0, tick=False)
+def test_pass_is_short_lived_signed_and_verifiable_offline(app, world, as_user, client):
+    response = as_user(world.resident_a).get("/api/v1/me/pass")
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    body = response.json
+    assert datetime.fromisoformat(body["expires_at"]) - datetime.fromisoformat(body["issued_at"]) == \
+        timedelta(seconds=60)
+    assert decode_svg_qr(body["svg"]) == body["code"]
+    assert "png_base64" not in body
+    jwks = client.get("/api/v1/passes/keys")
+    assert jwks.status_code == 200 and jwks.json["keys"][0]["crv"] == "Ed25519"
+    verified = verify_pass(body["code"], keyring_from_jwks(jwks.json), T0 + timedelta(seconds=59))
+    assert verified.kid == body["kid"]
+    with pytest.raises(PassExpired):
+        verify_pass(body["code"], keyring_from_jwks(jwks.json), T0 + timedelta(seconds=66))
+
+
+@time_machine.travel(T0, tick=False)
+def test_pass_carries_no_personal_data_and_never_repeats(app, world, as_user):
+    resident = as_user(world.resident_a)
+    codes = [resident.get("/api/v1/me/pass?qr=none").json["code"] for _ in range(5)]
+    assert len(set(codes)) == 5
+    with app.app_context():
+        keys = passes.verify_keys()
+        ids = [verify_pass(code, keys, T0).pass_id for code in codes]
+        assert len(set(ids)) == 5
+        assert {passes.decode_pass_id(pass_id) for pass_id in ids} == {world.resident_a.id}
+    user_id = world.resident_a.id.to_bytes(4, "big")
+    assert all(user_id not in pass_id[4:] for pass_id in ids)
+    for code in codes:
+        assert world.resident_a.phone not in code and str(world.resident_a.id) not in code[:4]
+
+
+@time_machine.travel(T0, tick=False)
+def test_pass_qr_decodes_to_exactly_the_code(app, world, as_user):
+    resident = as_user(world.resident_a)
+    body = resident.get("/api/v1/me/pass?qr=png").json
+    assert decode_qr(base64.b64decode(body["png_base64"])) == body["code"]
+    image = resident.get("/api/v1/me/pass.png")
+    assert image.status_code == 200 and image.mimetype == "image/png"
+    assert decode_qr(image.data) == image.headers["X-Pass-Code"]
+    # Compact enough for a phone at arm's length: version 6 (41 modules) at error correction M.
+    modules = Image.open(io.BytesIO(base64.b64decode(body["png_base64"]))).width // 8 - 8
+    assert modules <= 41
+
+
+@time_machine.travel(T0, tick=False)
+def test_only_approved_residents_get_a_pass(app, world, as_user):
+    assert as_user(world.guard_a).get("/api/v1/me/pass").status_code == 403
+    from tests.factories import make_user
+
+    with app.app_context():
+        pending = make_user(db.session.merge(world.alliance), "resident", residency="pending")
+        db.session.commit()
+    response = as_user(pending).get("/api/v1/me/pass")
+    assert response.status_code == 409 and response.json["reason"] == "not_registered"
+
+
+@time_machine.travel(T0, tick=False)
+def test_private_keys_are_encrypted_at_rest_and_shared_through_the_database(app, world, as_user):
+    code = as_user(world.resident_a).get("/api/v1/me/pass?qr=none").json["code"]
+    with app.app_context():
+        row = db.session.scalar(select(PassSigningKey))
+        key = passes.signing_key()
+        raw = key.private_key.private_bytes_raw()
+        assert raw not in row.private_key_encrypted.encode() and base64.b64encode(raw).decode() not in \
+            row.private_key_encrypted
+        # Another process (an empty cache) reads the same key from the rows and accepts the code.
+        passes.forget_cached_keys()
+        assert passes.read_pass(code, T0).user_id == world.resident_a.id
+    # A process with another SECRET_KEY cannot use the stored private key.
+    from cryptography.fernet import InvalidToken
+
+    with app.app_context():
+        old = app.config["SECRET_KEY"]
+        app.config["SECRET_KEY"] = "another-secret-" + "y" * 40
+        try:
+            passes.forget_cached_keys()
+            with pytest.raises(InvalidToken):
+                passes.signing_key()
+        finally:
+            app.config["SECRET_KEY"] = old
+            passes.forget_cached_keys()
+
+
+def test_keys_rotate_with_overlapping_kids(app, world, as_user, client):
+    with time_machine.travel(T0, tick=False):
+        old_code = as_user(world.resident_a).get("/api/v1/me/pass?qr=none").json
+        with app.app_context():
+            new_kid = passes.rotate_signing_key(timedelta(minutes=10))
+        published = {k["kid"]: k for k in client.get("/api/v1/passes/keys").json["keys"]}
+        assert set(published) == {str(old_code["kid"]), str(new_kid)}
+        # The new key is published ahead of use: codes are still signed with the old one.
+        assert as_user(world.resident_a).get("/api/v1/me/pass?qr=none").json["kid"] == old_code["kid"]
+        assert published[str(old_code["kid"])]["exp"] > (T0 + timedelta(minutes=10)).timestamp()
+    with time_machine.travel(T0 + timedelta(minutes=10, seconds=1), tick=False):
+        passes.forget_cached_keys()
+        fresh = as_user(world.resident_a).get("/api/v1/me/pass?qr=none").json
+        assert fresh["kid"] == new_kid
+        with app.app_context():
+            assert passes.read_pass(fresh["code"], T0 + timedelta(minutes=10, seconds=1)).user_id == \
+                world.resident_a.id
+        published = {k["kid"] for k in client.get("/api/v1/passes/keys").json["keys"]}
+        assert published == {str(old_code["kid"]), str(new_kid)}  # still inside the grace period
+    with time_machine.travel(T0 + timedelta(minutes=20), tick=False):
+        passes.forget_cached_keys()
+        assert {k["kid"] for k in client.get("/api/v1/passes/keys").json["keys"]} == {str(new_kid)}
+        with app.app_context():
+            assert passes.drop_retired_keys() == 1
+
+
+def test_rotate_command(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["wuye", "rotate-pass-key", "--lead-minutes", "0"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.scalar(select(PassSigningKey.kid)) == 1
+    assert "kid=1" in result.output

@@ -1,0 +1,171 @@
+"""Lending across the alliance: the admin posts an old compound's shift, another company offers a guard,
+the lent guard's access begins and ends with the shift, and the hours count against their week."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from sqlalchemy import select
+
+from server.extensions import db
+from server.models.rosters import Shift, ShiftAssignment
+from tests.factories import make_gate
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)  # Sunday 20:00 in Shanghai
+MONDAY = datetime(2026, 3, 1, 16, 0, tzinfo=UTC)
+START, END = MONDAY + timedelta(hours=8), MONDAY + timedelta(hours=20)  # Monday 08:00-20:00 local
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def orphan_shift(app, world):
+    """The old compound (no company) with a gate and one uncovered 12 h shift."""
+    with app.app_context():
+        gate = make_gate(db.session.merge(world.compound_orphan), "正门")
+        shift = Shift(compound_id=gate.compound_id, gate_id=gate.id, starts_at=START, ends_at=END)
+        db.session.add(shift)
+        db.session.commit()
+        return {"shift": shift.id, "gate": gate.id, "code": gate.code}
+
+
+def post_and_offer(world, as_user, orphan_shift):
+    admin = as_user(world.admin)
+    loan = admin.post(f"/api/v1/shifts/{orphan_shift['shift']}/loan", json={"note": "老旧小区缺保安"})
+    assert loan.status_code == 201, loan.json
+    offer = as_user(world.staff_b).post(f"/api/v1/loans/{loan.json['id']}/offers", json={"guard_id": world.guard_b.id})
+    assert offer.status_code == 201, offer.json
+    return loan.json["id"], offer.json["id"]
+
+
+def test_lent_guard_joins_the_roster_and_acts_there_only_during_the_shift(app, world, as_user, orphan_shift, frozen):
+    loan_id, offer_id = post_and_offer(world, as_user, orphan_shift)
+    listed = as_user(world.staff_b).get("/api/v1/loans?status=open").json["items"]
+    assert [(i["id"], i["compound_name"], i["open_seats"]) for i in listed] == [(loan_id, "老旧小区", 1)]
+    assert "offers" not in listed[0]
+    assert as_user(world.staff_b).get("/api/v1/loans?status=filled").json["total"] == 0
+    accepted = as_user(world.admin).post(f"/api/v1/loan-offers/{offer_id}/accept")
+    assert accepted.status_code == 201 and accepted.json["source"] == "loan"
+    detail = as_user(world.admin).get(f"/api/v1/loans/{loan_id}").json
+    assert detail["status"] == "filled" and [o["status"] for o in detail["offers"]] == ["accepted"]
+
+    grid = as_user(world.admin).get(f"/api/v1/compounds/{world.compound_orphan.id}/roster?week=2026-03-02").json
+    assert [(g["guard_id"], g["lent"]) for g in grid["shifts"][0]["guards"]] == [(world.guard_b.id, True)]
+    mine = as_user(world.guard_b).get("/api/v1/rosters/mine").json["items"]
+    assert [(m["compound_name"], m["lent"]) for m in mine] == [("老旧小区", True)]
+
+    compound_url = f"/api/v1/compounds/{world.compound_orphan.id}"
+    board_url = f"/api/v1/gates/{orphan_shift['gate']}/on-duty"
+    for moment, expected in ((START - timedelta(seconds=1), 404), (START, 200), (END - timedelta(seconds=1), 200),
+                             (END, 404)):
+        frozen.move_to(moment)
+        guard = as_user(world.guard_b)
+        assert guard.get(compound_url).status_code == expected, moment
+        assert guard.get(board_url).status_code == expected, moment
+        assert guard.get(f"/api/v1/compounds/{world.compound_b.id}").status_code == 200  # home post throughout
+    # Gate-level checks: on duty at the borrowing gate only, and only during the shift.
+    from server.models.people import User
+    from server.services.rosters import on_duty_at_gate
+
+    with app.app_context():
+        guard = db.session.get(User, world.guard_b.id)
+        assert on_duty_at_gate(guard, orphan_shift["gate"], START) and not on_duty_at_gate(guard, world.gate_b.id, START)
+        assert not on_duty_at_gate(guard, orphan_shift["gate"], END)
+    # During the shift the lent guard clocks in at the borrowing compound's gate.
+    frozen.move_to(START + timedelta(minutes=5))
+    r = as_user(world.guard_b).post("/api/v1/rosters/clock-in", json={"code": orphan_shift["code"]})
+    assert r.status_code == 201 and r.json["late"] is False
+
+
+def test_lent_hours_count_against_the_weekly_limit(app, world, as_user, orphan_shift):
+    with app.app_context():
+        # guard_b already works 40 h at home this week (Tuesday to Saturday, 08-16).
+        for d in range(1, 6):
+            s = Shift(compound_id=world.compound_b.id, gate_id=world.gate_b.id,
+                      starts_at=MONDAY + timedelta(days=d, hours=8), ends_at=MONDAY + timedelta(days=d, hours=16))
+            db.session.add(s)
+            db.session.flush()
+            db.session.add(ShiftAssignment(shift_id=s.id, guard_id=world.guard_b.id, compound_id=s.compound_id,
+                                           gate_id=s.gate_id, starts_at=s.starts_at, ends_at=s.ends_at))
+        db.session.commit()
+    loan = as_user(world.admin).post(f"/api/v1/shifts/{orphan_shift['shift']}/loan", json={}).json
+    r = as_user(world.staff_b).post(f"/api/v1/loans/{loan['id']}/offers", json={"guard_id": world.guard_b.id})
+    assert (r.status_code, r.json["rule"]) == (409, "roster_week_hours")
+    assert r.json["violations"][0]["hours"] == 52
+
+
+def test_hours_lent_out_are_checked_again_at_acceptance_and_block_home_work(app, world, as_user, orphan_shift):
+    loan_id, offer_id = post_and_offer(world, as_user, orphan_shift)
+    # Before acceptance, company B rosters guard_b at home Monday 12-20: overlapping the lent shift.
+    with app.app_context():
+        home = Shift(compound_id=world.compound_b.id, gate_id=world.gate_b.id, starts_at=START + timedelta(hours=4),
+                     ends_at=END)
+        db.session.add(home)
+        db.session.commit()
+        home_id = home.id
+    assert as_user(world.staff_b).post(f"/api/v1/shifts/{home_id}/assignments",
+                                       json={"guard_id": world.guard_b.id}).status_code == 201
+    r = as_user(world.admin).post(f"/api/v1/loan-offers/{offer_id}/accept")
+    assert (r.status_code, r.json["rule"]) == (409, "roster_overlap")
+    # Once taken off at home and lent, the home shift cannot have them back.
+    with app.app_context():
+        a = db.session.scalar(select(ShiftAssignment).where(ShiftAssignment.shift_id == home_id))
+        db.session.delete(a)
+        db.session.commit()
+    assert as_user(world.admin).post(f"/api/v1/loan-offers/{offer_id}/accept").status_code == 201
+    again = as_user(world.staff_b).post(f"/api/v1/shifts/{home_id}/assignments", json={"guard_id": world.guard_b.id})
+    assert (again.status_code, again.json["rule"], again.json["shift_ids"][1]) == (409, "roster_overlap",
+                                                                                   orphan_shift["shift"])
+
+
+def test_who_may_post_offer_and_accept(app, world, as_user, orphan_shift):
+    with app.app_context():
+        own = Shift(compound_id=world.compound_a.id, gate_id=world.gate_a.id, starts_at=START, ends_at=END)
+        db.session.add(own)
+        db.session.commit()
+        own_id = own.id
+    # Staff may post their own compound's shift, not the old compound's; the admin the other way round.
+    assert as_user(world.staff_a).post(f"/api/v1/shifts/{orphan_shift['shift']}/loan", json={}).status_code == 404
+    assert as_user(world.admin).post(f"/api/v1/shifts/{own_id}/loan", json={}).status_code == 404
+    loan = as_user(world.staff_a).post(f"/api/v1/shifts/{own_id}/loan", json={}).json
+    dup = as_user(world.staff_a).post(f"/api/v1/shifts/{own_id}/loan", json={})
+    assert (dup.status_code, dup.json["reason"]) == (409, "duplicate")
+    own_company = as_user(world.staff_a).post(f"/api/v1/loans/{loan['id']}/offers", json={"guard_id": world.guard_a.id})
+    assert (own_company.status_code, own_company.json["reason"]) == (422, "loan_own_company")
+    not_theirs = as_user(world.staff_b).post(f"/api/v1/loans/{loan['id']}/offers", json={"guard_id": world.guard_a.id})
+    assert (not_theirs.status_code, not_theirs.json["reason"]) == (422, "guard_not_eligible")
+    offer = as_user(world.staff_b).post(f"/api/v1/loans/{loan['id']}/offers", json={"guard_id": world.guard_b.id}).json
+    # Company B sees its own offer but cannot accept it; company A accepts or declines.
+    assert [o["id"] for o in as_user(world.staff_b).get(f"/api/v1/loans/{loan['id']}").json["offers"]] == [offer["id"]]
+    assert as_user(world.staff_b).post(f"/api/v1/loan-offers/{offer['id']}/accept").status_code == 404
+    assert as_user(world.staff_a).post(f"/api/v1/loan-offers/{offer['id']}/decline").json["status"] == "declined"
+    gone = as_user(world.staff_a).post(f"/api/v1/loan-offers/{offer['id']}/accept")
+    assert (gone.status_code, gone.json["reason"]) == (409, "offer_not_open")
+    assert as_user(world.staff_a).post(f"/api/v1/loans/{loan['id']}/cancel").json["status"] == "cancelled"
+    closed = as_user(world.staff_b).post(f"/api/v1/loans/{loan['id']}/offers", json={"guard_id": world.guard_b.id})
+    assert (closed.status_code, closed.json["reason"]) == (409, "loan_not_open")
+
+
+def test_demo_roster_has_zhang_lent_to_the_old_compound(app):
+    from datetime import date
+
+    from server.services.demo import load_demo
+    from server.services.roster_views import week_grid
+
+    with app.app_context():
+        org = load_demo()
+        next_week = week_grid(org.compounds["黄平路8号院"], date(2026, 3, 2))
+        seats = [(g["guard_name"], g["lent"]) for s in next_week["shifts"] for g in s["guards"]]
+        assert len(next_week["shifts"]) == 7 and seats.count(("张本轩", True)) == 4
+        assert all(lent for _, lent in seats) and len(seats) == 7
+        wanlong = week_grid(org.compounds["万龙小区"], date(2026, 3, 2))
+        closed = org.gates["万龙小区/北门"].id
+        assert len(wanlong["shifts"]) == 21 and all(s["gate_id"] != closed for s in wanlong["shifts"])
+        assert all(s["open_seats"] == 0 for s in wanlong["shifts"])
+        db.session.rollback()

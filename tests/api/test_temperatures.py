@@ -1,0 +1,178 @@
+"""Temperature API: guards at a gate, residents' self-reports, histories, daily counts, audit rows."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from sqlalchemy import select
+
+from server.extensions import db
+from server.models.audit import AuditEntry
+from server.models.compounds import Compound
+from tests.factories import make_gate
+
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
+
+
+@pytest.fixture
+def emergency(app, world):
+    """Compound A has declared a public-health emergency (the lawful basis of its readings)."""
+    with app.app_context():
+        db.session.get(Compound, world.compound_a.id).health_emergency = True
+        db.session.commit()
+    return world
+
+
+def _measure(as_user, w, celsius, **body):
+    return as_user(w.guard_a).post(f"/api/v1/gates/{w.gate_a.id}/temperatures",
+                                   json={"subject_user_id": w.resident_a.id, "celsius": celsius, **body})
+
+
+def _audit(app, action):
+    with app.app_context():
+        return db.session.scalars(select(AuditEntry).where(AuditEntry.action == action)).all()
+
+
+def test_guard_measures_37_2_normal_then_37_3_remeasure_then_fever(emergency, as_user):
+    w = emergency
+    with time_machine.travel(T0, tick=False):
+        normal = _measure(as_user, w, 37.2, client_id="a1")
+        first = _measure(as_user, w, 37.3, client_id="a2")
+    with time_machine.travel(T0 + timedelta(minutes=3), tick=False):
+        second = _measure(as_user, w, 37.3, client_id="a3")
+    assert normal.status_code == 201 and normal.json["outcome"] == "normal" and normal.json["message"] == ""
+    assert first.json["outcome"] == "remeasure" and first.json["high"] is True and "复测" in first.json["message"]
+    assert second.json["outcome"] == "fever" and second.json["celsius"] == 37.3
+    alerts = as_user(w.staff_a).get("/api/v1/alerts?kind=fever").json["items"]
+    assert [a["subject_user_id"] for a in alerts] == [w.resident_a.id]
+
+
+def test_replayed_client_id_returns_the_same_reading(emergency, as_user):
+    w = emergency
+    first = _measure(as_user, w, 37.5, client_id="same")
+    again = _measure(as_user, w, 37.5, client_id="same")
+    assert again.status_code == 201 and again.json["id"] == first.json["id"]
+    assert again.json["outcome"] == "remeasure"
+    changed = _measure(as_user, w, 36.5, client_id="same")
+    assert changed.status_code == 409 and changed.json["reason"] == "idempotency_mismatch"
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"celsius": 33.9}, "celsius"), ({"celsius": 43.1}, "celsius"), ({"celsius": 36.55}, "celsius"),
+    ({"celsius": "hot"}, "celsius"), ({}, "celsius"), ({"celsius": 36.5, "extra": 1}, "extra"),
+])
+def test_bad_readings_are_422(emergency, as_user, body, field):
+    w = emergency
+    response = as_user(w.guard_a).post(f"/api/v1/gates/{w.gate_a.id}/temperatures",
+                                       json={"subject_user_id": w.resident_a.id, **body})
+    assert response.status_code == 422
+    assert field in str(response.json.get("errors"))
+
+
+def test_a_reading_needs_a_subject(emergency, as_user):
+    response = as_user(emergency.guard_a).post(f"/api/v1/gates/{emergency.gate_a.id}/temperatures",
+                                               json={"celsius": 36.5})
+    assert response.status_code == 422 and response.json["reason"] == "reading_subject_required"
+
+
+def test_guard_cannot_measure_at_another_compounds_gate(emergency, as_user):
+    w = emergency
+    response = as_user(w.guard_a).post(f"/api/v1/gates/{w.gate_b.id}/temperatures",
+                                       json={"subject_user_id": w.resident_a.id, "celsius": 36.5})
+    assert response.status_code == 404
+
+
+def test_without_consent_or_emergency_the_reading_is_refused(world, as_user):
+    response = as_user(world.guard_a).post(f"/api/v1/gates/{world.gate_a.id}/temperatures",
+                                           json={"subject_user_id": world.resident_a.id, "celsius": 36.5})
+    assert response.status_code == 409 and response.json["reason"] == "consent_required"
+    resident = as_user(world.resident_a)
+    assert resident.post("/api/v1/me/consent", json={}).status_code == 201
+    response = as_user(world.guard_a).post(f"/api/v1/gates/{world.gate_a.id}/temperatures",
+                                           json={"subject_user_id": world.resident_a.id, "celsius": 36.5})
+    assert response.status_code == 201 and response.json["lawful_basis"] == "consent"
+
+
+def test_resident_self_reports_and_sees_only_their_own(emergency, as_user):
+    w = emergency
+    resident = as_user(w.resident_a)
+    response = resident.post("/api/v1/me/temperatures", json={"celsius": 36.8, "client_id": "m1"})
+    assert response.status_code == 201
+    assert response.json["source"] == "self" and response.json["subject_user_id"] == w.resident_a.id
+    _measure(as_user, w, 36.4)
+    history = resident.get("/api/v1/me/temperatures").json
+    assert history["total"] == 2 and {r["subject_user_id"] for r in history["items"]} == {w.resident_a.id}
+    assert as_user(w.resident_b).get("/api/v1/me/temperatures").json["total"] == 0
+
+
+def test_staff_reads_a_persons_history_with_an_audit_row(emergency, as_user, app):
+    w = emergency
+    _measure(as_user, w, 36.4)
+    response = as_user(w.staff_a).get(f"/api/v1/people/{w.resident_a.id}/temperatures?purpose=发热排查")
+    assert response.status_code == 200 and response.json["total"] == 1
+    [entry] = _audit(app, "temperature.history")
+    assert (entry.actor_id, entry.object_id, entry.reason) == (w.staff_a.id, str(w.resident_a.id), "发热排查")
+    assert as_user(w.staff_b).get(f"/api/v1/people/{w.resident_a.id}/temperatures").status_code == 404
+
+
+def test_compound_list_is_audited_and_the_alliance_must_give_a_purpose(emergency, as_user, app):
+    w = emergency
+    with time_machine.travel(T0, tick=False):
+        _measure(as_user, w, 36.4)
+        _measure(as_user, w, 37.9)
+        staff_view = as_user(w.staff_a).get(f"/api/v1/compounds/{w.compound_a.id}/temperatures?high_only=true")
+        refused = as_user(w.admin).get(f"/api/v1/compounds/{w.compound_a.id}/temperatures")
+        admin_view = as_user(w.admin).get(f"/api/v1/compounds/{w.compound_a.id}/temperatures?purpose=区疾控核查")
+    assert staff_view.status_code == 200 and [r["celsius"] for r in staff_view.json["items"]] == [37.9]
+    assert refused.status_code == 422 and refused.json["reason"] == "purpose_required"
+    assert admin_view.json["total"] == 2
+    entries = _audit(app, "temperature.list")
+    assert [(e.actor_role, e.reason) for e in entries] == [("staff", "日常防疫管理"), ("alliance_admin", "区疾控核查")]
+    assert all(e.compound_id == w.compound_a.id for e in entries)
+    assert as_user(w.staff_b).get(f"/api/v1/compounds/{w.compound_a.id}/temperatures").status_code == 404
+
+
+def test_daily_counts_per_local_day(emergency, as_user, app):
+    w = emergency
+    with app.app_context():
+        second_gate = make_gate(db.session.get(Compound, w.compound_a.id))
+        db.session.commit()
+        second_gate_id = second_gate.id
+    # 23:50 local on 3 March and 00:10 local on 4 March fall on different days.
+    late = datetime(2026, 3, 3, 15, 50, tzinfo=UTC)
+    with time_machine.travel(late, tick=False):
+        _measure(as_user, w, 37.3)
+        as_user(w.guard_a).post(f"/api/v1/gates/{second_gate_id}/temperatures",
+                                json={"subject_user_id": w.resident_b.id, "celsius": 36.1})
+    with time_machine.travel(late + timedelta(minutes=20), tick=False):
+        _measure(as_user, w, 37.6)
+        response = as_user(w.staff_a).get(f"/api/v1/compounds/{w.compound_a.id}/temperatures/daily?from=2026-03-02")
+    days = {d["day"]: d for d in response.json}
+    assert sorted(days) == ["2026-03-02", "2026-03-03", "2026-03-04"]
+    assert days["2026-03-03"] == {"day": "2026-03-03", "readings": 2, "people": 2, "high": 1, "remeasure": 1,
+                                  "fever": 0}
+    assert days["2026-03-04"]["fever"] == 1 and days["2026-03-02"]["readings"] == 0
+    bad = as_user(w.admin).get(f"/api/v1/compounds/{w.compound_a.id}/temperatures/daily?from=2026-01-01&to=2026-03-01")
+    assert bad.status_code == 422
+
+
+def test_export_is_csv_with_formula_cells_escaped_and_an_audit_row(emergency, as_user, app):
+    w = emergency
+    with app.app_context():
+        from server.models.people import User
+
+        db.session.get(User, w.resident_a.id).display_name = "=HYPERLINK(\"x\")"
+        db.session.commit()
+    with time_machine.travel(T0, tick=False):
+        _measure(as_user, w, 37.4)
+        staff = as_user(w.staff_a).get(f"/api/v1/compounds/{w.compound_a.id}/temperatures/export")
+        admin = as_user(w.admin).get(f"/api/v1/compounds/{w.compound_a.id}/temperatures/export?purpose=核查")
+        refused = as_user(w.admin).get(f"/api/v1/compounds/{w.compound_a.id}/temperatures/export")
+    assert staff.status_code == 200 and staff.mimetype == "text/csv"
+    lines = staff.get_data(as_text=True).splitlines()
+    assert lines[0].startswith("id,measured_at") and len(lines) == 2
+    assert "'=HYPERLINK" in lines[1] and ",37.4,remeasure," in lines[1]
+    assert "'=*" in admin.get_data(as_text=True)  # the alliance sees the name masked
+    assert refused.status_code == 422
+    entries = _audit(app, "temperature.export")
+    assert [(e.actor_role, e.detail["rows"]) for e in entries] == [("staff", 1), ("alliance_admin", 1)]

@@ -1,0 +1,146 @@
+"""Visitors: pre-registration with a one-day pass, walk-ins with a travel declaration, who is still inside."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+
+import time_machine
+import zxingcpp
+from PIL import Image
+from sqlalchemy import select
+
+from server.extensions import db
+from server.models.alerts import Alert
+from server.models.checkins import CheckIn, Visitor
+from server.models.compounds import Compound
+from tests.api.test_checkins import _fresh_key_cache, cid  # noqa: F401 - an autouse fixture
+
+T0 = datetime(2020, 2, 3, 2, 0, tzinfo=UTC)  # 10:00 in Beijing, 2020-02-03
+
+
+def set_address(app, compound_id: int, address: str) -> None:
+    """Give a compound an address (its city decides who is a returnee)."""
+    with app.app_context():
+        db.session.get(Compound, compound_id).address = address
+        db.session.commit()
+
+
+def pre_register(client, **extra):
+    """A resident announces a visitor for today."""
+    return client.post("/api/v1/visitors", json={"name": "王建华", "phone": "13900001111",
+                                                 "expected_date": "2020-02-03", "from_city": "北京",
+                                                 "purpose": "探望父母", **extra})
+
+
+def scan_visitor(guard, code, gate_id, direction="in"):
+    """A guard scans a visitor pass."""
+    return guard.post("/api/v1/checkins", json={"pass_code": code, "gate_id": gate_id, "direction": direction,
+                                                "client_id": cid()})
+
+
+@time_machine.travel(T0, tick=False)
+def test_pre_registered_visitor_comes_in_and_leaves(app, world, as_user):
+    set_address(app, world.compound_a.id, "北京市昌平区回龙观")
+    resident, guard, staff = as_user(world.resident_a), as_user(world.guard_a), as_user(world.staff_a)
+    created = pre_register(resident)
+    assert created.status_code == 201
+    visitor = created.json
+    assert visitor["pass_code"].startswith("WYV.") and visitor["returnee"] is False
+    qr = resident.get(f"/api/v1/visitors/{visitor['id']}/pass.png")
+    assert zxingcpp.read_barcodes(Image.open(io.BytesIO(qr.data)))[0].text == visitor["pass_code"]
+    assert resident.get(f"/api/v1/visitors/{visitor['id']}/pass").json["code"] == visitor["pass_code"]
+    entry = scan_visitor(guard, visitor["pass_code"], world.gate_a.id).json
+    assert (entry["decision"], entry["reason"], entry["subject"]["kind"]) == ("allowed", "ok", "visitor")
+    assert entry["subject"]["name"] == "王**" and entry["visitor_id"] == visitor["id"]
+    inside = staff.get(f"/api/v1/compounds/{world.compound_a.id}/visitors/inside").json
+    assert [v["id"] for v in inside["items"]] == [visitor["id"]]
+    assert inside["items"][0]["name"] == "王建华" and inside["items"][0]["phone"] == "139****1111"
+    assert inside["items"][0]["pass_code"] is None
+    guard_view = guard.get(f"/api/v1/compounds/{world.compound_a.id}/visitors/inside").json["items"][0]
+    assert guard_view["name"] == "王**"
+    scan_visitor(guard, visitor["pass_code"], world.gate_a.id, "out")
+    assert staff.get(f"/api/v1/compounds/{world.compound_a.id}/visitors/inside").json["total"] == 0
+    assert as_user(world.staff_b).get(f"/api/v1/compounds/{world.compound_a.id}/visitors/inside").status_code == 404
+
+
+def test_visitor_not_expected(app, world, as_user):
+    with time_machine.travel(T0, tick=False):
+        resident = as_user(world.resident_a)
+        tomorrow = pre_register(resident, expected_date="2020-02-04").json
+        today = pre_register(resident).json
+        cancelled = pre_register(resident, name="李四").json
+        assert resident.delete(f"/api/v1/visitors/{cancelled['id']}").json["status"] == "cancelled"
+        assert resident.delete(f"/api/v1/visitors/{cancelled['id']}").status_code == 409
+        guard, guard_b = as_user(world.guard_a), as_user(world.guard_b)
+        assert scan_visitor(guard, tomorrow["pass_code"], world.gate_a.id).json["reason"] == "visitor_not_expected"
+        assert scan_visitor(guard, cancelled["pass_code"], world.gate_a.id).json["reason"] == "visitor_not_expected"
+        other = scan_visitor(guard_b, today["pass_code"], world.gate_b.id).json
+        assert (other["decision"], other["reason"]) == ("denied", "visitor_not_expected")
+        unknown = scan_visitor(guard, "WYV." + "A" * 24, world.gate_a.id).json
+        assert unknown["reason"] == "pass_invalid"
+    with time_machine.travel(T0 + timedelta(days=1), tick=False):
+        late = scan_visitor(as_user(world.guard_a), today["pass_code"], world.gate_a.id).json
+        assert late["reason"] == "visitor_not_expected"
+
+
+@time_machine.travel(T0, tick=False)
+def test_pre_registration_is_validated_and_idempotent(app, world, as_user):
+    resident = as_user(world.resident_a)
+    assert pre_register(resident, expected_date="2020-02-01").status_code == 422
+    assert pre_register(resident, phone="call me").status_code == 422
+    assert pre_register(resident, name=" ").status_code == 422
+    first = pre_register(resident, client_id="v-1").json
+    assert pre_register(resident, client_id="v-1").json["id"] == first["id"]
+    assert as_user(world.guard_a).post("/api/v1/visitors", json={}).status_code == 403
+    assert as_user(world.resident_b).get(f"/api/v1/visitors/{first['id']}").status_code == 404
+
+
+@time_machine.travel(T0, tick=False)
+def test_pre_registered_returnee_is_flagged(app, world, as_user):
+    set_address(app, world.compound_a.id, "北京市昌平区回龙观")
+    visitor = pre_register(as_user(world.resident_a), from_city="武汉市").json
+    assert visitor["returnee"] is True
+    entry = scan_visitor(as_user(world.guard_a), visitor["pass_code"], world.gate_a.id).json
+    assert (entry["decision"], entry["reason"]) == ("allowed", "returnee_attention")
+    with app.app_context():
+        alert = db.session.scalar(select(Alert).where(Alert.kind == "returnee"))
+        assert alert.detail["visitor_id"] == visitor["id"] and alert.compound_id == world.compound_a.id
+
+
+@time_machine.travel(T0, tick=False)
+def test_walk_in_with_travel_declaration(app, world, as_user):
+    set_address(app, world.compound_a.id, "北京市昌平区回龙观")
+    guard = as_user(world.guard_a)
+    body = {"gate_id": world.gate_a.id, "name": "赵志刚", "phone": "13900002222", "from_city": "北京",
+            "purpose": "送货", "travel_cities": ["天津"], "declaration_confirmed": True,
+            "household_id": world.household_a.id, "temperature": 36.6, "client_id": "walk-1"}
+    response = guard.post("/api/v1/visitors/walk-in", json=body)
+    assert response.status_code == 201, response.json
+    assert (response.json["decision"], response.json["reason"]) == ("allowed", "returnee_attention")
+    assert guard.post("/api/v1/visitors/walk-in", json=body).json["id"] == response.json["id"]
+    with app.app_context():
+        visitor = db.session.scalar(select(Visitor))
+        assert (visitor.kind, visitor.status, visitor.returnee, visitor.travel_cities) == (
+            "walk_in", "inside", True, ["天津"])
+        assert db.session.scalar(select(CheckIn.visitor_id)) == visitor.id
+        assert db.session.scalar(select(Alert.kind)) == "returnee"
+        assert len(db.session.scalars(select(Visitor)).all()) == 1
+    local = guard.post("/api/v1/visitors/walk-in", json={**body, "travel_cities": [], "client_id": "walk-2",
+                                                          "name": "钱七"}).json
+    assert local["reason"] == "ok"
+    refused = guard.post("/api/v1/visitors/walk-in", json={**body, "declaration_confirmed": False,
+                                                            "client_id": "walk-3"})
+    assert refused.status_code == 422 and refused.json["reason"] == "declaration_required"
+    elsewhere = guard.post("/api/v1/visitors/walk-in", json={**body, "household_id": world.household_b.id,
+                                                              "client_id": "walk-4"})
+    assert elsewhere.status_code == 404
+
+
+@time_machine.travel(T0, tick=False)
+def test_visitor_lists_by_role(app, world, as_user):
+    pre_register(as_user(world.resident_a))
+    pre_register(as_user(world.resident_b), name="孙八")
+    assert as_user(world.resident_a).get("/api/v1/visitors").json["total"] == 1
+    assert [v["name"] for v in as_user(world.staff_b).get("/api/v1/visitors").json["items"]] == ["孙八"]
+    assert as_user(world.guard_a).get("/api/v1/visitors?status=expected").json["items"][0]["name"] == "王**"

@@ -1,0 +1,220 @@
+"""Draining the outbox against the fake WeChat: token cache, refresh-and-retry, 43101, at-most-once."""
+
+import itertools
+import threading
+from datetime import timedelta
+
+import pytest
+import time_machine
+from sqlalchemy import select, update
+
+from server.extensions import db
+from server.models.notifications import Notification, WeChatAccessToken
+from server.models.people import User
+from server.services.clock import utcnow
+from server.services.notifications import enqueue
+from server.services.notify_drain import MAX_ATTEMPTS, drain
+from server.services.sign_in import wechat_client
+from tests.factories import build_world, make_user
+from tests.fakes.wechat_server import STABLE_TOKEN, SUBSCRIBE_SEND
+
+TEMPLATE = "tmpl-alert-0001"
+
+
+@pytest.fixture
+def outbox(app, wechat_app):
+    """The standard world committed, the app pointed at the fake, with a template for kind "alert"."""
+    app.config["WECHAT_TEMPLATES"] = {"alert": TEMPLATE}
+    with app.app_context():
+        world = build_world()
+        db.session.commit()
+        resident = db.session.get(User, world.resident_a.id)
+        wechat_app.subscribe(resident.openid, TEMPLATE)
+        yield world, resident
+        db.session.rollback()
+    app.config["WECHAT_TEMPLATES"] = {}
+
+
+_keys = itertools.count()
+
+
+def _queue(user, n=1, **data):
+    ids = []
+    for _ in range(n):
+        note = enqueue(user.id, "alert",
+                       data or {"thing1": "发热预警:复测体温仍偏高,请立即处理,谢谢配合", "time3": "2026-03-02 09:00"},
+                       dedupe_key=f"t:{next(_keys)}")
+        ids.append(note.id)
+    db.session.commit()
+    return ids
+
+
+def _statuses():
+    db.session.expire_all()
+    return [n.status for n in db.session.scalars(select(Notification).order_by(Notification.id))]
+
+
+def _sends(fake):
+    return [r for r in fake.requests if r["path"] == SUBSCRIBE_SEND]
+
+
+def _token_calls(fake):
+    return [r for r in fake.requests if r["path"] == STABLE_TOKEN]
+
+
+def test_sends_once_with_fitted_values_and_caches_the_token(outbox, wechat_app):
+    _, resident = outbox
+    _queue(resident)
+    assert drain(wechat_client())["sent"] == 1
+    [message] = wechat_app.sent_messages
+    assert message["touser"] == resident.openid and message["template_id"] == TEMPLATE
+    assert len(message["data"]["thing1"]["value"]) == 20 and message["data"]["thing1"]["value"].endswith("…")
+    assert _statuses() == ["sent"]
+    # Nothing left: a second run sends nothing; a new message reuses the cached token.
+    assert drain(wechat_client()).total() == 0
+    _queue(resident, **{"thing1": "again"})
+    assert drain(wechat_client())["sent"] == 1
+    assert len(_token_calls(wechat_app)) == 1
+    cached = db.session.get(WeChatAccessToken, "wx-fake-appid")
+    assert cached.value == wechat_app.issued_tokens[0] and cached.expires_at > utcnow() + timedelta(hours=1)
+
+
+@pytest.mark.parametrize("errcode", [40001, 42001])
+def test_expired_token_is_refreshed_and_the_send_retried_once(outbox, wechat_app, errcode):
+    _, resident = outbox
+    _queue(resident)
+    wechat_app.fail_next(SUBSCRIBE_SEND, errcode)
+    assert drain(wechat_client())["sent"] == 1
+    calls = _token_calls(wechat_app)
+    assert [c["json"]["force_refresh"] for c in calls] == [False, True]
+    assert len(_sends(wechat_app)) == 2 and len(wechat_app.sent_messages) == 1
+    assert db.session.get(WeChatAccessToken, "wx-fake-appid").value == wechat_app.issued_tokens[-1]
+
+
+def test_a_token_expired_at_wechat_is_replaced_in_the_shared_cache(outbox, wechat_app):
+    _, resident = outbox
+    _queue(resident)
+    drain(wechat_client())
+    wechat_app.expire_all_tokens()
+    _queue(resident, **{"thing1": "二次"})
+    assert drain(wechat_client())["sent"] == 1
+    assert len(wechat_app.sent_messages) == 2 and len(wechat_app.issued_tokens) == 2
+
+
+def test_twice_expired_waits_for_a_later_attempt(outbox, wechat_app):
+    _, resident = outbox
+    [note_id] = _queue(resident)
+    wechat_app.fail_next(SUBSCRIBE_SEND, 40001, times=2)
+    assert drain(wechat_client())["retry"] == 1
+    note = db.session.get(Notification, note_id)
+    assert note.status == "pending" and note.next_attempt_at > utcnow() and note.attempts == 1
+    assert drain(wechat_client()).total() == 0, "not due yet"
+    with time_machine.travel(utcnow() + timedelta(minutes=2)):
+        assert drain(wechat_client())["sent"] == 1
+    assert len(wechat_app.sent_messages) == 1
+
+
+def test_transient_failures_give_up_after_max_attempts(outbox, wechat_app):
+    _, resident = outbox
+    [note_id] = _queue(resident)
+    wechat_app.fail_next(SUBSCRIBE_SEND, -1, times=MAX_ATTEMPTS)
+    moment = utcnow()
+    for attempt in range(MAX_ATTEMPTS):
+        with time_machine.travel(moment + timedelta(hours=attempt)):
+            drain(wechat_client())
+    note = db.session.get(Notification, note_id, populate_existing=True)
+    assert (note.status, note.attempts) == ("failed", MAX_ATTEMPTS)
+    assert len(_sends(wechat_app)) == MAX_ATTEMPTS and wechat_app.sent_messages == []
+
+
+def test_43101_is_recorded_and_not_retried(outbox, wechat_app):
+    world, resident = outbox
+    other = db.session.get(User, world.resident_b.id)
+    wechat_app.subscribe(other.openid, "another-template")  # known to WeChat, not subscribed to ours
+    _queue(other)
+    assert drain(wechat_client())["unsubscribed"] == 1
+    assert _statuses() == ["unsubscribed"]
+    with time_machine.travel(utcnow() + timedelta(days=1)):
+        drain(wechat_client())
+    assert len(_sends(wechat_app)) == 1
+
+
+def test_a_send_whose_sender_died_is_never_resent(outbox, wechat_app):
+    _, resident = outbox
+    [note_id] = _queue(resident)
+    db.session.execute(update(Notification).values(status="sending", locked_until=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+    assert drain(wechat_client())["abandoned"] == 1
+    assert _statuses() == ["failed"] and _sends(wechat_app) == []
+
+
+def test_a_timed_out_send_is_not_resent(outbox, wechat_app, app):
+    _, resident = outbox
+    _queue(resident)
+    app.config["WECHAT_TIMEOUT"] = 0.3
+    wechat_app.delay_next(SUBSCRIBE_SEND, 1.0)
+    try:
+        drain(wechat_client())
+    finally:
+        app.config["WECHAT_TIMEOUT"] = 5.0
+    assert _statuses() == ["failed"]
+    drain(wechat_client())
+    assert len(_sends(wechat_app)) == 1
+
+
+def test_unknown_kind_or_missing_openid_fail_without_calling_wechat(outbox, wechat_app):
+    world, resident = outbox
+    staff = db.session.get(User, world.staff_a.id)  # signs in with a password: no openid
+    enqueue(staff.id, "alert", {"thing1": "x"})
+    enqueue(resident.id, "no_such_kind", {"thing1": "x"})
+    db.session.commit()
+    assert drain(wechat_client())["failed"] == 2
+    assert _sends(wechat_app) == []
+
+
+def test_two_workers_draining_at_once_never_send_twice(outbox, wechat_app, app):
+    world, _ = outbox
+    household = world.household_a
+    people = [make_user(world.alliance, "resident", household=household) for _ in range(8)]
+    for person in people:
+        wechat_app.subscribe(person.openid, TEMPLATE)
+        _queue(person, n=4)
+    errors = []
+
+    def worker():
+        try:
+            with app.app_context():
+                drain(wechat_client(), batch=5)
+                db.session.remove()
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert _statuses() == ["sent"] * 32
+    sent = [(m["touser"], m["data"]["thing1"]["value"]) for m in wechat_app.sent_messages]
+    assert len(sent) == 32 == len(_sends(wechat_app))
+    assert len({m["touser"] for m in wechat_app.sent_messages}) == 8
+
+
+def test_a_claimed_row_cannot_be_claimed_again(outbox):
+    from server.services.notify_drain import claim
+
+    _, resident = outbox
+    ids = _queue(resident, n=3)
+    first = claim(10)
+    assert sorted(i for i, _ in first) == sorted(ids) and len({t for _, t in first}) == 3
+    assert claim(10) == []
+    assert _statuses() == ["sending"] * 3
+
+
+def test_the_notify_command_drains(outbox, wechat_app, app):
+    _, resident = outbox
+    _queue(resident, n=2)
+    result = app.test_cli_runner().invoke(args=["wuye", "notify"])
+    assert result.exit_code == 0, result.output
+    assert "sent 2" in result.output and len(wechat_app.sent_messages) == 2

@@ -1,0 +1,103 @@
+"""`flask wuye purge`: rows older than the retention period go, in batches; younger rows stay."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from server.extensions import db
+from server.models.alerts import Alert
+from server.models.audit import AuditEntry
+from server.models.checkins import CheckIn, Visitor
+from server.models.health import QuarantineExtension, QuarantineOrder, TemperatureReading
+from tests.factories import build_world
+
+NOW = datetime(2026, 4, 1, 4, 0, tzinfo=UTC)
+DAY = timedelta(days=1)
+
+
+@pytest.fixture
+def w(app):
+    """The standard world, committed (the purge commits its batches)."""
+    with app.app_context():
+        yield build_world()
+        db.session.rollback()
+
+
+def _reading(w, at, n):
+    db.session.add(TemperatureReading(compound_id=w.compound_a.id, subject_user_id=w.resident_a.id, source="self",
+                                      celsius=36.5, lawful_basis="consent", measured_at=at, created_at=at,
+                                      author_id=w.resident_a.id, client_id=f"r{n}"))
+
+
+def _checkin(w, at, n):
+    db.session.add(CheckIn(compound_id=w.compound_a.id, gate_id=w.gate_a.id, subject_user_id=w.resident_a.id,
+                           direction="in", method="guard_scan", decision="allowed", reason="ok",
+                           author_id=w.guard_a.id, client_id=f"c{n}", fingerprint="f", lawful_basis="consent",
+                           server_time=at))
+
+
+def _order(w, start, end, lifted=None):
+    order = QuarantineOrder(compound_id=w.compound_a.id, user_id=w.resident_a.id, reason="other",
+                            starts_at=start, ends_at=end, lifted_at=lifted)
+    db.session.add(order)
+    db.session.flush()
+    return order
+
+
+def test_purge_deletes_only_rows_older_than_28_days(w, app):
+    edge = NOW - 28 * DAY
+    for n, at in enumerate([edge - timedelta(seconds=1), edge - 3 * DAY, edge - 10 * DAY]):
+        _reading(w, at, n)
+        _checkin(w, at, n)
+    for n, at in enumerate([edge, edge + DAY, NOW], start=10):
+        _reading(w, at, n)
+        _checkin(w, at, n)
+    old = _order(w, edge - 20 * DAY, edge - DAY)
+    db.session.add(QuarantineExtension(order_id=old.id, previous_ends_at=edge - 2 * DAY, new_ends_at=edge - DAY))
+    lifted_long_ago = _order(w, edge - 40 * DAY, NOW + DAY, lifted=edge - 30 * DAY)
+    recently_ended = _order(w, edge - 10 * DAY, edge + DAY)
+    long_running = _order(w, edge - 5 * DAY, NOW + 10 * DAY)
+    db.session.add(Alert(compound_id=w.compound_a.id, kind="fever", created_at=edge - DAY))
+    db.session.add(Alert(compound_id=w.compound_a.id, kind="welfare", created_at=edge - DAY))
+    for name, created, left in [("old", edge - 3 * DAY, edge - 2 * DAY), ("stayed", edge - 3 * DAY, edge + DAY),
+                                ("new", edge + DAY, None)]:
+        db.session.add(Visitor(compound_id=w.compound_a.id, kind="walk_in", name=name, phone="13900000000",
+                               expected_date=created.date(), created_at=created, left_at=left))
+    db.session.commit()
+
+    from server.services.retention import purge
+
+    counts = purge(NOW, batch=2)
+
+    assert counts == {"checkins": 3, "visitors": 1, "temperature_readings": 3, "quarantine_orders": 2, "alerts": 1}
+    assert sorted(v.name for v in db.session.scalars(select(Visitor))) == ["new", "stayed"]
+    assert sorted(r.client_id for r in db.session.scalars(select(TemperatureReading))) == ["r10", "r11", "r12"]
+    assert sorted(c.client_id for c in db.session.scalars(select(CheckIn))) == ["c10", "c11", "c12"]
+    kept = {o.id for o in db.session.scalars(select(QuarantineOrder))}
+    assert kept == {recently_ended.id, long_running.id} and lifted_long_ago.id not in kept
+    assert db.session.scalars(select(QuarantineExtension)).all() == []
+    assert [a.kind for a in db.session.scalars(select(Alert))] == ["welfare"]
+    [audit] = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "retention.purge")).all()
+    assert audit.detail["temperature_readings"] == 3 and audit.actor_role == "system"
+
+
+def test_retention_days_come_from_config(w, app):
+    _reading(w, NOW - 8 * DAY, 1)
+    _reading(w, NOW - 6 * DAY, 2)
+    db.session.commit()
+    app.config["RETENTION_DAYS"] = 7
+    try:
+        from server.services.retention import purge
+
+        assert purge(NOW)["temperature_readings"] == 1
+    finally:
+        app.config["RETENTION_DAYS"] = 28
+
+
+def test_the_purge_command_runs(w, app):
+    _reading(w, datetime.now(UTC) - 40 * DAY, 1)
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["wuye", "purge", "--pause", "0"])
+    assert result.exit_code == 0, result.output
+    assert "temperature_readings 1" in result.output
