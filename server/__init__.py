@@ -29,7 +29,6 @@ def create_app(environ: dict | None = None, **overrides) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
-    app.config["RATELIMIT_ENABLED"] = app.config.get("RATELIMIT_ENABLED", True)
     limiter.init_app(app)
     api.init_app(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
@@ -40,8 +39,9 @@ def create_app(environ: dict | None = None, **overrides) -> Flask:
     register_error_handlers(app)
     app.url_map.converters["int"] = DatabaseIntConverter
     _register_blueprints(app, api)
-    _install_request_commit(app, db)
+    # after_request hooks run in reverse order: the commit first, then the headers on whatever it answers.
     _install_security_headers(app)
+    _install_request_commit(app, db)
     with app.app_context():
         _install_sqlite_pragmas()
 
@@ -91,14 +91,17 @@ def _install_request_commit(app: Flask, db) -> None:
         except IntegrityError:
             db.session.rollback()
             app.logger.warning("conflict at commit", exc_info=True)
-            return app.json.response(error_body(409, "conflict")), 409
+            return _error_response(409, "conflict")
         except OperationalError:
             db.session.rollback()
             app.logger.error("could not save the request", exc_info=True)
-            resp = app.json.response(error_body(503, "unavailable"))
-            resp.status_code = 503
-            resp.headers["Retry-After"] = RETRY_AFTER_SECONDS
-            return resp
+            return _error_response(503, "unavailable", {"Retry-After": RETRY_AFTER_SECONDS})
+        return response
+
+    def _error_response(code: int, reason: str, headers: dict | None = None) -> Response:
+        response = app.json.response(error_body(code, reason))
+        response.status_code = code
+        response.headers.update(headers or {})
         return response
 
 

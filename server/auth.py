@@ -136,16 +136,16 @@ def authenticate() -> User:
     if token is None:
         raise UnauthorizedError("unauthorized", headers={"WWW-Authenticate": "Bearer"})
     claims = _decode(token, "access")
-    row = db.session.execute(
-        select(User, AuthSession.revoked_at)
+    user = db.session.scalar(
+        select(User)
         .join(AuthSession, AuthSession.user_id == User.id)
-        .where(User.id == _int_sub(claims), AuthSession.id == claims["sid"])
-    ).one_or_none()
-    if row is None or row[1] is not None or not row[0].is_active:
+        .where(User.id == _int_sub(claims), AuthSession.id == claims["sid"],
+               AuthSession.revoked_at.is_(None), User.is_active.is_(True)))
+    if user is None:
         raise UnauthorizedError("token_invalid")
-    g.current_user = row[0]
+    g.current_user = user
     g.session_id = claims["sid"]
-    return row[0]
+    return user
 
 
 def _int_sub(claims: dict) -> int:

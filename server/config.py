@@ -41,7 +41,7 @@ SETTINGS = (
     Setting("WUYE_MAX_BODY_BYTES", "1048576", "largest request body accepted (413 above)"),
     Setting("WUYE_CORS_ORIGINS", "", "comma-separated origins allowed to call the API from a browser"),
     Setting("WUYE_RATELIMIT_STORAGE_URI", "memory://",
-            "Flask-Limiter storage; use a shared one (redis://) with several hosts"),
+            "rate-limit storage (limits library); use a shared one (redis://) with several hosts"),
     Setting("WUYE_ACCESS_TOKEN_MINUTES", "15", "lifetime of an access token"),
     Setting("WUYE_REFRESH_TOKEN_DAYS", "30", "lifetime of a refresh token"),
     Setting("WUYE_LOGIN_MAX_FAILURES", "5", "failed password logins before a temporary lockout"),
@@ -106,7 +106,6 @@ def load_config(environ: dict | None = None, instance_path: str | None = None) -
         "PUBLIC_BASE_URL": _env(environ, "WUYE_PUBLIC_BASE_URL").rstrip("/"),
         "CORS_ORIGINS": origins,
         "RATELIMIT_STORAGE_URI": _env(environ, "WUYE_RATELIMIT_STORAGE_URI"),
-        "RATELIMIT_HEADERS_ENABLED": True,
         "ACCESS_TOKEN_MINUTES": int(_env(environ, "WUYE_ACCESS_TOKEN_MINUTES")),
         "REFRESH_TOKEN_DAYS": int(_env(environ, "WUYE_REFRESH_TOKEN_DAYS")),
         "LOGIN_MAX_FAILURES": int(_env(environ, "WUYE_LOGIN_MAX_FAILURES")),
@@ -141,4 +140,6 @@ def _engine_options(db_url: str) -> dict:
     if db_url.startswith("sqlite"):
         # Threads of one process share the file; busy_timeout lets writers queue instead of failing.
         return {"connect_args": {"timeout": 15, "check_same_thread": False}}
-    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5}
+    # No pre-ping: it costs a round trip per request. A connection the server dropped fails its
+    # request with 503 + Retry-After (see errors.py) and is replaced; recycle keeps them fresh.
+    return {"pool_recycle": 600, "pool_size": 5, "max_overflow": 5}

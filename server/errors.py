@@ -157,6 +157,15 @@ def _handle_integrity_error(error: IntegrityError):
     return error_body(409, "conflict"), 409
 
 
+def _handle_overflow(error: OverflowError):
+    # A number or date too large for the database or for datetime arithmetic: the input is at fault.
+    from server.extensions import db
+
+    db.session.rollback()
+    current_app.logger.warning("value out of range: %s", error)
+    return error_body(422, "value_out_of_range"), 422
+
+
 def _handle_unexpected(error: Exception):
     if isinstance(error, HTTPException):
         return handle_http_exception(error)
@@ -169,4 +178,5 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(OperationalError, _handle_operational_error)
     app.register_error_handler(IntegrityError, _handle_integrity_error)
+    app.register_error_handler(OverflowError, _handle_overflow)
     app.register_error_handler(Exception, _handle_unexpected)

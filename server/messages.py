@@ -37,6 +37,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "already_bound": ("已绑定住户", "Already bound to a household"),
     "duplicate": ("已存在", "Already exists"),
     "idempotency_mismatch": ("同一请求编号对应了不同内容", "The same client id was sent with a different body"),
+    "value_out_of_range": ("数值或日期超出范围", "A number or date is out of range"),
     "in_use": ("仍在使用中,无法删除", "Still in use; cannot delete"),
 }
 

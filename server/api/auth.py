@@ -4,8 +4,8 @@ from flask import g
 from flask_smorest import Blueprint
 
 from server.auth import end_session, public, roles_required, rotate_refresh_token
-from server.extensions import limiter
 from server.models.people import ROLES
+from server.rate_limits import rate_limited
 from server.schemas.auth import PasswordLoginSchema, RefreshSchema, TokenPairSchema, WeChatLoginSchema
 from server.services.sign_in import sign_in_with_password, sign_in_with_wechat
 
@@ -14,7 +14,7 @@ blp = Blueprint("auth", __name__, url_prefix="/auth", description="Sign-in for e
 
 @blp.route("/wechat", methods=["POST"])
 @public
-@limiter.limit("30 per minute")
+@rate_limited("30/minute")
 @blp.arguments(WeChatLoginSchema)
 @blp.response(200, TokenPairSchema)
 def wechat_login(args):
@@ -25,7 +25,7 @@ def wechat_login(args):
 
 @blp.route("/password", methods=["POST"])
 @public
-@limiter.limit("10 per minute")
+@rate_limited("10/minute")
 @blp.arguments(PasswordLoginSchema)
 @blp.response(200, TokenPairSchema)
 def password_login(args):

@@ -8,7 +8,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 
 from server.models.checkins import DECISIONS, DIRECTIONS
 from server.pagination import PageArgs
-from server.schemas.fields import AwareDateTime, label, text
+from server.schemas.fields import AwareDateTime, Id, label, text
 
 MAX_BATCH = 200
 
@@ -25,12 +25,6 @@ class Celsius(fields.Decimal):
         if number is not None and number != number.quantize(Decimal("0.1")):
             raise ValidationError("at most one decimal")
         return number.quantize(Decimal("0.1")) if number is not None else None
-
-
-def Id(**kwargs) -> fields.Integer:  # noqa: N802 - reads like a field class
-    """A row id: a positive 32-bit integer (larger numbers would overflow the database's integer)."""
-    kwargs.setdefault("strict", True)
-    return fields.Integer(validate=validate.Range(min=1, max=2**31 - 1), **kwargs)
 
 
 def _client_id():

@@ -1,8 +1,18 @@
-"""Field types shared by the schemas: bounded text, aware timestamps."""
+"""Field types shared by the schemas: bounded text, ids, aware timestamps and days.
+
+Every input is bounded so that no value can overflow the database or Python's datetime arithmetic:
+an out-of-range value is a 422 naming its field, never a 500.
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from marshmallow import fields, validate
+
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+MAX_ID = 2**31 - 1
 
 
 def text(max_length: int, *, required: bool = False, min_length: int = 0, **kwargs) -> fields.String:
@@ -16,8 +26,23 @@ def label(max_length: int = 50, *, required: bool = True, **kwargs) -> fields.St
                                                   validate.Regexp(r".*\S.*", error="must not be blank")], **kwargs)
 
 
+def Id(**kwargs) -> fields.Integer:  # noqa: N802 - reads like a field class
+    """A row id: a positive integer the database's integer column can hold."""
+    kwargs.setdefault("strict", True)
+    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
 class AwareDateTime(fields.AwareDateTime):
-    """ISO 8601 with an offset; input without one is refused."""
+    """ISO 8601 with an offset, between the years 2000 and 2100; input without an offset is refused."""
 
     def __init__(self, **kwargs):
+        kwargs.setdefault("validate", validate.Range(min=EARLIEST, max=LATEST))
         super().__init__(format="iso", **kwargs)
+
+
+class Day(fields.Date):
+    """An ISO calendar date between the years 2000 and 2100."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("validate", validate.Range(min=EARLIEST.date(), max=LATEST.date()))
+        super().__init__(**kwargs)

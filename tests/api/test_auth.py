@@ -110,10 +110,13 @@ def test_unknown_user_gets_the_same_answer(client, world):
 
 
 def test_password_login_rate_limited_per_address(client, world):
-    statuses = [client.post("/api/v1/auth/password", json={"username": "nobody", "password": "x"}).status_code
-                for _ in range(12)]
-    assert statuses[:10] == [401] * 10
-    assert statuses[-1] == 429
+    answers = [client.post("/api/v1/auth/password", json={"username": "nobody", "password": "x"})
+               for _ in range(12)]
+    assert [a.status_code for a in answers[:10]] == [401] * 10
+    assert answers[-1].status_code == 429 and answers[-1].json["reason"] == "rate_limited"
+    assert 1 <= int(answers[-1].headers["Retry-After"]) <= 61
+    # another route's budget is its own
+    assert client.post("/api/v1/auth/wechat", json={"code": "dev:x"}).status_code == 403
 
 
 def test_refresh_rotates_and_reuse_revokes_the_family(app, client, world):

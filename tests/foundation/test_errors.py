@@ -105,3 +105,30 @@ def test_openapi_and_local_docs(client):
 def test_ids_beyond_a_database_integer_are_404(world, as_user):
     response = as_user(world.staff_a).get("/api/v1/gates/99999999999999999999")
     assert response.status_code == 404 and response.json["reason"] == "not_found"
+
+
+def test_conflict_found_only_at_commit_is_409(tmp_path):
+    from server.extensions import db
+    from server.models.compounds import Gate
+
+    app = _isolated_app(tmp_path)
+    with app.app_context():
+        db.create_all()
+
+    @app.post("/dangling")
+    def dangling():
+        # never flushed by the view: the foreign key fails at the request's one commit
+        db.session.add(Gate(compound_id=424242, name="x", code="dangling"))
+        return {"ok": True}
+
+    response = app.test_client().post("/dangling")
+    assert response.status_code == 409 and response.json["reason"] == "conflict"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_out_of_range_numbers_and_dates_are_422(world, as_user):
+    staff = as_user(world.staff_a)
+    assert staff.patch(f"/api/v1/compounds/{world.compound_a.id}",
+                       json={"company_id": 2**64}).status_code == 422
+    early = staff.get(f"/api/v1/compounds/{world.compound_a.id}/checkins?from=0001-01-01T00:00:00%2B05:00")
+    assert early.status_code == 422 and "from" in str(early.json["errors"])
