@@ -14,7 +14,7 @@ $(SYSTEM_STAMP):
 	@bash scripts/system-packages.sh
 	@mkdir -p instance && touch $@
 
-$(STAMP): setup.cfg pyproject.toml
+$(STAMP): setup.cfg pyproject.toml $(SYSTEM_STAMP)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev,postgres]'

@@ -10,6 +10,7 @@ from flask import Flask, Response, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from server.config import load_config
@@ -21,6 +22,10 @@ def create_app(environ: dict | None = None, **overrides) -> Flask:
     app.config.update(load_config(environ, app.instance_path))
     app.config["PROPAGATE_EXCEPTIONS"] = False
     app.config.update(overrides)
+    if app.config["PROXY_HOPS"]:
+        # Behind load balancers: the client address (rate limits, audit) comes from X-Forwarded-For.
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     app.logger.setLevel(logging.INFO)
@@ -90,11 +95,11 @@ def _install_request_commit(app: Flask, db) -> None:
             db.session.commit()
         except IntegrityError:
             db.session.rollback()
-            app.logger.warning("conflict at commit", exc_info=True)
+            app.logger.warning("conflict at commit")
             return _error_response(409, "conflict")
         except OperationalError:
             db.session.rollback()
-            app.logger.error("could not save the request", exc_info=True)
+            app.logger.error("could not save the request: database unavailable")
             return _error_response(503, "unavailable", {"Retry-After": RETRY_AFTER_SECONDS})
         return response
 
@@ -140,3 +145,12 @@ def _install_sqlite_pragmas() -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=15000")
         cursor.close()
+
+    @event.listens_for(Engine, "savepoint")
+    def _sqlite_transaction_before_savepoint(conn, _name):
+        # pysqlite opens a transaction only before DML; a SAVEPOINT outside one would start it, and
+        # its RELEASE would then commit mid-request. IMMEDIATE takes the write lock at once (waiting
+        # busy_timeout), so the savepoint's reads cannot go stale before its writes.
+        dbapi = conn.connection.dbapi_connection
+        if type(dbapi).__module__ == "sqlite3" and not dbapi.in_transaction:
+            dbapi.execute("BEGIN IMMEDIATE")

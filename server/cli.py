@@ -40,6 +40,11 @@ def demo_data(if_empty: bool) -> None:
     from server.models.alliance import Alliance
     from server.services.demo import DEMO_LOGINS, load_demo
 
+    from flask import current_app
+
+    if current_app.config["WUYE_ENV"] == "production":
+        # The demo's accounts have passwords printed in the README.
+        raise click.ClickException("demo data is refused in production (WUYE_ENV=production)")
     if if_empty and db.session.scalar(select(Alliance.id).limit(1)) is not None:
         click.echo("database already has data; demo not loaded")
         return

@@ -42,6 +42,7 @@ SETTINGS = (
     Setting("WUYE_CORS_ORIGINS", "", "comma-separated origins allowed to call the API from a browser"),
     Setting("WUYE_RATELIMIT_STORAGE_URI", "memory://",
             "rate-limit storage (limits library); use a shared one (redis://) with several hosts"),
+    Setting("WUYE_PROXY_HOPS", "0", "trusted reverse proxies in front (X-Forwarded-For hops); 1 behind one LB"),
     Setting("WUYE_ACCESS_TOKEN_MINUTES", "15", "lifetime of an access token"),
     Setting("WUYE_REFRESH_TOKEN_DAYS", "30", "lifetime of a refresh token"),
     Setting("WUYE_LOGIN_MAX_FAILURES", "5", "failed password logins before a temporary lockout"),
@@ -53,6 +54,17 @@ SETTINGS = (
 def _env(environ: dict, name: str) -> str:
     default = next(s.default for s in SETTINGS if s.name == name)
     return environ.get(name, default)
+
+
+def _number(environ: dict, name: str, kind: type = int):
+    value = _env(environ, name)
+    try:
+        number = kind(value)
+    except ValueError as exc:
+        raise UnsafeConfiguration(f"{name} must be a number, not {value!r}") from exc
+    if number < 0:
+        raise UnsafeConfiguration(f"{name} must not be negative")
+    return number
 
 
 def load_config(environ: dict | None = None, instance_path: str | None = None) -> dict:
@@ -94,23 +106,24 @@ def load_config(environ: dict | None = None, instance_path: str | None = None) -
         "TESTING": env == "testing",
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": db_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(db_url),
-        "MAX_CONTENT_LENGTH": int(_env(environ, "WUYE_MAX_BODY_BYTES")),
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(db_url, env),
+        "MAX_CONTENT_LENGTH": _number(environ, "WUYE_MAX_BODY_BYTES"),
         "WECHAT_APP_ID": _env(environ, "WUYE_WECHAT_APP_ID"),
         "WECHAT_APP_SECRET": _env(environ, "WUYE_WECHAT_APP_SECRET"),
         "WECHAT_API_BASE": _env(environ, "WUYE_WECHAT_API_BASE").rstrip("/"),
-        "WECHAT_TIMEOUT": float(_env(environ, "WUYE_WECHAT_TIMEOUT")),
+        "WECHAT_TIMEOUT": _number(environ, "WUYE_WECHAT_TIMEOUT", float),
         "WECHAT_TEMPLATES": templates,
-        "RETENTION_DAYS": int(_env(environ, "WUYE_RETENTION_DAYS")),
+        "RETENTION_DAYS": _number(environ, "WUYE_RETENTION_DAYS"),
         "DEFAULT_TIMEZONE": tz,
         "PUBLIC_BASE_URL": _env(environ, "WUYE_PUBLIC_BASE_URL").rstrip("/"),
         "CORS_ORIGINS": origins,
         "RATELIMIT_STORAGE_URI": _env(environ, "WUYE_RATELIMIT_STORAGE_URI"),
-        "ACCESS_TOKEN_MINUTES": int(_env(environ, "WUYE_ACCESS_TOKEN_MINUTES")),
-        "REFRESH_TOKEN_DAYS": int(_env(environ, "WUYE_REFRESH_TOKEN_DAYS")),
-        "LOGIN_MAX_FAILURES": int(_env(environ, "WUYE_LOGIN_MAX_FAILURES")),
-        "LOGIN_LOCKOUT_MINUTES": int(_env(environ, "WUYE_LOGIN_LOCKOUT_MINUTES")),
-        "MAX_OPEN_DELIVERIES": int(_env(environ, "WUYE_MAX_OPEN_DELIVERIES")),
+        "PROXY_HOPS": _number(environ, "WUYE_PROXY_HOPS"),
+        "ACCESS_TOKEN_MINUTES": _number(environ, "WUYE_ACCESS_TOKEN_MINUTES"),
+        "REFRESH_TOKEN_DAYS": _number(environ, "WUYE_REFRESH_TOKEN_DAYS"),
+        "LOGIN_MAX_FAILURES": _number(environ, "WUYE_LOGIN_MAX_FAILURES"),
+        "LOGIN_LOCKOUT_MINUTES": _number(environ, "WUYE_LOGIN_LOCKOUT_MINUTES"),
+        "MAX_OPEN_DELIVERIES": _number(environ, "WUYE_MAX_OPEN_DELIVERIES"),
         "JSON_AS_ASCII": False,
         "API_TITLE": "Wuye 物业",
         "API_VERSION": "v1",
@@ -136,10 +149,12 @@ def _templates(raw: str) -> dict[str, str]:
     return templates
 
 
-def _engine_options(db_url: str) -> dict:
+def _engine_options(db_url: str, env: str) -> dict:
+    # Outside development, SQL errors in logs do not carry their parameters (phones, tokens).
+    hide = {"hide_parameters": env != "development"}
     if db_url.startswith("sqlite"):
         # Threads of one process share the file; busy_timeout lets writers queue instead of failing.
-        return {"connect_args": {"timeout": 15, "check_same_thread": False}}
+        return {**hide, "connect_args": {"timeout": 15, "check_same_thread": False}}
     # No pre-ping: it costs a round trip per request. A connection the server dropped fails its
     # request with 503 + Retry-After (see errors.py) and is replaced; recycle keeps them fresh.
-    return {"pool_recycle": 600, "pool_size": 5, "max_overflow": 5}
+    return {**hide, "pool_recycle": 600, "pool_size": 5, "max_overflow": 5}

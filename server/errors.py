@@ -145,7 +145,7 @@ def _handle_operational_error(error: OperationalError):
     from server.extensions import db
 
     db.session.rollback()
-    current_app.logger.error("database unavailable: %s", error.orig)
+    current_app.logger.error("database unavailable: %s", type(error.orig).__name__)
     return error_body(503, "unavailable"), 503, {"Retry-After": RETRY_AFTER_SECONDS}
 
 
@@ -153,7 +153,9 @@ def _handle_integrity_error(error: IntegrityError):
     from server.extensions import db
 
     db.session.rollback()
-    current_app.logger.warning("integrity error: %s", error.orig)
+    # The driver's detail names the values (usernames, phones): only the constraint is logged.
+    current_app.logger.warning("integrity error: %s", getattr(getattr(error.orig, "diag", None),
+                                                             "constraint_name", type(error.orig).__name__))
     return error_body(409, "conflict"), 409
 
 

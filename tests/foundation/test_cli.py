@@ -53,3 +53,14 @@ def test_synth_generates_the_requested_size(app):
         assert db.session.scalar(select(func.count()).select_from(Gate)) == 9
         residents = db.session.scalar(select(func.count()).select_from(User).where(User.role == "resident"))
         assert 120 <= residents <= 480
+
+
+def test_demo_data_refused_in_production(app):
+    app.config["WUYE_ENV"] = "production"
+    try:
+        result = app.test_cli_runner().invoke(wuye_cli, ["demo-data", "--if-empty"])
+    finally:
+        app.config["WUYE_ENV"] = "testing"
+    assert result.exit_code != 0 and "production" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Alliance)) == 0

@@ -42,3 +42,26 @@ def test_unknown_environment_and_time_zone_refused():
 def test_plain_postgresql_url_uses_psycopg3():
     config = load_config({"WUYE_ENV": "development", "WUYE_DATABASE_URL": "postgresql://u@h/db"})
     assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
+
+
+def test_numbers_must_be_numbers():
+    with pytest.raises(UnsafeConfiguration):
+        load_config({"WUYE_ENV": "development", "WUYE_RETENTION_DAYS": "four weeks"})
+    with pytest.raises(UnsafeConfiguration):
+        load_config({"WUYE_ENV": "development", "WUYE_RETENTION_DAYS": "-1"})
+
+
+def test_proxy_hops_give_the_client_address(tmp_path):
+    from server import create_app
+
+    app = create_app({"WUYE_ENV": "testing", "WUYE_SECRET_KEY": "k" * 40, "WUYE_PROXY_HOPS": "1",
+                      "WUYE_DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}"})
+
+    @app.get("/whoami")
+    def whoami():
+        from flask import request
+
+        return {"addr": request.remote_addr}
+
+    answer = app.test_client().get("/whoami", headers={"X-Forwarded-For": "10.1.2.3"})
+    assert answer.json["addr"] == "10.1.2.3"
