@@ -37,10 +37,10 @@ def create_admin(username: str, password: str, alliance_name: str) -> None:
 @click.option("--if-empty", is_flag=True, help="do nothing when the database already has an alliance")
 def demo_data(if_empty: bool) -> None:
     """Load the demo alliance built from the seeds (Huilongguan)."""
+    from flask import current_app
+
     from server.models.alliance import Alliance
     from server.services.demo import DEMO_LOGINS, load_demo
-
-    from flask import current_app
 
     if current_app.config["WUYE_ENV"] == "production":
         # The demo's accounts have passwords printed in the README.

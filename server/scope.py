@@ -1,8 +1,9 @@
 """The caller's scope, in one place: which compounds a request may touch.
 
-A resident sees only their household's compound, a guard the compounds they are posted to or on
-duty at, staff their company's compounds, the alliance admin every compound of the alliance. The
-scope comes from the token's user, never from ids in the request; out of scope answers 404.
+A resident sees only their household's compound; a guard acts at their home post always, plus any
+compound where a shift they were lent for is in progress; staff see their company's compounds; the
+alliance admin every compound of the alliance. The scope comes from the token's user, never from ids
+in the request; out of scope answers 404.
 """
 
 from __future__ import annotations

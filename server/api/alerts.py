@@ -6,6 +6,7 @@ from server.auth import current_user, roles_required
 from server.pagination import PageArgs, page_of, paginate, total_header
 from server.schemas.alerts import AcknowledgeSchema, AlertArgsSchema, AlertSchema
 from server.services.alerts import acknowledge, alerts_query
+from server.services.consent import record_bulk_read
 
 blp = Blueprint("alerts", __name__, url_prefix="/alerts", description="Alerts for staff")
 
@@ -16,10 +17,18 @@ blp = Blueprint("alerts", __name__, url_prefix="/alerts", description="Alerts fo
 @blp.arguments(PageArgs, location="query")
 @blp.response(200, page_of(AlertSchema))
 def list_alerts(filters, args):
-    """Alerts of my compounds, newest first (open ones only with ?open=true)."""
-    query = alerts_query(current_user(), compound_id=filters.get("compound_id"), kind=filters.get("kind"),
+    """Alerts of my compounds, newest first (open ones only with ?open=true).
+
+    A bulk read of personal data (temperatures, travel, last sightings, names): audited.
+    """
+    staff = current_user()
+    query = alerts_query(staff, compound_id=filters.get("compound_id"), kind=filters.get("kind"),
                          open_only=filters["open"])
     body = paginate(query, args)
+    record_bulk_read(staff, "alert.list", compound_id=filters.get("compound_id"), purpose=None,
+                     object_type="alert", detail={"kind": filters.get("kind"), "open": filters["open"],
+                                                  "rows": len(body["items"]),
+                                                  "alert_ids": [a.id for a in body["items"]]})
     return body, 200, total_header(body)
 
 

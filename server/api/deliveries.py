@@ -1,13 +1,8 @@
 """Grocery delivery (送菜上门): residents ask, staff (and guards where allowed) run, the alliance counts."""
 
-from datetime import timedelta
-
 from flask_smorest import Blueprint
 
 from server.auth import current_user, roles_required
-from server.extensions import db
-from server.masking import mask_name, mask_phone
-from server.models.deliveries import DeliveryRequest
 from server.models.people import User
 from server.pagination import PageArgs, page_of, paginate, total_header
 from server.schemas.deliveries import (
@@ -28,47 +23,25 @@ from server.schemas.deliveries import (
 )
 from server.scope import get_compound
 from server.services import delivery_lifecycle as lifecycle
-from server.services.clock import utcnow
 from server.services.deliveries import (
-    create_delivery,
     deliveries_query,
     delivery_history,
     delivery_settings,
     get_delivery,
-    household_address,
     queue_query,
     rate_delivery,
-    rating_of,
     set_delivery_settings,
-    urgency_tags,
 )
+from server.services.deliveries import submit_delivery as submit
 from server.services.delivery_figures import service_figures
+from server.services.delivery_views import RUNNERS, present_deliveries, present_delivery
 
 blp = Blueprint("deliveries", __name__, url_prefix="", description="Grocery delivery for households in quarantine")
-
-DEFAULT_FIGURES_DAYS = 30
-RUNNERS = ("staff", "guard")
-
-
-def _present(viewer: User, request: DeliveryRequest) -> dict:
-    """The request as this viewer may see it: staff and runners get the address and a masked name."""
-    body = {c.key: getattr(request, c.key) for c in DeliveryRequest.__table__.columns}
-    body.update(number=lifecycle.delivery_number(request), items=request.items, urgency=urgency_tags(request),
-                rating=rating_of(request) if request.status == "confirmed" else None)
-    runner = db.session.get(User, request.claimed_by_id) if request.claimed_by_id else None
-    body["runner_name"] = mask_name(runner.display_name) if runner else None
-    if viewer.role in RUNNERS:
-        requester = db.session.get(User, request.requester_id)
-        body.update(household_address=household_address(request), requester_name=mask_name(requester.display_name),
-                    waited_seconds=int((utcnow() - request.created_at).total_seconds()),
-                    # Only the runner who must reach the door sees the whole number.
-                    contact_phone=requester.phone if request.claimed_by_id == viewer.id else mask_phone(requester.phone))
-    return body
 
 
 def _paged(viewer: User, query, args: dict):
     body = paginate(query, args)
-    body["items"] = [_present(viewer, r) for r in body["items"]]
+    body["items"] = present_deliveries(viewer, body["items"])
     return body, 200, total_header(body)
 
 
@@ -77,9 +50,10 @@ def _paged(viewer: User, query, args: dict):
 @blp.arguments(DeliveryCreateSchema)
 @blp.response(201, DeliverySchema)
 def submit_delivery(args):
-    """Ask for groceries (households in home quarantine or in a compound in lockdown); retries are safe."""
+    """Ask for groceries (households in home quarantine or in a compound in lockdown); a retry answers 200."""
     user = current_user()
-    return _present(user, create_delivery(user, args))
+    request, replayed = submit(user, args)
+    return present_delivery(user, request), 200 if replayed else 201
 
 
 @blp.route("/deliveries", methods=["GET"])
@@ -110,7 +84,7 @@ def delivery_queue(filters, args, compound_id):
 def read_delivery(delivery_id):
     """One request."""
     user = current_user()
-    return _present(user, get_delivery(user, delivery_id))
+    return present_delivery(user, get_delivery(user, delivery_id))
 
 
 @blp.route("/deliveries/<int:delivery_id>/events", methods=["GET"])
@@ -127,7 +101,7 @@ def delivery_events(delivery_id):
 def claim(delivery_id):
     """Claim a submitted request; if someone else was quicker, 409."""
     user = current_user()
-    return _present(user, lifecycle.claim_delivery(user, get_delivery(user, delivery_id)))
+    return present_delivery(user, lifecycle.claim_delivery(user, get_delivery(user, delivery_id)))
 
 
 @blp.route("/deliveries/<int:delivery_id>/start", methods=["POST"])
@@ -136,7 +110,7 @@ def claim(delivery_id):
 def start(delivery_id):
     """Start purchasing (the resident can no longer cancel)."""
     user = current_user()
-    return _present(user, lifecycle.start_purchasing(user, get_delivery(user, delivery_id)))
+    return present_delivery(user, lifecycle.start_purchasing(user, get_delivery(user, delivery_id)))
 
 
 @blp.route("/deliveries/<int:delivery_id>/dispatch", methods=["POST"])
@@ -146,7 +120,7 @@ def start(delivery_id):
 def dispatch(args, delivery_id):
     """The groceries are on the way (the cost may be given now)."""
     user = current_user()
-    return _present(user, lifecycle.dispatch_delivery(user, get_delivery(user, delivery_id), args))
+    return present_delivery(user, lifecycle.dispatch_delivery(user, get_delivery(user, delivery_id), args))
 
 
 @blp.route("/deliveries/<int:delivery_id>/deliver", methods=["POST"])
@@ -156,7 +130,7 @@ def dispatch(args, delivery_id):
 def deliver(args, delivery_id):
     """The groceries are at the drop point."""
     user = current_user()
-    return _present(user, lifecycle.mark_delivered(user, get_delivery(user, delivery_id), args))
+    return present_delivery(user, lifecycle.mark_delivered(user, get_delivery(user, delivery_id), args))
 
 
 @blp.route("/deliveries/<int:delivery_id>/items", methods=["PATCH"])
@@ -166,7 +140,7 @@ def deliver(args, delivery_id):
 def substitutions(args, delivery_id):
     """Record items bought, out of stock, or replaced by something else."""
     user = current_user()
-    return _present(user, lifecycle.record_substitutions(user, get_delivery(user, delivery_id), args["items"]))
+    return present_delivery(user, lifecycle.record_substitutions(user, get_delivery(user, delivery_id), args["items"]))
 
 
 @blp.route("/deliveries/<int:delivery_id>/reject", methods=["POST"])
@@ -176,7 +150,7 @@ def substitutions(args, delivery_id):
 def reject(args, delivery_id):
     """Decline a request, saying why."""
     user = current_user()
-    return _present(user, lifecycle.reject_delivery(user, get_delivery(user, delivery_id), args["reason"]))
+    return present_delivery(user, lifecycle.reject_delivery(user, get_delivery(user, delivery_id), args["reason"]))
 
 
 @blp.route("/deliveries/<int:delivery_id>/cancel", methods=["POST"])
@@ -186,7 +160,7 @@ def reject(args, delivery_id):
 def cancel(args, delivery_id):
     """Withdraw a request before purchasing starts."""
     user = current_user()
-    return _present(user, lifecycle.cancel_delivery(user, get_delivery(user, delivery_id), args.get("reason", "")))
+    return present_delivery(user, lifecycle.cancel_delivery(user, get_delivery(user, delivery_id), args.get("reason", "")))
 
 
 @blp.route("/deliveries/<int:delivery_id>/confirm", methods=["POST"])
@@ -195,7 +169,7 @@ def cancel(args, delivery_id):
 def confirm(delivery_id):
     """Confirm receipt (otherwise confirmed automatically 24 hours after delivery)."""
     user = current_user()
-    return _present(user, lifecycle.confirm_delivery(user, get_delivery(user, delivery_id)))
+    return present_delivery(user, lifecycle.confirm_delivery(user, get_delivery(user, delivery_id)))
 
 
 @blp.route("/deliveries/<int:delivery_id>/rate", methods=["POST"])
@@ -232,6 +206,4 @@ def write_settings(args, compound_id):
 @blp.response(200, DeliveryFiguresSchema)
 def figures(args):
     """Time to claim and to deliver, counts and ratings: staff for their company, the alliance for all."""
-    until = args.get("until") or utcnow()
-    since = args.get("since") or until - timedelta(days=DEFAULT_FIGURES_DAYS)
-    return service_figures(current_user(), since, until)
+    return service_figures(current_user(), args.get("since"), args.get("until"))

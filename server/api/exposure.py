@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask import Response
 from flask_smorest import Blueprint
 
 from server.auth import current_user, roles_required
@@ -15,6 +14,7 @@ from server.schemas.exposure import (
     ExposureRequestSchema,
 )
 from server.services import exposure
+from server.services.csv_export import csv_response
 
 blp = Blueprint("exposure", __name__, url_prefix="/exposure-requests", description="Exposure look-ups (密接排查)")
 
@@ -77,8 +77,6 @@ def contacts(request_id):
 @blp.response(200, content_type="text/csv")
 def contacts_csv(request_id):
     """The same contacts as CSV (cells that look like formulas are escaped); the export is audited."""
-    body = exposure.contacts_csv(current_user(), request_id)
-    response = Response("\ufeff" + body, mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="exposure-{request_id}.csv"'
+    response = csv_response(exposure.contacts_csv(current_user(), request_id), f"exposure-{request_id}.csv")
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -4,7 +4,6 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from server.auth import current_user, roles_required
-from server.errors import NotFoundError
 from server.extensions import db
 from server.models.compounds import Gate
 from server.models.rosters import GuardLeave, ShiftTemplate
@@ -62,11 +61,7 @@ def list_templates(compound_id):
 @blp.response(204)
 def delete_template(template_id):
     """Remove a template (shifts it already generated stay)."""
-    template = db.session.get(ShiftTemplate, template_id)
-    if template is None:
-        raise NotFoundError("not_found")
-    rosters.managed_compound(current_user(), template.compound_id)
-    db.session.delete(template)
+    rosters.delete_template(current_user(), template_id)
 
 
 @blp.route("/compounds/<int:compound_id>/shifts/generate", methods=["POST"])

@@ -31,10 +31,11 @@ def _view(visitor, role: str) -> dict:
     return body
 
 
-def _page(query, args: dict, role: str):
+def _page(user, query, args: dict, action: str, compound_id: int | None):
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     page, size = args["page"], args["page_size"]
-    items = [_view(v, role) for v in db.session.scalars(query.limit(size).offset((page - 1) * size))]
+    items = [_view(v, user.role) for v in db.session.scalars(query.limit(size).offset((page - 1) * size))]
+    visitors.record_list_read(user, action, compound_id=compound_id, args=args, returned=len(items))
     body = {"items": items, "total": total, "page": page, "page_size": size}
     return body, 200, total_header(body)
 
@@ -44,8 +45,9 @@ def _page(query, args: dict, role: str):
 @blp.arguments(VisitorCreateSchema)
 @blp.response(201, VisitorSchema)
 def pre_register(args):
-    """Announce a visitor for a day: the answer carries the one-day visitor pass code."""
-    return _view(visitors.pre_register(current_user(), args), "resident")
+    """Announce a visitor for a day (up to 30 days ahead): the answer carries the one-day visitor pass code."""
+    visitor, replayed = visitors.pre_register(current_user(), args)
+    return _view(visitor, "resident"), 200 if replayed else 201
 
 
 @blp.route("/visitors", methods=["GET"])
@@ -57,7 +59,7 @@ def list_visitors(args):
     user = current_user()
     query = visitors.visitors_query(user, compound_id=args.get("compound_id"), status=args.get("status"),
                                     day=args.get("date"))
-    return _page(query, args, user.role)
+    return _page(user, query, args, "visitors.list", args.get("compound_id"))
 
 
 @blp.route("/visitors/<int:visitor_id>", methods=["GET"])
@@ -119,4 +121,4 @@ def inside(args, compound_id):
     """Visitors still inside the compound (came in, not yet out), earliest first."""
     user = current_user()
     compound = get_compound(user, compound_id)
-    return _page(visitors.visitors_inside(compound.id), args, user.role)
+    return _page(user, visitors.visitors_inside(compound.id), args, "visitors.inside", compound.id)

@@ -84,15 +84,33 @@ class Visitor(Base):
     left_at: Mapped[datetime | None]
 
 
+CHECKIN_LAWFUL_BASES = ("consent", "public_health_emergency", "necessary_for_entry")
+
+
 class CheckIn(Base):
-    """One attempt at a gate, allowed or denied: who, which way, how, what was decided and why."""
+    """One attempt at a gate, allowed or denied: who, which way, how, what was decided and why.
+
+    `lawful_basis` is what the row is kept on (PIPL art. 13):
+
+    - ``public_health_emergency``: the compound declared one (art. 13(4));
+    - ``consent``: the resident's consent to health processing is in force, or a visitor or a
+      person recorded by name consented in person to the guard (art. 13(1));
+    - ``necessary_for_entry``: neither; the record of entering or leaving a gated compound is
+      necessary for the property service the person is party to (art. 13(2)). Such a row never
+      holds a temperature (it is refused by the database): the gate still decides on the reading,
+      which is then forgotten, and the row is flagged ``temperature_not_recorded``.
+    """
 
     __tablename__ = "checkins"
     __table_args__ = (
         CheckConstraint("direction IN ('in', 'out')", name="direction"),
         CheckConstraint("method IN ('guard_scan', 'self_scan', 'manual')", name="method"),
         CheckConstraint("decision IN ('allowed', 'denied')", name="decision"),
-        CheckConstraint("lawful_basis IN ('consent', 'public_health_emergency')", name="lawful_basis"),
+        CheckConstraint("lawful_basis IN ('consent', 'public_health_emergency', 'necessary_for_entry')",
+                        name="lawful_basis"),
+        # Without consent or an emergency no temperature is kept.
+        CheckConstraint("lawful_basis <> 'necessary_for_entry' OR temperature IS NULL",
+                        name="temperature_needs_basis"),
         CheckConstraint("temperature IS NULL OR (temperature >= 34.0 AND temperature <= 43.0)", name="temperature"),
         # A device retry is recognised by (author, client id): the database settles races.
         UniqueConstraint("author_id", "client_id"),
@@ -122,7 +140,7 @@ class CheckIn(Base):
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     client_id: Mapped[str] = mapped_column(String(64))
     fingerprint: Mapped[str] = mapped_column(String(64))
-    # The personal pass's random id (hex): the nonce whose sighting at two gates is flagged.
+    # The personal pass's id (hex: a random nonce and the masked user id); seen in two scans, it is flagged.
     pass_nonce: Mapped[str | None] = mapped_column(String(16))
     device_time: Mapped[datetime | None]
     server_time: Mapped[datetime] = mapped_column(default=utcnow)

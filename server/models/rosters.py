@@ -27,6 +27,7 @@ from server.models.base import Base
 from server.services.clock import utcnow
 
 SHIFT_STATUSES = ("open", "cancelled")
+CANCEL_REASONS = ("gate_closed", "manual")
 ASSIGNMENT_SOURCES = ("manual", "autofill", "swap", "loan")
 LEAVE_KINDS = ("leave", "unavailable")
 CLOCK_KINDS = ("in", "out")
@@ -61,6 +62,7 @@ class Shift(Base):
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         CheckConstraint(f"guards_needed BETWEEN 1 AND {MAX_GUARDS_PER_SHIFT}", name="guards_needed"),
         CheckConstraint("status IN ('open', 'cancelled')", name="status"),
+        CheckConstraint("cancel_reason IS NULL OR cancel_reason IN ('gate_closed', 'manual')", name="cancel_reason"),
         Index("ix_shifts_compound_starts", "compound_id", "starts_at"),
     )
 
@@ -74,6 +76,8 @@ class Shift(Base):
     status: Mapped[str] = mapped_column(String(16), default="open")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     cancelled_at: Mapped[datetime | None]
+    # Why it was cancelled: gate_closed (generate_week brings it back when the gate reopens) or manual.
+    cancel_reason: Mapped[str | None] = mapped_column(String(16))
 
 
 class ShiftAssignment(Base):

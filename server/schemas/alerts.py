@@ -2,14 +2,14 @@
 
 from marshmallow import Schema, fields, validate
 
-from server.schemas.fields import text
+from server.schemas.fields import Id, text
 from server.services.alerts import ALERT_KINDS
 
 
 class AlertArgsSchema(Schema):
     """Filters of the alert list."""
 
-    compound_id = fields.Integer()
+    compound_id = Id(strict=False)
     kind = fields.String(validate=validate.OneOf(ALERT_KINDS))
     open = fields.Boolean(load_default=False)
 
@@ -24,7 +24,7 @@ class AlertSchema(Schema):
     """An alert for a compound's staff."""
 
     id = fields.Integer()
-    compound_id = fields.Integer()
+    compound_id = Id(strict=False)
     kind = fields.String()
     subject_user_id = fields.Integer(allow_none=True)
     household_id = fields.Integer(allow_none=True)

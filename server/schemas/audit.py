@@ -2,15 +2,17 @@
 
 from marshmallow import Schema, fields
 
+from server.schemas.fields import AwareDateTime, Id
+
 
 class AuditArgsSchema(Schema):
     """Filters of the audit log."""
 
     action = fields.String()
-    actor_id = fields.Integer()
-    compound_id = fields.Integer()
-    since = fields.AwareDateTime(format="iso")
-    until = fields.AwareDateTime(format="iso")
+    actor_id = Id(strict=False)
+    compound_id = Id(strict=False)
+    since = AwareDateTime()
+    until = AwareDateTime()
 
 
 class AuditEntrySchema(Schema):

@@ -11,8 +11,9 @@ from server.models.deliveries import (
     OPEN_STATUSES,
     URGENCY_TAGS,
 )
-from server.schemas.fields import AwareDateTime, label, text
+from server.schemas.fields import AwareDateTime, Id, label, text
 from server.services.deliveries import MAX_ITEMS
+from server.services.delivery_figures import MAX_FIGURES_PERIOD
 
 MAX_QUANTITY = 9999
 MAX_COST_CENTS = 10_000_000
@@ -108,7 +109,7 @@ class DeliverySchema(Schema):
 class DeliveryListArgs(Schema):
     """Filters of a list of requests."""
 
-    compound_id = fields.Integer()
+    compound_id = Id(strict=False)
     status = fields.String(validate=validate.OneOf(DELIVERY_STATUSES))
 
 
@@ -143,7 +144,7 @@ class DeliveryRejectSchema(Schema):
 class DeliveryItemOutcomeSchema(Schema):
     """What the shop had for one item."""
 
-    item_id = fields.Integer(required=True)
+    item_id = Id(required=True)
     outcome = fields.String(required=True, validate=validate.OneOf(ITEM_OUTCOMES))
     substitute = label(30, required=False)
     note = text(100)
@@ -206,6 +207,8 @@ class DeliveryFiguresArgs(Schema):
     def _period(self, data, **_kwargs):
         if "since" in data and "until" in data and data["until"] <= data["since"]:
             raise ValidationError("must be after since", "until")
+        if "since" in data and "until" in data and data["until"] - data["since"] > MAX_FIGURES_PERIOD:
+            raise ValidationError(f"at most {MAX_FIGURES_PERIOD.days} days after since", "until")
 
 
 class _DeliveryFigures(Schema):

@@ -5,13 +5,13 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from server.pagination import PageArgs
-from server.schemas.fields import AwareDateTime, label, text
+from server.schemas.fields import AwareDateTime, Id, label, text
 
 
 class ExposureRequestCreateSchema(Schema):
     """Staff ask who passed the same gates as a person, with a stated reason."""
 
-    subject_user_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1))
+    subject_user_id = Id(required=True)
     window_start = AwareDateTime(required=True)
     window_end = AwareDateTime(required=True)
     minutes = fields.Integer(load_default=15, validate=validate.Range(min=1, max=240))

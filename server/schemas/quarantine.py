@@ -3,15 +3,15 @@
 from marshmallow import Schema, fields, validate
 
 from server.models.health import QUARANTINE_REASONS
-from server.schemas.fields import AwareDateTime, label, text
+from server.schemas.fields import AwareDateTime, Id, label, text
 from server.services.quarantine import MAX_DAYS, ORDER_STATUSES
 
 
 class PlaceOrderSchema(Schema):
     """A new order: one resident or one household, a reason, a start (now) and an end (14 days)."""
 
-    user_id = fields.Integer(validate=validate.Range(min=1))
-    household_id = fields.Integer(validate=validate.Range(min=1))
+    user_id = Id()
+    household_id = Id()
     reason = fields.String(required=True, validate=validate.OneOf(QUARANTINE_REASONS))
     from_city = text(50)
     note = text(500)

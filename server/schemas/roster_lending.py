@@ -3,7 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from server.models.roster_lending import LOAN_STATUSES
-from server.schemas.fields import text
+from server.schemas.fields import Id, text
 
 
 class LoanPostSchema(Schema):
@@ -21,7 +21,7 @@ class LoanArgsSchema(Schema):
 class LoanOfferCreateSchema(Schema):
     """Offer one of my company's guards."""
 
-    guard_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    guard_id = Id(required=True)
 
 
 class LoanOfferSchema(Schema):

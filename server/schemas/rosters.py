@@ -3,7 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from server.models.rosters import LEAVE_KINDS, MAX_GUARDS_PER_SHIFT
-from server.schemas.fields import AwareDateTime, label, text
+from server.schemas.fields import AwareDateTime, Day, Id, label, text
 from server.services.rosters import PRESETS
 
 GUARDS_NEEDED = validate.Range(min=1, max=MAX_GUARDS_PER_SHIFT)
@@ -38,7 +38,7 @@ class TemplateListSchema(Schema):
 class WeekArgsSchema(Schema):
     """A week, named by any of its days (the local Monday-Sunday week containing it)."""
 
-    week = fields.Date(required=True)
+    week = Day(required=True)
 
 
 class GenerateResultSchema(Schema):
@@ -73,7 +73,7 @@ class ShiftSchema(Schema):
 class AssignSchema(Schema):
     """Put a guard on a shift."""
 
-    guard_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    guard_id = Id(required=True)
 
 
 class AssignmentSchema(Schema):
@@ -119,9 +119,9 @@ class LeaveListSchema(Schema):
 class AutofillSchema(Schema):
     """Auto-fill a week: one compound, or (staff) the whole company when compound_id is left out."""
 
-    week = fields.Date(required=True)
-    compound_id = fields.Integer(validate=validate.Range(min=1))
-    company_id = fields.Integer(validate=validate.Range(min=1))
+    week = Day(required=True)
+    compound_id = Id()
+    company_id = Id()
 
 
 class AutofillPairSchema(Schema):

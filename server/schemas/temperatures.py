@@ -1,19 +1,35 @@
 """Temperature readings: a guard's at a gate, a resident's self-report, histories and daily counts."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
-from server.schemas.fields import AwareDateTime, text
+from server.errors import UnprocessableError
+from server.schemas.fields import AwareDateTime, Day, Id, text
+from server.services.temperatures import parse_celsius
 
 # Where bulk reads of health data ask why (written to the audit log).
 PURPOSE_FIELD = {"validate": validate.Length(min=1, max=200)}
 
 
+class Celsius(fields.Field):
+    """A body temperature: 34.0-43.0 °C with at most one decimal, loaded as a Decimal of one place.
+
+    The rule is services.temperatures.parse_celsius (the one source of truth); here it answers a 422
+    naming the field.
+    """
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return parse_celsius(value)
+        except UnprocessableError as err:
+            raise ValidationError("34.0-43.0 °C, at most one decimal") from err
+
+
 class GateReadingSchema(Schema):
     """A guard's reading at a gate: a person scanned by pass (user id) or a registered visitor."""
 
-    subject_user_id = fields.Integer(validate=validate.Range(min=1))
-    visitor_id = fields.Integer(validate=validate.Range(min=1))
-    celsius = fields.Float(required=True, allow_nan=False)
+    subject_user_id = Id()
+    visitor_id = Id()
+    celsius = Celsius(required=True)
     client_id = text(64, min_length=1)
     device_time = AwareDateTime()
 
@@ -21,7 +37,7 @@ class GateReadingSchema(Schema):
 class SelfReadingSchema(Schema):
     """A resident's own reading (twice a day in home quarantine)."""
 
-    celsius = fields.Float(required=True, allow_nan=False)
+    celsius = Celsius(required=True)
     client_id = text(64, min_length=1)
     device_time = AwareDateTime()
 
@@ -55,7 +71,7 @@ class ReadingResultSchema(ReadingSchema):
 class ReadingListArgs(Schema):
     """One local day of a compound's readings (today by default); bulk reads say why."""
 
-    day = fields.Date()
+    day = Day()
     high_only = fields.Boolean(load_default=False)
     purpose = fields.String(**PURPOSE_FIELD)
 
@@ -69,14 +85,14 @@ class HistoryArgs(Schema):
 class DailyArgs(Schema):
     """A range of local days, at most 31 (the last 7 by default)."""
 
-    start = fields.Date(data_key="from")
-    end = fields.Date(data_key="to")
+    start = Day(data_key="from")
+    end = Day(data_key="to")
 
 
 class DailyCountSchema(Schema):
     """One local day of a compound: readings, people measured, high readings, re-measures, fevers."""
 
-    day = fields.Date()
+    day = Day()
     readings = fields.Integer()
     people = fields.Integer()
     high = fields.Integer()

@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from server.models.checkins import VISITOR_STATUSES
 from server.pagination import PageArgs
-from server.schemas.fields import label, text
+from server.schemas.fields import Day, Id, label, text
 
 
 class VisitorCreateSchema(Schema):
@@ -14,7 +14,7 @@ class VisitorCreateSchema(Schema):
 
     name = label(50)
     phone = fields.String(load_default="", validate=validate.Regexp(r"^(\+?\d{5,20})?$", error="digits only"))
-    expected_date = fields.Date(required=True)
+    expected_date = Day(required=True, metadata={"description": "today to 30 days ahead (compound's time)"})
     from_city = text(50, load_default="")
     purpose = text(200, load_default="")
     client_id = text(64, min_length=1)
@@ -23,9 +23,9 @@ class VisitorCreateSchema(Schema):
 class VisitorListArgs(PageArgs):
     """Filters of a visitor list."""
 
-    compound_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    compound_id = Id(strict=False)
     status = fields.String(validate=validate.OneOf(VISITOR_STATUSES))
-    date = fields.Date()
+    date = Day()
 
 
 class VisitorSchema(Schema):

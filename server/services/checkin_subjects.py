@@ -1,12 +1,12 @@
 """Who is at the gate: the look-ups a check-in decides on, each in as few queries as possible.
 
 The guard scan reads the gate, its compound, the pass holder, their household, an active
-quarantine order and whether another gate saw this pass nonce in one statement, built once.
+quarantine order, their consent in force and whether another scan saw this pass in one statement,
+built once.
 """
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,6 +16,7 @@ from server.errors import NotFoundError
 from server.extensions import db
 from server.models.checkins import CheckIn, Visitor
 from server.models.compounds import Building, Compound, Gate, Household
+from server.models.consent import Consent
 from server.models.health import QuarantineOrder
 from server.models.people import User
 from server.scope import guard_compound_ids
@@ -37,7 +38,8 @@ class Subject:
     visitor_expected: bool = True
     quarantined: bool = False
     returned_from: str | None = None
-    nonce_elsewhere: int | None = None  # another gate that saw this pass nonce
+    consented: bool = False  # a resident's consent to health processing is in force
+    nonce_elsewhere: int | None = None  # the gate of another scan that saw this pass
 
 
 def household_label(building: str | None, unit: str | None, room: str | None) -> str | None:
@@ -95,25 +97,24 @@ def quarantine_exists(user_column, household_column, at: datetime):
         QuarantineOrder.starts_at <= at, QuarantineOrder.ends_at > at, QuarantineOrder.lifted_at.is_(None))
 
 
-@functools.cache
-def _subject_statement(with_nonce: bool):
-    columns = [User.role, User.display_name, User.household_id, User.residency, User.is_active, User.returned_from,
-               Household.compound_id, Building.name, Household.unit, Household.room,
-               quarantine_exists(User.id, User.household_id, bindparam("at")).label("quarantined")]
-    if with_nonce:
-        columns.append(select(CheckIn.gate_id)
-                       .where(CheckIn.pass_nonce == bindparam("nonce"), CheckIn.gate_id != bindparam("gate_id"))
-                       .limit(1).scalar_subquery().label("elsewhere"))
-    return (select(*columns).outerjoin(Household, Household.id == User.household_id)
-            .outerjoin(Building, Building.id == Household.building_id).where(User.id == bindparam("user_id")))
+def consent_exists(user_column):
+    """SQL: the person's consent to health (and movement) processing is in force."""
+    return exists().where(Consent.user_id == user_column, Consent.purpose == "health",
+                          Consent.withdrawn_at.is_(None))
 
 
-def resident_subject(user_id: int, gate: AnyGate, at: datetime, nonce: str | None) -> Subject:
-    """The pass holder with household, quarantine and nonce sighting, in one query."""
-    params = {"user_id": user_id, "at": at}
-    if nonce is not None:
-        params.update(nonce=nonce, gate_id=gate.id)
-    row = db.session.connection().execute(_subject_statement(nonce is not None), params).one_or_none()
+_SUBJECT = (
+    select(User.role, User.display_name, User.household_id, User.residency, User.is_active, User.returned_from,
+           Household.compound_id, Building.name, Household.unit, Household.room,
+           quarantine_exists(User.id, User.household_id, bindparam("at")).label("quarantined"),
+           consent_exists(User.id).label("consented"))
+    .outerjoin(Household, Household.id == User.household_id)
+    .outerjoin(Building, Building.id == Household.building_id).where(User.id == bindparam("user_id")))
+
+
+def resident_subject(user_id: int, gate: AnyGate, at: datetime) -> Subject:
+    """A resident with household, quarantine and consent, in one query."""
+    row = db.session.connection().execute(_SUBJECT, {"user_id": user_id, "at": at}).one_or_none()
     if row is None:
         return Subject(kind="unknown")
     return _subject_of(row, user_id, gate.compound_id, row.compound_id, row.name)
@@ -125,11 +126,14 @@ def _subject_of(row, user_id: int, gate_compound_id: int, home_compound_id: int 
     return Subject(kind="resident", user_id=user_id, household_id=row.household_id if registered else None,
                    name=row.display_name, household_label=household_label(building, row.unit, row.room)
                    if registered else None, registered=registered, quarantined=bool(row.quarantined),
-                   returned_from=row.returned_from or None, nonce_elsewhere=getattr(row, "elsewhere", None))
+                   returned_from=row.returned_from or None, consented=bool(row.consented),
+                   nonce_elsewhere=getattr(row, "elsewhere", None))
 
 
 # The guard scan's one query: the gate with its compound, and the pass holder with household,
-# quarantine and whether another gate saw this pass nonce (no holder: the user columns are NULL).
+# quarantine, consent and whether another scan saw this pass while it was valid (no holder: the
+# user columns are NULL). A device retry (same author and client id) never gets here: any other row
+# with this pass is another scan, at this gate or another.
 _GATE_AND_HOLDER = (
     select(Gate.id, Gate.compound_id, Gate.name.label("gate_name"), Gate.is_open,
            Compound.name.label("compound_name"), Compound.timezone, Compound.health_emergency,
@@ -137,7 +141,11 @@ _GATE_AND_HOLDER = (
            User.is_active, User.returned_from, Household.compound_id.label("home_compound_id"),
            Building.name.label("building_name"), Household.unit, Household.room,
            quarantine_exists(User.id, User.household_id, bindparam("at")).label("quarantined"),
-           select(CheckIn.gate_id).where(CheckIn.pass_nonce == bindparam("nonce"), CheckIn.gate_id != Gate.id)
+           consent_exists(User.id).label("consented"),
+           select(CheckIn.gate_id).where(
+               CheckIn.pass_nonce == bindparam("nonce"),
+               CheckIn.occurred_at >= bindparam("valid_from"), CheckIn.occurred_at <= bindparam("valid_until"),
+               or_(CheckIn.author_id != bindparam("author_id"), CheckIn.client_id != bindparam("client_id")))
            .limit(1).scalar_subquery().label("elsewhere"))
     .select_from(Gate).join(Compound, Compound.id == Gate.compound_id)
     .outerjoin(User, User.id == bindparam("user_id"))
@@ -146,12 +154,17 @@ _GATE_AND_HOLDER = (
     .where(Gate.id == bindparam("gate_id")))
 
 
-def gate_and_holder(guard: User, gate_id: int, user_id: int, at: datetime,
-                     nonce: str) -> tuple[GateInfo, CompoundInfo, Subject]:
-    """The guard-scan look-up in one query: gate, compound and the pass holder (404 when out of scope)."""
+def gate_and_holder(guard: User, gate_id: int, user_id: int, at: datetime, nonce: str,
+                    valid: tuple[datetime, datetime], client_id: str) -> tuple[GateInfo, CompoundInfo, Subject]:
+    """The guard-scan look-up in one query: gate, compound and the pass holder (404 when out of scope).
+
+    `valid` is when the pass could be scanned (its lifetime with the leeway): another scan of it in
+    that time, by anyone but this very write (`client_id` of this guard), is a reuse.
+    """
     # Core execution on the session's connection: plain rows, without the ORM's per-statement work.
-    row = db.session.connection().execute(_GATE_AND_HOLDER, {"gate_id": gate_id, "user_id": user_id, "at": at,
-                                                             "nonce": nonce}).one_or_none()
+    row = db.session.connection().execute(_GATE_AND_HOLDER, {
+        "gate_id": gate_id, "user_id": user_id, "at": at, "nonce": nonce, "valid_from": valid[0],
+        "valid_until": valid[1], "author_id": guard.id, "client_id": client_id}).one_or_none()
     if row is None or (row.compound_id != guard.compound_id and row.compound_id not in guard_compound_ids(guard)):
         raise NotFoundError("not_found")
     gate = GateInfo(row.id, row.compound_id, row.gate_name, row.is_open)

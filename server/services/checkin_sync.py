@@ -13,8 +13,7 @@ from server.errors import ApiError, ConflictError, UnprocessableError
 from server.extensions import db
 from server.messages import message_for
 from server.models.people import User
-from server.services.checkins import FLOWS, reply_of, stored_checkin
-from server.services.idempotency import fingerprint
+from server.services.checkins import FLOWS, checkin_fingerprint, reply_of, stored_checkin
 
 
 def sync_batch(guard: User, items: list[tuple[str, dict | None, dict | None]]) -> list[dict]:
@@ -28,10 +27,10 @@ def sync_batch(guard: User, items: list[tuple[str, dict | None, dict | None]]) -
         if errors is not None:
             results.append(_item_error(index, client_id, UnprocessableError("validation_failed", errors=errors)))
             continue
-        payload = {**data, "kind": kind}
-        stored = stored_checkin(guard, client_id)
+        fp = checkin_fingerprint(data)
+        stored = stored_checkin(guard.id, client_id)
         if stored is not None:
-            if stored.fingerprint != fingerprint(payload):
+            if stored.fingerprint != fp:
                 results.append(_item_error(index, client_id, ConflictError("idempotency_mismatch")))
             else:
                 results.append({"index": index, "client_id": client_id, "status": 200,
@@ -39,10 +38,10 @@ def sync_batch(guard: User, items: list[tuple[str, dict | None, dict | None]]) -
             continue
         try:
             with db.session.begin_nested():
-                checkin = FLOWS[kind](guard, data, client_id, fingerprint(payload), offline=True)
+                checkin = FLOWS[kind](guard, data, client_id, fp, offline=True)
             results.append({"index": index, "client_id": client_id, "status": 201, "checkin": reply_of(checkin)})
         except IntegrityError:
-            stored = stored_checkin(guard, client_id)
+            stored = stored_checkin(guard.id, client_id)
             if stored is None:
                 results.append(_item_error(index, client_id, ConflictError("conflict")))
             else:

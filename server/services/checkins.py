@@ -6,6 +6,11 @@ the stored result, the same client id with another body is 409 idempotency_misma
 
 The guard-scan hot path: the pass verified in memory, one query for the gate and the holder
 (`checkin_subjects.gate_and_holder`), one insert.
+
+Lawful basis (PIPL art. 13) of each row: a declared public-health emergency; else consent (the
+resident's consent in force, or a visitor's or a person's recorded by name, given in person); else
+`necessary_for_entry`: the passage is still recorded, but a temperature taken is only used for the
+decision at the gate and never kept (flag `temperature_not_recorded`).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from server.errors import ConflictError, NotFoundError, UnprocessableError
@@ -26,7 +31,7 @@ from server.models.compounds import Building, Compound, Household
 from server.models.health import QuarantineOrder
 from server.models.people import User
 from server.services import passes, visitors
-from server.services.alerts import raise_alert
+from server.services.alerts import notify_staff, raise_alert
 from server.services.checkin_decisions import STATUS_TEXT, GateDecision, GateFacts, decide
 from server.services.checkin_subjects import (
     AnyCompound,
@@ -39,14 +44,21 @@ from server.services.checkin_subjects import (
     visitor_subject,
 )
 from server.services.clock import local_today, utcnow
+from server.services.consent import CONSENT, EMERGENCY
 from server.services.gates import resolve_gate_code
-from server.services.idempotency import check_replay, client_id_of, fingerprint
+from server.services.idempotency import client_id_of, fingerprint
 from server.services.pass_tokens import PassError
 from server.services.temperatures import FEVER_CELSIUS, REMEASURE_WINDOW, record_reading
 
-# An offline scan uploaded later keeps its device time if it is within this past and not ahead of us.
-OFFLINE_MAX_AGE = timedelta(days=7)
+# An offline scan uploaded later keeps its device time if it is within this past and not ahead of us
+# (the pass keys are kept as long: passes.drop_retired_keys).
+OFFLINE_MAX_AGE = passes.OFFLINE_MAX_AGE
 DEVICE_CLOCK_SLACK = timedelta(minutes=5)
+# No consent and no emergency: the record of passing a gated compound is necessary for the property service.
+NECESSARY_FOR_ENTRY = "necessary_for_entry"
+# Fields of a device write that do not change what was scanned: a queued scan re-sent with its device
+# time (or inside a batch, with its kind) is the same scan.
+_NOT_FINGERPRINTED = ("device_time", "kind")
 
 register({
     "gate_code_invalid": ("无法识别的门禁码", "Unknown gate code"),
@@ -75,29 +87,51 @@ def _occurred_at(device_time: datetime | None, now: datetime, offline: bool) -> 
     return min(device_time, now)
 
 
+def checkin_fingerprint(data: dict) -> str:
+    """The fingerprint of a check-in write: the scan's substance (pass or gate code, gate, direction,
+    temperature, household, person...), without its device time or batch kind."""
+    return fingerprint({k: v for k, v in data.items() if k not in _NOT_FINGERPRINTED})
+
+
+def _lawful_basis(compound: AnyCompound, subject: Subject) -> str:
+    """What the row is kept on (as `consent.lawful_basis_for`, with the consent read in the subject's query)."""
+    if compound.health_emergency:
+        return EMERGENCY
+    if subject.user_id is not None:
+        return CONSENT if subject.consented else NECESSARY_FOR_ENTRY
+    if subject.visitor is not None or subject.kind == "household":
+        # A visitor, or a person recorded by name, consents in person to the guard who records them.
+        return CONSENT
+    return NECESSARY_FOR_ENTRY  # nobody identified (an unreadable or foreign pass)
+
+
 def _temperature_outcome(author: User, compound: AnyCompound, gate: AnyGate, subject: Subject, data: dict,
-                         client_id: str, at: datetime) -> tuple[str | None, list[str]]:
-    """normal, remeasure or fever; the reading goes to the health records when there is a lawful basis."""
+                         at: datetime, basis: str) -> tuple[str | None, str]:
+    """normal, remeasure or fever, and the basis the row is kept on; the reading goes to the health records
+    when there is a lawful basis for it."""
     celsius = data.get("temperature")
     if celsius is None:
-        return None, []
-    if subject.user_id is None and subject.visitor is None:
-        return _outcome_from_checkins(subject, Decimal(celsius), at), []
+        return None, basis
+    if basis == NECESSARY_FOR_ENTRY or (subject.user_id is None and subject.visitor is None):
+        return _outcome_from_checkins(subject, Decimal(celsius), at), basis
     try:
+        # No client id: the check-in's own (author, client id) key makes the whole write idempotent,
+        # and a retry rolls the reading back with it.
         _reading, outcome = record_reading(
             author, compound_id=compound.id, subject_user_id=subject.user_id, household_id=subject.household_id,
             visitor_id=subject.visitor.id if subject.visitor else None, gate_id=gate.id, celsius=celsius,
-            source="gate", client_id=client_id, device_time=data.get("device_time"))
+            source="gate", client_id=None, device_time=data.get("device_time"), measured_at=at)
     except ConflictError as exc:
         if exc.reason != "consent_required":
             raise
-        # No consent to keep health records: the gate still decides, from the check-ins alone.
-        return _outcome_from_checkins(subject, Decimal(celsius), at), ["temperature_not_recorded"]
-    return outcome, []
+        # Consent withdrawn meanwhile: the gate still decides, from the check-ins alone.
+        return _outcome_from_checkins(subject, Decimal(celsius), at), NECESSARY_FOR_ENTRY
+    return outcome, basis
 
 
 def _outcome_from_checkins(subject: Subject, celsius: Decimal, at: datetime) -> str:
-    """The second high reading of the same person within the window is a fever (from check-in rows)."""
+    """The second high reading of the same person within the window is a fever (from check-in rows: a kept
+    high temperature, or a remeasure or fever decision where no temperature could be kept)."""
     if celsius < FEVER_CELSIUS:
         return "normal"
     if subject.user_id is not None:
@@ -107,8 +141,8 @@ def _outcome_from_checkins(subject: Subject, celsius: Decimal, at: datetime) -> 
     else:
         same = and_(CheckIn.household_id == subject.household_id, CheckIn.person_name == subject.name)
     earlier = db.session.scalar(select(CheckIn.id).where(
-        same, CheckIn.temperature >= FEVER_CELSIUS, CheckIn.occurred_at >= at - REMEASURE_WINDOW,
-        CheckIn.occurred_at <= at).limit(1))
+        same, or_(CheckIn.temperature >= FEVER_CELSIUS, CheckIn.reason.in_(("fever_remeasure", "fever"))),
+        CheckIn.occurred_at >= at - REMEASURE_WINDOW, CheckIn.occurred_at <= at).limit(1))
     return "fever" if earlier is not None else "remeasure"
 
 
@@ -117,13 +151,18 @@ def _record(author: User, *, method: str, gate: AnyGate, compound: AnyCompound, 
             nonce: str | None = None, note: str = "") -> CheckIn:
     """Decide, insert (flush), then the side effects of a new check-in."""
     blocked = pass_problem is not None or not gate.is_open or not subject.registered or not subject.visitor_expected
-    outcome, temperature_flags = (None, []) if blocked else _temperature_outcome(
-        author, compound, gate, subject, data, client_id, occurred)
+    basis = _lawful_basis(compound, subject)
+    outcome, basis = (None, basis) if blocked else _temperature_outcome(
+        author, compound, gate, subject, data, occurred, basis)
     decision = decide(GateFacts(direction=data["direction"], pass_problem=pass_problem, gate_open=gate.is_open,
                                 registered=subject.registered, visitor_expected=subject.visitor_expected,
                                 temperature_outcome=outcome, quarantined=subject.quarantined,
                                 returnee=subject.returned_from is not None))
-    flags = list(decision.flags) + temperature_flags
+    flags = list(decision.flags)
+    temperature = data.get("temperature")
+    if temperature is not None and basis == NECESSARY_FOR_ENTRY:
+        temperature = None
+        flags.append("temperature_not_recorded")
     if subject.nonce_elsewhere is not None:
         flags.append("pass_reused")
     values = dict(
@@ -131,10 +170,9 @@ def _record(author: User, *, method: str, gate: AnyGate, compound: AnyCompound, 
         household_id=subject.household_id, visitor_id=subject.visitor.id if subject.visitor else None,
         person_name=subject.name if subject.kind == "household" else "", direction=data["direction"],
         method=method, decision=decision.decision, reason=decision.reason, flags=flags,
-        temperature=data.get("temperature"), note=note, guard_id=author.id if author.role == "guard" else None,
+        temperature=temperature, note=note, guard_id=author.id if author.role == "guard" else None,
         author_id=author.id, client_id=client_id, fingerprint=fp, pass_nonce=nonce,
-        device_time=data.get("device_time"), server_time=now, occurred_at=occurred,
-        lawful_basis="public_health_emergency" if compound.health_emergency else "consent",
+        device_time=data.get("device_time"), server_time=now, occurred_at=occurred, lawful_basis=basis,
         reply=_snapshot(gate, compound, subject, decision))
     # A Core insert: the unit of work costs more than the whole rest of the decision.
     new_id = db.session.connection().execute(_INSERT_CHECKIN, values).scalar_one()
@@ -150,6 +188,13 @@ def _snapshot(gate: AnyGate, compound: AnyCompound, subject: Subject, decision: 
             "action": decision.action, "color": decision.color}
 
 
+def _alert(checkin: CheckIn, compound_id: int, kind: str, **values) -> None:
+    """Raise an alert about a check-in; staff are notified when this check-in raised it (not a dedupe hit)."""
+    alert = raise_alert(compound_id, kind, **values)
+    if (alert.detail or {}).get("checkin_id") == checkin.id:
+        notify_staff(alert)
+
+
 def _after_insert(checkin: CheckIn, subject: Subject, decision: GateDecision, at: datetime,
                   compound: AnyCompound) -> None:
     if subject.visitor is not None and decision.allowed:
@@ -159,34 +204,43 @@ def _after_insert(checkin: CheckIn, subject: Subject, decision: GateDecision, at
             visitors.alert_returnee(subject.visitor)
         else:
             day = local_today(compound.timezone, at).isoformat()
-            raise_alert(compound.id, "returnee", subject_user_id=subject.user_id, household_id=subject.household_id,
-                        detail={"returned_from": subject.returned_from, "checkin_id": checkin.id,
-                                "gate_id": checkin.gate_id},
-                        dedupe_key=f"returnee:user:{subject.user_id}:{day}")
+            _alert(checkin, compound.id, "returnee", subject_user_id=subject.user_id,
+                   household_id=subject.household_id,
+                   detail={"returned_from": subject.returned_from, "checkin_id": checkin.id,
+                           "gate_id": checkin.gate_id},
+                   dedupe_key=f"returnee:user:{subject.user_id}:{day}")
     if decision.reason == "fever" and (subject.kind == "household" or "temperature_not_recorded" in checkin.flags):
-        # services.temperatures alerts for the readings it stores; these ones only the check-in holds.
-        raise_alert(compound.id, "fever", subject_user_id=subject.user_id, household_id=subject.household_id,
-                    detail={"celsius": str(checkin.temperature), "checkin_id": checkin.id, "gate_id": checkin.gate_id,
-                            "person_name": checkin.person_name},
-                    dedupe_key=f"fever:checkin:{checkin.id}")
+        # services.temperatures alerts for the readings it stores; these ones only the check-in holds
+        # (without a temperature when there was no lawful basis to keep one).
+        detail = {"checkin_id": checkin.id, "gate_id": checkin.gate_id, "person_name": checkin.person_name}
+        if checkin.temperature is not None:
+            detail["celsius"] = str(checkin.temperature)
+        _alert(checkin, compound.id, "fever", subject_user_id=subject.user_id, household_id=subject.household_id,
+               detail=detail, dedupe_key=f"fever:checkin:{checkin.id}")
     if subject.nonce_elsewhere is not None:
-        raise_alert(compound.id, "pass_reuse", subject_user_id=subject.user_id,
-                    detail={"pass_nonce": checkin.pass_nonce, "gates": [subject.nonce_elsewhere, checkin.gate_id],
-                            "checkin_id": checkin.id},
-                    dedupe_key=f"pass_reuse:{checkin.pass_nonce}")
+        _alert(checkin, compound.id, "pass_reuse", subject_user_id=subject.user_id,
+               detail={"pass_nonce": checkin.pass_nonce, "gates": [subject.nonce_elsewhere, checkin.gate_id],
+                       "checkin_id": checkin.id},
+               dedupe_key=f"pass_reuse:{checkin.pass_nonce}")
 
 
-def stored_checkin(author: User, client_id: str) -> CheckIn | None:
+def stored_checkin(author_id: int, client_id: str) -> CheckIn | None:
     """The check-in an author already stored under a client id, if any."""
-    return db.session.scalar(select(CheckIn).where(CheckIn.author_id == author.id, CheckIn.client_id == client_id))
+    return db.session.scalar(select(CheckIn).where(CheckIn.author_id == author_id, CheckIn.client_id == client_id))
 
 
-def _replay(author_id: int, client_id: str, payload: dict) -> Recorded:
-    stored = db.session.scalar(select(CheckIn).where(CheckIn.author_id == author_id, CheckIn.client_id == client_id))
+def replay_of(stored: CheckIn, data: dict) -> Recorded:
+    """The stored check-in for a retry with the same body; another body is 409 idempotency_mismatch."""
+    if stored.fingerprint != checkin_fingerprint(data):
+        raise ConflictError("idempotency_mismatch")
+    return Recorded(stored, replayed=True)
+
+
+def _replay(author_id: int, client_id: str, data: dict) -> Recorded:
+    stored = stored_checkin(author_id, client_id)
     if stored is None:
         raise ConflictError("conflict")
-    check_replay(stored.fingerprint, payload)
-    return Recorded(stored, replayed=True)
+    return replay_of(stored, data)
 
 
 def _guard_scan(guard: User, data: dict, client_id: str, fp: str, offline: bool) -> CheckIn:
@@ -206,7 +260,10 @@ def _guard_scan(guard: User, data: dict, client_id: str, fp: str, offline: bool)
             gate, compound = guard_gate(guard, data["gate_id"])
         else:
             nonce = scanned.nonce
-            gate, compound, subject = gate_and_holder(guard, data["gate_id"], scanned.user_id, occurred, nonce)
+            leeway = timedelta(seconds=passes.VERIFY_LEEWAY_SECONDS)
+            valid = (scanned.verified.issued_at - leeway, scanned.verified.expires_at + leeway)
+            gate, compound, subject = gate_and_holder(guard, data["gate_id"], scanned.user_id, occurred, nonce,
+                                                      valid, client_id)
     return _record(guard, method="guard_scan", gate=gate, compound=compound, subject=subject, data=data,
                    client_id=client_id, fp=fp, now=now, occurred=occurred, pass_problem=problem, nonce=nonce)
 
@@ -223,7 +280,7 @@ def _manual(guard: User, data: dict, client_id: str, fp: str, offline: bool) -> 
     label = household_label(building, household.unit, household.room)
     member_id = data.get("subject_user_id")
     if member_id is not None:
-        subject = resident_subject(member_id, gate, occurred, None)
+        subject = resident_subject(member_id, gate, occurred)
         if subject.household_id != household.id:
             raise UnprocessableError("not_household_member",
                                      errors={"json": {"subject_user_id": ["not a member of the household"]}})
@@ -260,25 +317,24 @@ FLOWS = {"scan": _guard_scan, "manual": _manual, "walk_in": _walk_in}
 def record_guard(guard: User, kind: str, data: dict) -> Recorded:
     """One online write by a guard (scan, manual or walk_in); a retry answers the stored result."""
     client_id = client_id_of(data)
-    payload = {**data, "kind": kind}
-    fp = fingerprint(payload)
+    fp = checkin_fingerprint(data)
     guard_id = guard.id
     try:
         return Recorded(FLOWS[kind](guard, data, client_id, fp, offline=False))
     except IntegrityError:
         # The same device retry won the race, or was stored earlier: answer what was stored.
         db.session.rollback()
-        return _replay(guard_id, client_id, payload)
+        return _replay(guard_id, client_id, data)
 
 
 def self_scan(resident: User, data: dict) -> Recorded:
     """A resident scans a gate's code; the answer is what the guard reads off the resident's screen."""
     client_id = client_id_of(data)
-    fp = fingerprint(data)
-    stored = stored_checkin(resident, client_id)
+    fp = checkin_fingerprint(data)
+    # Looked up first: a retry must replay even after the rotating gate code it carries has expired.
+    stored = stored_checkin(resident.id, client_id)
     if stored is not None:
-        check_replay(stored.fingerprint, data)
-        return Recorded(stored, replayed=True)
+        return replay_of(stored, data)
     now = utcnow()
     # Scanners hand over the poster's whole URL (https://HOST/g/<code>); the code is its last part.
     code = data["gate_code"].rsplit("/g/", 1)[-1].split("?", 1)[0]
@@ -286,7 +342,7 @@ def self_scan(resident: User, data: dict) -> Recorded:
     if gate is None:
         raise NotFoundError("gate_code_invalid")
     compound = db.session.get(Compound, gate.compound_id)
-    subject = resident_subject(resident.id, gate, now, None)
+    subject = resident_subject(resident.id, gate, now)
     try:
         checkin = _record(resident, method="self_scan", gate=gate, compound=compound, subject=subject, data=data,
                           client_id=client_id, fp=fp, now=now, occurred=now,

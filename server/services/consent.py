@@ -9,8 +9,10 @@ from sqlalchemy.exc import IntegrityError
 from server.errors import ConflictError, UnprocessableError
 from server.extensions import db
 from server.messages import register
+from server.models.checkins import CheckIn
 from server.models.compounds import Compound
 from server.models.consent import Consent
+from server.models.health import TemperatureReading
 from server.models.people import User
 from server.services.audit import record
 from server.services.clock import utcnow
@@ -70,8 +72,6 @@ def withdraw_consent(user: User, purpose: str = "health") -> dict[str, int]:
     """Withdraw the person's consent now and delete what was kept on its strength (PIPL art. 47):
     their consent-based readings and check-ins. Records kept under a declared emergency stay.
     Answers the counts deleted, and "consents" ended (0 when none was in force)."""
-    from server.models.health import TemperatureReading
-
     ended = db.session.execute(
         update(Consent).where(Consent.user_id == user.id, Consent.purpose == purpose,
                               Consent.withdrawn_at.is_(None)).values(withdrawn_at=utcnow())
@@ -80,21 +80,11 @@ def withdraw_consent(user: User, purpose: str = "health") -> dict[str, int]:
         delete(TemperatureReading).where(TemperatureReading.subject_user_id == user.id,
                                          TemperatureReading.lawful_basis == CONSENT)
         .execution_options(synchronize_session=False)).rowcount}
-    checkin = _checkin_model()
-    if checkin is not None:
-        deleted["checkins"] = db.session.execute(
-            delete(checkin).where(checkin.subject_user_id == user.id, checkin.lawful_basis == CONSENT)
-            .execution_options(synchronize_session=False)).rowcount
+    deleted["checkins"] = db.session.execute(
+        delete(CheckIn).where(CheckIn.subject_user_id == user.id, CheckIn.lawful_basis == CONSENT)
+        .execution_options(synchronize_session=False)).rowcount
     db.session.flush()
     return deleted
-
-
-def _checkin_model():
-    try:
-        from server.models.checkins import CheckIn
-    except ImportError:  # the gate issue's model is not there yet
-        return None
-    return CheckIn
 
 
 def consent_history(user: User) -> list[Consent]:

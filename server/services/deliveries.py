@@ -6,8 +6,11 @@ The state changes after submission live in `delivery_lifecycle`; the service fig
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import current_app, has_app_context
-from sqlalchemy import ColumnElement, Select, and_, false, func, select
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from server import messages
 from server.errors import ConflictError, ForbiddenError, NotFoundError
@@ -21,13 +24,13 @@ from server.models.deliveries import (
     DeliveryRequest,
     DeliverySettings,
 )
+from server.models.health import QuarantineOrder
 from server.models.people import User
 from server.scope import compound_condition
 from server.services.clock import utcnow
 from server.services.compounds import household_label
 from server.services.delivery_lifecycle import guards_may_run, record_submission
 from server.services.idempotency import check_replay, client_id_of, fingerprint
-from server.services.quarantine import household_under_quarantine
 
 DEFAULT_MAX_OPEN_DELIVERIES = 3
 MAX_ITEMS = 30
@@ -53,19 +56,30 @@ def max_open_deliveries() -> int:
 
 def create_delivery(requester: User, payload: dict) -> DeliveryRequest:
     """Submit a household's request; a retry with the same client id returns the stored request."""
+    return submit_delivery(requester, payload)[0]
+
+
+def submit_delivery(requester: User, payload: dict) -> tuple[DeliveryRequest, bool]:
+    """Submit a household's request; returns it and whether it was a replay of a stored one.
+
+    A retry with the same client id returns the stored request (the same body) or 409 (another
+    body), also while the first attempt is still being committed: the household's lock makes the
+    retry wait for it, and a unique-key clash on insert is answered with the row that won.
+    """
     client_id = client_id_of(payload)
-    existing = db.session.scalar(select(DeliveryRequest).where(DeliveryRequest.requester_id == requester.id,
-                                                               DeliveryRequest.client_id == client_id))
+    existing = _stored(requester, client_id)
     if existing is not None:
-        check_replay(existing.fingerprint, payload)
-        return existing
+        return _replay(existing, payload)
     if requester.role != "resident" or requester.approved_household_id is None:
         raise ForbiddenError("not_registered")
     # The row lock serialises a household's submissions on PostgreSQL (SQLite serialises all writers).
     household = db.session.scalar(
         select(Household).where(Household.id == requester.approved_household_id).with_for_update())
+    existing = _stored(requester, client_id)  # a first attempt that committed while we waited for the lock
+    if existing is not None:
+        return _replay(existing, payload)
     lockdown = db.session.scalar(select(Compound.lockdown).where(Compound.id == household.compound_id))
-    if not lockdown and household_under_quarantine(household.id, utcnow()) is None:
+    if not lockdown and not household_quarantined(household.id, utcnow()):
         raise ForbiddenError("delivery_not_eligible")
 
     tags = set(payload.get("urgency", ()))
@@ -80,18 +94,50 @@ def create_delivery(requester: User, payload: dict) -> DeliveryRequest:
         items=[DeliveryItem(position=i, name=item["name"], quantity=item["quantity"], unit=item["unit"],
                             note=item.get("note", "")) for i, item in enumerate(payload["items"], start=1)],
     )
-    db.session.add(request)
-    db.session.flush()
-    # Counted after the insert, so of two concurrent submissions the later one sees the earlier.
-    open_count = db.session.scalar(select(func.count()).where(DeliveryRequest.household_id == household.id,
-                                                              DeliveryRequest.status.in_(OPEN_STATUSES)))
     limit = max_open_deliveries()
-    if open_count > limit:
-        db.session.delete(request)
-        db.session.flush()
-        raise ConflictError("too_many_open_deliveries", limit=limit)
+    try:
+        with db.session.begin_nested():
+            db.session.add(request)
+            db.session.flush()
+            # Counted after the insert, so of two concurrent submissions the later one sees the
+            # earlier; over the limit, leaving the block with the error undoes the insert.
+            open_count = db.session.scalar(select(func.count()).where(
+                DeliveryRequest.household_id == household.id, DeliveryRequest.status.in_(OPEN_STATUSES)))
+            if open_count > limit:
+                raise ConflictError("too_many_open_deliveries", limit=limit)
+    except IntegrityError:
+        # The same retry, sent at once, was inserted by another request between our look-up and here.
+        existing = _stored(requester, client_id)
+        if existing is None:
+            raise
+        return _replay(existing, payload)
     record_submission(request, requester)
-    return request
+    return request, False
+
+
+def _stored(requester: User, client_id: str) -> DeliveryRequest | None:
+    return db.session.scalar(select(DeliveryRequest).where(DeliveryRequest.requester_id == requester.id,
+                                                           DeliveryRequest.client_id == client_id))
+
+
+def _replay(existing: DeliveryRequest, payload: dict) -> tuple[DeliveryRequest, bool]:
+    check_replay(existing.fingerprint, payload)
+    return existing, True
+
+
+def household_quarantined(household_id: int, at: datetime) -> bool:
+    """An active order on the household, or on one of its members whose binding staff approved.
+
+    A person whose binding is still pending does not make the household eligible: staff have not
+    confirmed that they live there.
+    """
+    members = select(User.id).where(User.household_id == household_id, User.residency == "approved")
+    return db.session.scalar(
+        select(QuarantineOrder.id)
+        .where(or_(and_(QuarantineOrder.household_id == household_id, QuarantineOrder.user_id.is_(None)),
+                   QuarantineOrder.user_id.in_(members)),
+               QuarantineOrder.starts_at <= at, QuarantineOrder.ends_at > at, QuarantineOrder.lifted_at.is_(None))
+        .limit(1)) is not None
 
 
 def delivery_condition(user: User) -> ColumnElement[bool]:

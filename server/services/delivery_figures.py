@@ -8,17 +8,22 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from statistics import mean, median
 
 from sqlalchemy import select
 
+from server.errors import UnprocessableError
 from server.extensions import db
 from server.models.companies import Company
 from server.models.compounds import Compound
 from server.models.deliveries import DeliveryRating, DeliveryRequest
 from server.models.people import User
 from server.scope import compound_condition
+from server.services.clock import utcnow
+
+DEFAULT_PERIOD = timedelta(days=30)
+MAX_FIGURES_PERIOD = timedelta(days=366)
 
 
 @dataclass
@@ -62,8 +67,18 @@ def _round(value: float) -> float:
     return round(value, 1)
 
 
-def service_figures(viewer: User, since: datetime, until: datetime) -> dict:
-    """Figures of requests submitted in [since, until) in the viewer's compounds, per compound and company."""
+def service_figures(viewer: User, since: datetime | None = None, until: datetime | None = None) -> dict:
+    """Figures of requests submitted in [since, until) in the viewer's compounds, per compound and company.
+
+    The period defaults to the 30 days before ``until`` (now); it may not exceed 366 days (422).
+    """
+    until = until or utcnow()
+    since = since or until - DEFAULT_PERIOD
+    if until <= since:
+        raise UnprocessableError("validation_failed", errors={"query": {"until": ["must be after since"]}})
+    if until - since > MAX_FIGURES_PERIOD:
+        raise UnprocessableError("validation_failed", errors={"query": {
+            "until": [f"at most {MAX_FIGURES_PERIOD.days} days after since"]}})
     compounds = db.session.execute(
         select(Compound.id, Compound.name, Compound.company_id)
         .where(compound_condition(viewer, Compound.id)).order_by(Compound.id)).all()

@@ -4,7 +4,9 @@ At most once: a row is claimed by a conditional UPDATE (pending -> sending, with
 claim token), so two workers never both own it; a row whose lease ran out with its outcome unknown
 (the worker died mid-send) is marked failed, never sent again. A timed-out send is treated the
 same way, since WeChat may have delivered it. Only answers that prove nothing was delivered
-(busy, quota, unreachable, expired token) are retried.
+(busy, quota, unreachable, expired token) are retried. Fetching the access token is kept apart
+from the send: any failure there (an error answer or a timeout) happens before anything is sent,
+so the row goes back to pending with back-off.
 """
 
 from __future__ import annotations
@@ -105,6 +107,9 @@ def send_one(client: WeChatClient, notification_id: int, claim_token: str) -> st
         return _finish(notification_id, claim_token, "failed", f"no template configured for kind {row.kind!r}")
     try:
         _send_with_fresh_token(client, openid, template_id, data, page)
+    except _TokenUnavailable as exc:
+        db.session.rollback()  # the token refresh may have left its row lock open
+        return _retry_or_fail(notification_id, claim_token, attempts, f"access token: {exc.__cause__}", template_id)
     except WeChatNotSubscribed as exc:
         return _finish(notification_id, claim_token, "unsubscribed", str(exc), template_id=template_id)
     except (WeChatBusy, WeChatRateLimited, WeChatTokenExpired) as exc:
@@ -119,13 +124,24 @@ def send_one(client: WeChatClient, notification_id: int, claim_token: str) -> st
     return _finish(notification_id, claim_token, "sent", None, template_id=template_id)
 
 
+class _TokenUnavailable(Exception):
+    """The access token could not be fetched: nothing was sent (the WeChat error is the cause)."""
+
+
+def _token(client: WeChatClient, **kwargs) -> str:
+    try:
+        return access_token(client, **kwargs)
+    except WeChatError as exc:
+        raise _TokenUnavailable() from exc
+
+
 def _send_with_fresh_token(client: WeChatClient, openid: str, template_id: str, data: dict, page: str | None):
-    token = access_token(client)
+    token = _token(client)
     try:
         client.send_subscribe_message(token, openid, template_id, data, page=page)
     except WeChatTokenExpired:
-        # 40001/42001: refresh once (unless another process already did) and retry once.
-        fresh = access_token(client, force_refresh=True, stale=token)
+        # 40001/42001 (nothing delivered): refresh once (unless another process already did), send once more.
+        fresh = _token(client, force_refresh=True, stale=token)
         client.send_subscribe_message(fresh, openid, template_id, data, page=page)
 
 

@@ -2,8 +2,10 @@
 
 A resident's app shows a pass code as a QR and refreshes it before it expires; a guard's device
 checks it offline with the public keys the API publishes (`public_keys_jwks`). The code carries
-no personal data: only an opaque random pass id, which also serves as the nonce (a pass id seen
-twice is flagged when devices sync).
+no readable personal data: its 8-byte pass id is a fresh 4-byte random nonce followed by the
+holder's user id masked with a keyed PRF of that nonce (`passes.encode_pass_id`), so only the
+server can tell whose it is and every code looks unrelated to the last. This module treats the
+pass id as opaque bytes; a pass id seen in two scans is flagged (`checkin_subjects`).
 
 Wire format, version 1 (everything big-endian)::
 
@@ -11,7 +13,7 @@ Wire format, version 1 (everything big-endian)::
     token     = payload signature      80 bytes, so BASE32 gives exactly 128 characters
     payload   = version  u8            1
                 kid      u16           key id, 0..65535
-                pass_id  8 bytes       random, opaque; the nonce
+                pass_id  8 bytes       opaque: nonce (4 random bytes) + masked user id (4)
                 iat      u32           issue time, Unix seconds (UTC)
                 ttl      u8            lifetime in seconds, 1..60; expiry = iat + ttl
     signature = 64 bytes               Ed25519 (RFC 8032, pure) over the 16 payload bytes
@@ -40,7 +42,6 @@ from __future__ import annotations
 import base64
 import binascii
 import math
-import os
 import re
 import struct
 from collections.abc import Iterable, Mapping
@@ -149,11 +150,6 @@ def generate_keypair() -> tuple[bytes, bytes]:
         _RAW, serialization.PrivateFormat.Raw, serialization.NoEncryption()
     )
     return private_raw, private_key.public_key().public_bytes(_RAW, serialization.PublicFormat.Raw)
-
-
-def new_pass_id() -> bytes:
-    """A fresh random pass id (8 bytes), unique per issued code."""
-    return os.urandom(PASS_ID_BYTES)
 
 
 def keyring(keys: Iterable[VerifyKey]) -> dict[int, VerifyKey]:

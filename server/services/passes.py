@@ -43,6 +43,9 @@ KEY_CACHE_SECONDS = 30
 UNKNOWN_KID_REFRESH_SECONDS = 2
 # A retired key stays published until every code it signed has expired, with margin.
 RETIRE_GRACE = timedelta(seconds=PASS_TTL_SECONDS + VERIFY_LEEWAY_SECONDS + 60)
+# A guard's device uploads scans it queued offline up to this long after; they are verified at their device
+# time, so a retired key's row is kept this long after its retire_at.
+OFFLINE_MAX_AGE = timedelta(days=7)
 
 register({
     "no_signing_key": ("通行码密钥不可用,请稍后重试", "No pass signing key is available; retry later"),
@@ -164,11 +167,13 @@ def rotate_signing_key(lead: timedelta = timedelta(0), now: datetime | None = No
 
 
 def drop_retired_keys(now: datetime | None = None) -> int:
-    """Delete keys whose retire_at has passed; answers how many."""
+    """Delete keys retired more than OFFLINE_MAX_AGE ago (an offline scan of a code they signed may still be
+    uploaded until then, and is verified at its device time); answers how many."""
     now = now or utcnow()
     with db.engine.begin() as conn:
         removed = conn.execute(PassSigningKey.__table__.delete()
-                               .where(PassSigningKey.retire_at.is_not(None), PassSigningKey.retire_at < now)).rowcount
+                               .where(PassSigningKey.retire_at.is_not(None),
+                                      PassSigningKey.retire_at < now - OFFLINE_MAX_AGE)).rowcount
     forget_cached_keys()
     return removed
 

@@ -14,6 +14,10 @@ from server.models.compounds import Compound, Household
 from server.models.people import Invite, User
 from server.services.clock import utcnow
 
+# Called as hook(guard, before) after a guard was edited, ``before`` holding the old values of the
+# edited fields; the roster registers itself here (freeing a deactivated or moved guard's shifts).
+GUARD_CHANGED_HOOKS: list = []
+
 INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 INVITE_DAYS = 14
 
@@ -112,7 +116,11 @@ def update_guard(guard: User, data: dict, scope_compound_ok) -> User:
     """Move a guard to another post of the company, or deactivate them."""
     if "compound_id" in data and not scope_compound_ok(data["compound_id"]):
         raise UnprocessableError("validation_failed", errors={"json": {"compound_id": ["no such compound"]}})
+    before = {key: getattr(guard, key) for key in data}
     for key, value in data.items():
         setattr(guard, key, value)
     db.session.flush()
+    if any(before[key] != getattr(guard, key) for key in ("is_active", "compound_id") if key in before):
+        for hook in GUARD_CHANGED_HOOKS:
+            hook(guard, before)
     return guard

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import ColumnElement, Select, or_, select, update
 
 from server.errors import ConflictError, NotFoundError, UnprocessableError
 from server.extensions import db
@@ -38,6 +38,12 @@ register({
 })
 
 
+def active_at(at: datetime) -> ColumnElement[bool]:
+    """SQL: an order confines its subject at this moment (started, not yet ended, not lifted)."""
+    return ((QuarantineOrder.starts_at <= at) & (QuarantineOrder.ends_at > at)
+            & QuarantineOrder.lifted_at.is_(None))
+
+
 def active_order(user_id: int | None, household_id: int | None, at: datetime | None = None) -> QuarantineOrder | None:
     """The order confining a person (by themselves or their household) at a moment, if any."""
     at = at or utcnow()
@@ -50,8 +56,7 @@ def active_order(user_id: int | None, household_id: int | None, at: datetime | N
         return None
     return db.session.scalar(
         select(QuarantineOrder)
-        .where(or_(*subjects), QuarantineOrder.starts_at <= at, QuarantineOrder.ends_at > at,
-               QuarantineOrder.lifted_at.is_(None))
+        .where(or_(*subjects), active_at(at))
         .order_by(QuarantineOrder.ends_at.desc())
         .limit(1))
 
@@ -63,7 +68,7 @@ def household_under_quarantine(household_id: int, at: datetime | None = None) ->
     return db.session.scalar(
         select(QuarantineOrder)
         .where(or_(QuarantineOrder.household_id == household_id, QuarantineOrder.user_id.in_(member_ids)),
-               QuarantineOrder.starts_at <= at, QuarantineOrder.ends_at > at, QuarantineOrder.lifted_at.is_(None))
+               active_at(at))
         .order_by(QuarantineOrder.ends_at.desc())
         .limit(1))
 
@@ -105,6 +110,7 @@ def place_quarantine(author: User, compound: Compound, *, user_id: int | None = 
     if (ends_at <= starts_at or ends_at <= now or ends_at - starts_at > timedelta(days=MAX_DAYS)
             or starts_at < now - MAX_BACKDATE):
         raise UnprocessableError("quarantine_period")
+    _lock_household(household_id)
     _refuse_overlap(user_id, household_id, starts_at, ends_at)
     order = QuarantineOrder(
         compound_id=compound.id, household_id=household_id, user_id=user_id, reason=reason,
@@ -171,7 +177,7 @@ def orders_query(compound_id: int, status: str | None = None, at: datetime | Non
     query = select(QuarantineOrder).where(QuarantineOrder.compound_id == compound_id)
     live = QuarantineOrder.lifted_at.is_(None)
     conditions = {
-        "active": live & (QuarantineOrder.starts_at <= at) & (QuarantineOrder.ends_at > at),
+        "active": active_at(at),
         "scheduled": live & (QuarantineOrder.starts_at > at),
         "ended": live & (QuarantineOrder.ends_at <= at),
         "lifted": QuarantineOrder.lifted_at.is_not(None),
@@ -206,6 +212,17 @@ def _household_of(compound: Compound, household_id: int) -> Household:
     if household is None or household.compound_id != compound.id:
         raise NotFoundError("not_found")
     return household
+
+
+def _lock_household(household_id: int) -> None:
+    """Serialise placements on one household (and its members) until the transaction ends.
+
+    A write, not a SELECT ... FOR UPDATE: on PostgreSQL it takes the row lock, on SQLite the
+    database's write lock, and on both the overlap check that follows sees any order placed by a
+    request that held the lock before us.
+    """
+    db.session.execute(update(Household).where(Household.id == household_id).values(unit=Household.unit)
+                       .execution_options(synchronize_session=False))
 
 
 def _refuse_overlap(user_id: int | None, household_id: int, starts_at: datetime, ends_at: datetime) -> None:

@@ -15,13 +15,12 @@ from sqlalchemy import ColumnElement, delete, func, or_, select
 
 from server.extensions import db
 from server.models.alerts import Alert
+from server.models.checkins import CheckIn, Visitor
 from server.models.health import QuarantineOrder, TemperatureReading
 from server.services.audit import record
 from server.services.clock import utcnow
 
 BATCH = 500
-# Alerts that repeat health data (a temperature, a missed report) go with the readings.
-HEALTH_ALERT_KINDS = ("fever", "missed_report")
 
 
 def retention_cutoff(now: datetime | None = None, days: int | None = None) -> datetime:
@@ -32,22 +31,22 @@ def retention_cutoff(now: datetime | None = None, days: int | None = None) -> da
 
 def purge(now: datetime | None = None, *, days: int | None = None, batch: int = BATCH, pause: float = 0.0,
           progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
-    """Delete check-ins, visitors, readings, ended orders and health alerts older than the retention period;
-    answers the counts deleted and writes one audit row. Commits each batch."""
-    cutoff = retention_cutoff(now, days)
-    targets: list[tuple[str, type, ColumnElement[bool]]] = [
-        ("temperature_readings", TemperatureReading, TemperatureReading.measured_at < cutoff),
-        ("quarantine_orders", QuarantineOrder, or_(QuarantineOrder.lifted_at < cutoff,
-                                                   QuarantineOrder.ends_at < cutoff)),
-        ("alerts", Alert, (Alert.created_at < cutoff) & Alert.kind.in_(HEALTH_ALERT_KINDS)),
-    ]
-    from server.models.checkins import CheckIn, Visitor
+    """Delete check-ins, visitors, readings, ended orders and alerts older than the retention period;
+    answers the counts deleted and writes one audit row. Commits each batch.
 
+    Every alert kind goes: each repeats health or movement data (a temperature, a missed report, a
+    returnee's cities, a reused pass, a welfare check's last sighting), acknowledged or not.
+    """
+    cutoff = retention_cutoff(now, days)
     last_seen = func.coalesce(Visitor.left_at, Visitor.arrived_at, Visitor.created_at)
-    targets[:0] = [
+    targets: list[tuple[str, type, ColumnElement[bool]]] = [
         ("checkins", CheckIn, CheckIn.server_time < cutoff),
         # Visitors carry names, phones and travel history: they go once their visit is that old.
         ("visitors", Visitor, (Visitor.created_at < cutoff) & (last_seen < cutoff)),
+        ("temperature_readings", TemperatureReading, TemperatureReading.measured_at < cutoff),
+        ("quarantine_orders", QuarantineOrder, or_(QuarantineOrder.lifted_at < cutoff,
+                                                   QuarantineOrder.ends_at < cutoff)),
+        ("alerts", Alert, Alert.created_at < cutoff),
     ]
     counts = {}
     for name, model, too_old in targets:

@@ -21,7 +21,7 @@ from server.models.people import User
 from server.models.roster_lending import LoanRequest
 from server.models.rosters import Shift, ShiftAssignment
 from server.services.clock import utcnow
-from server.services.roster_rules import guard_infos, hold_shifts, local_week_start, solver_rules
+from server.services.roster_rules import guard_infos, local_week_start, solver_rules
 from server.services.roster_solver import ShiftSlot, solve_roster
 from server.services.rosters import managed_compound
 
@@ -44,13 +44,17 @@ def autofill_scope(user: User, compound_id: int | None, company_id: int | None) 
 
 
 def _pool(compounds: list[Compound]) -> list[User]:
-    """Guards who may be rostered there without a loan: the companies' guards and guards posted there."""
+    """Guards who may be rostered there without a loan: the companies' guards and guards posted there.
+
+    Their rows are locked in id order until the commit (SQLite: the write lock autofill already holds).
+    """
     company_ids = {c.company_id for c in compounds if c.company_id is not None}
     condition = User.compound_id.in_([c.id for c in compounds])
     if company_ids:
         condition = condition | User.company_id.in_(company_ids)
     return list(db.session.scalars(select(User).where(User.role == "guard", User.is_active.is_(True), condition)
-                                   .order_by(User.id)))
+                                   .order_by(User.id).with_for_update(key_share=True)
+                                   .execution_options(populate_existing=True)))
 
 
 def _usual_gates(guards: list[User], before: datetime, gate_ids_by_compound: dict[int, list[int]]) -> dict[int, frozenset[int]]:
@@ -79,18 +83,23 @@ def autofill_roster(user: User | None, compounds: list[Compound], day: date, *, 
     """
     monday = day - timedelta(days=day.weekday())
     not_before = not_before or utcnow()
-    # The week's shifts stay locked until the commit: a concurrent assignment waits instead of
-    # taking a seat the solver is handing out.
+    # The week's shifts, then the guard pool, stay locked until the commit (shift first, then guard,
+    # like every roster change): a concurrent assignment, here or at another compound, waits instead
+    # of taking a seat the solver is handing out or breaking a guard's rest and weekly hours.
+    sqlite = db.session.get_bind().dialect.name == "sqlite"
     shifts: list[Shift] = []
     week_starts = []
     for compound in compounds:
         w0 = local_week_start(compound.timezone, monday)
         w1 = local_week_start(compound.timezone, monday + timedelta(days=7))
         week_starts.append(w0)
-        shifts += db.session.scalars(select(Shift).where(
-            Shift.compound_id == compound.id, Shift.status == "open", Shift.starts_at >= w0, Shift.starts_at < w1,
-            Shift.starts_at >= not_before).order_by(Shift.id).with_for_update(key_share=True)).all()
-    hold_shifts(s.id for s in shifts)
+        week = (Shift.compound_id == compound.id, Shift.status == "open", Shift.starts_at >= w0, Shift.starts_at < w1,
+                Shift.starts_at >= not_before)
+        if sqlite:  # no row locks: a no-op write takes the database's write lock before we read
+            db.session.execute(update(Shift).where(*week).values(guards_needed=Shift.guards_needed)
+                               .execution_options(synchronize_session=False))
+        shifts += db.session.scalars(select(Shift).where(*week).order_by(Shift.id).with_for_update(key_share=True)
+                                     .execution_options(populate_existing=True)).all()
     week_start = min(week_starts) if week_starts else local_week_start("Asia/Shanghai", monday)
     seated: dict[int, list[int]] = {}
     for sid, gid in db.session.execute(select(ShiftAssignment.shift_id, ShiftAssignment.guard_id).where(

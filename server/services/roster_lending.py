@@ -18,7 +18,7 @@ from server.models.people import User
 from server.models.roster_lending import LoanOffer, LoanRequest
 from server.models.rosters import Shift, ShiftAssignment
 from server.services.clock import utcnow
-from server.services.roster_rules import check_shift_open, enforce_assignment
+from server.services.roster_rules import change_status, check_shift_open, enforce_assignment, hold_shifts
 from server.services.rosters import add_assignment, managed_compound
 
 messages.register({
@@ -117,20 +117,29 @@ def get_offer(user: User, offer_id: int) -> tuple[LoanOffer, LoanRequest]:
     return offer, get_loan(user, offer.loan_id)
 
 
+def _lock(loan: LoanRequest, *objs) -> None:
+    """Lock the loan's shift (shift first, then guard, like every roster change) and re-read what we hold."""
+    hold_shifts([loan.shift_id])
+    for obj in (loan, *objs):
+        db.session.refresh(obj)
+
+
 def accept_offer(user: User, offer: LoanOffer, loan: LoanRequest) -> ShiftAssignment:
-    """The borrowing side accepts: the rules are checked again and the lent guard joins the shift."""
+    """The borrowing side accepts: the rules are checked again and the lent guard joins the shift.
+
+    A concurrent withdrawal, decline or cancellation and this acceptance: exactly one applies.
+    """
     managed_compound(user, loan.compound_id)
+    _lock(loan, offer)
     if loan.status != "open":
         raise ConflictError("loan_not_open", status=loan.status)
-    if offer.status != "offered":
-        raise ConflictError("offer_not_open", status=offer.status)
+    now = utcnow()
+    change_status(offer, ("offered",), "offer_not_open", status="accepted", decided_by_id=user.id, decided_at=now)
     shift = db.session.get(Shift, loan.shift_id)
     assignment = add_assignment(user, shift, offer.guard_id, source="loan", lent=True, loan_offer_id=offer.id)
-    now = utcnow()
-    offer.status, offer.decided_by_id, offer.decided_at = "accepted", user.id, now
     seated = db.session.scalar(select(func.count()).where(ShiftAssignment.shift_id == shift.id))
     if seated >= shift.guards_needed:
-        loan.status, loan.closed_at = "filled", now
+        change_status(loan, ("open",), "loan_not_open", status="filled", closed_at=now)
         db.session.execute(update(LoanOffer).where(LoanOffer.loan_id == loan.id, LoanOffer.status == "offered")
                            .values(status="declined", decided_at=now))
     db.session.flush()
@@ -140,10 +149,9 @@ def accept_offer(user: User, offer: LoanOffer, loan: LoanRequest) -> ShiftAssign
 def decline_offer(user: User, offer: LoanOffer, loan: LoanRequest) -> LoanOffer:
     """The borrowing side turns an offer down."""
     managed_compound(user, loan.compound_id)
-    if offer.status != "offered":
-        raise ConflictError("offer_not_open", status=offer.status)
-    offer.status, offer.decided_by_id, offer.decided_at = "declined", user.id, utcnow()
-    db.session.flush()
+    _lock(loan, offer)
+    change_status(offer, ("offered",), "offer_not_open", status="declined", decided_by_id=user.id,
+                  decided_at=utcnow())
     return offer
 
 
@@ -151,20 +159,17 @@ def withdraw_offer(staff: User, offer: LoanOffer) -> LoanOffer:
     """The lending company takes its offer back before it is accepted."""
     if offer.company_id != staff.company_id:
         raise NotFoundError("not_found")
-    if offer.status != "offered":
-        raise ConflictError("offer_not_open", status=offer.status)
-    offer.status, offer.decided_at = "withdrawn", utcnow()
-    db.session.flush()
+    _lock(db.session.get(LoanRequest, offer.loan_id), offer)
+    change_status(offer, ("offered",), "offer_not_open", status="withdrawn", decided_at=utcnow())
     return offer
 
 
 def cancel_loan(user: User, loan: LoanRequest) -> LoanRequest:
     """The poster closes the request (accepted guards stay on the shift)."""
     managed_compound(user, loan.compound_id)
-    if loan.status != "open":
-        raise ConflictError("loan_not_open", status=loan.status)
+    _lock(loan)
     now = utcnow()
-    loan.status, loan.closed_at = "cancelled", now
+    change_status(loan, ("open",), "loan_not_open", status="cancelled", closed_at=now)
     db.session.execute(update(LoanOffer).where(LoanOffer.loan_id == loan.id, LoanOffer.status == "offered")
                        .values(status="declined", decided_at=now))
     db.session.flush()

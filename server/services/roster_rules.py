@@ -212,6 +212,37 @@ def hold_shifts(shift_ids: Iterable[int]) -> None:
                            .execution_options(synchronize_session=False))
 
 
+def change_status(obj, sources: tuple[str, ...], reason: str, **values) -> None:
+    """``UPDATE ... SET values WHERE id = :id AND status IN :sources``; of two concurrent changes one applies.
+
+    The loser changes nothing and answers 409 ``reason`` with the current status. ``obj`` is
+    refreshed either way, so it shows what the database holds.
+    """
+    model = type(obj)
+    applied = db.session.execute(update(model).where(model.id == obj.id, model.status.in_(sources)).values(**values)
+                                 .execution_options(synchronize_session=False)).rowcount
+    db.session.refresh(obj)
+    if applied != 1:
+        raise ConflictError(reason, status=obj.status)
+
+
+def lock_guards(guard_ids: Iterable[int]) -> None:
+    """Lock these guards' rows until the commit, in id order (NO KEY UPDATE, as ``lock_for_assignment``).
+
+    SQLite has no row locks: a no-op write takes the database's write lock instead, so what this
+    transaction reads next about the guards cannot change under it.
+    """
+    ids = sorted(set(guard_ids))
+    if not ids:
+        return
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(update(User).where(User.id == ids[0]).values(role=User.role)
+                           .execution_options(synchronize_session=False))
+    else:
+        db.session.scalars(select(User.id).where(User.id.in_(ids)).order_by(User.id)
+                           .with_for_update(key_share=True)).all()
+
+
 def lock_for_assignment(shift: Shift, guard_id: int) -> User | None:
     """Lock the shift, then the guard, for the transaction, and return the guard.
 

@@ -16,7 +16,7 @@ from server.models.people import User
 from server.models.roster_swaps import SwapRequest
 from server.models.rosters import Shift, ShiftAssignment
 from server.services.clock import utcnow
-from server.services.roster_rules import enforce_assignment
+from server.services.roster_rules import change_status, enforce_assignment, hold_shifts
 from server.services.rosters import add_assignment, managed_compound
 
 messages.register({
@@ -65,39 +65,51 @@ def get_swap(user: User, swap_id: int) -> SwapRequest:
     return swap
 
 
-def _check(swap: SwapRequest, taker_id: int) -> None:
+def _lock(swap: SwapRequest) -> None:
+    """Lock the swap's shift (the order every roster change keeps: shift, then guard) and re-read the swap."""
+    hold_shifts([swap.shift_id])
+    db.session.refresh(swap)
+
+
+def _check_not_started(swap: SwapRequest) -> Shift:
     shift = db.session.get(Shift, swap.shift_id)
-    compound = db.session.get(Compound, swap.compound_id)
+    db.session.refresh(shift)
     if shift.starts_at <= utcnow():
         raise ConflictError("shift_started", shift_ids=[shift.id])
-    ignore = (swap.assignment_id,) if swap.assignment_id is not None else ()
-    enforce_assignment(taker_id, shift, compound, ignore_assignment_ids=ignore)
+    return shift
 
 
 def accept_swap(guard: User, swap: SwapRequest) -> SwapRequest:
-    """Take an offered shift (pending staff approval); the rules are checked now already."""
+    """Take an offered shift (pending staff approval); the rules are checked now already.
+
+    Of two guards accepting at once exactly one succeeds; the other gets 409 with the status.
+    """
+    _lock(swap)
     if swap.status != "offered":
         raise ConflictError("swap_not_open", status=swap.status)
     if swap.offered_by_id == guard.id:
         raise ConflictError("swap_own_shift")
-    _check(swap, guard.id)
-    swap.status, swap.accepted_by_id = "accepted", guard.id
-    db.session.flush()
+    shift = _check_not_started(swap)
+    ignore = (swap.assignment_id,) if swap.assignment_id is not None else ()
+    enforce_assignment(guard.id, shift, db.session.get(Compound, swap.compound_id), ignore_assignment_ids=ignore)
+    change_status(swap, ("offered",), "swap_not_open", status="accepted", accepted_by_id=guard.id)
     return swap
 
 
 def approve_swap(staff: User, swap: SwapRequest) -> SwapRequest:
-    """Staff approve: the rules are checked again, then the shift changes hands."""
+    """Staff approve: the rules are checked again (once, by ``add_assignment``), then the shift changes hands."""
     managed_compound(staff, swap.compound_id)
+    _lock(swap)
     if swap.status != "accepted" or swap.assignment_id is None:
         raise ConflictError("swap_not_open", status=swap.status)
-    _check(swap, swap.accepted_by_id)
-    old = db.session.get(ShiftAssignment, swap.assignment_id)
-    shift = db.session.get(Shift, swap.shift_id)
-    add_assignment(staff, shift, swap.accepted_by_id, source="swap", ignore_assignment_ids=(old.id,))
-    swap.assignment_id = None
-    db.session.delete(old)
-    swap.status, swap.decided_by_id, swap.decided_at = "approved", staff.id, utcnow()
+    shift = _check_not_started(swap)
+    old_id, taker_id = swap.assignment_id, swap.accepted_by_id
+    change_status(swap, ("accepted",), "swap_not_open", status="approved", decided_by_id=staff.id,
+                  decided_at=utcnow(), assignment_id=None)
+    add_assignment(staff, shift, taker_id, source="swap", ignore_assignment_ids=(old_id,))
+    old = db.session.get(ShiftAssignment, old_id)
+    if old is not None:
+        db.session.delete(old)
     db.session.flush()
     return swap
 
@@ -105,10 +117,9 @@ def approve_swap(staff: User, swap: SwapRequest) -> SwapRequest:
 def reject_swap(staff: User, swap: SwapRequest) -> SwapRequest:
     """Staff turn a swap down; the shift stays with the guard who offered it."""
     managed_compound(staff, swap.compound_id)
-    if swap.status not in ("offered", "accepted"):
-        raise ConflictError("swap_not_open", status=swap.status)
-    swap.status, swap.decided_by_id, swap.decided_at = "rejected", staff.id, utcnow()
-    db.session.flush()
+    _lock(swap)
+    change_status(swap, ("offered", "accepted"), "swap_not_open", status="rejected", decided_by_id=staff.id,
+                  decided_at=utcnow())
     return swap
 
 
@@ -116,8 +127,6 @@ def cancel_swap(guard: User, swap: SwapRequest) -> SwapRequest:
     """The guard who offered the shift takes the offer back (before approval)."""
     if swap.offered_by_id != guard.id:
         raise NotFoundError("not_found")
-    if swap.status not in ("offered", "accepted"):
-        raise ConflictError("swap_not_open", status=swap.status)
-    swap.status, swap.decided_at = "cancelled", utcnow()
-    db.session.flush()
+    _lock(swap)
+    change_status(swap, ("offered", "accepted"), "swap_not_open", status="cancelled", decided_at=utcnow())
     return swap

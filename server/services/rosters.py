@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from server import messages
@@ -18,14 +18,22 @@ from server.errors import ConflictError, ForbiddenError, NotFoundError, Unproces
 from server.extensions import db
 from server.models.compounds import Compound, Gate
 from server.models.people import User
-from server.models.roster_lending import LoanRequest
+from server.models.roster_lending import LoanOffer, LoanRequest
 from server.models.roster_swaps import SwapRequest
 from server.models.rosters import GuardLeave, Shift, ShiftAssignment, ShiftTemplate
 from server.scope import GUARD_COMPOUND_PROVIDERS
 from server.services.clock import utcnow
 from server.services.gates import GATE_CLOSED_HOOKS
-from server.services.roster_rules import OVERLAP, enforce_assignment, local_week_start
+from server.services.people import GUARD_CHANGED_HOOKS
+from server.services.roster_rules import (
+    OVERLAP,
+    enforce_assignment,
+    hold_shifts,
+    local_week_start,
+    lock_guards,
+)
 
+GATE_CLOSED, MANUAL = "gate_closed", "manual"
 PRESETS = {"1x24": (1, 24), "2x12": (2, 12), "3x8": (3, 8), "4x6": (4, 6)}
 MAX_SHIFT = timedelta(hours=24)
 
@@ -34,6 +42,8 @@ messages.register({
     "shift_started": ("该班次已开始,不能再更改", "The shift has started and can no longer be changed"),
     "leave_overlaps_shifts": ("请假时段内已有排班", "The guard has shifts during this leave"),
     "bad_shift_times": ("班次时间无效", "The shift times are invalid"),
+    "release_needs_staff": ("请假与已排班次冲突时,请通过换班或联系物业处理",
+                            "Only staff can free shifts for leave; offer them as swaps instead"),
 })
 
 
@@ -109,6 +119,16 @@ def add_templates(gate: Gate, data: dict) -> list[ShiftTemplate]:
     return templates
 
 
+def delete_template(user: User, template_id: int) -> None:
+    """Remove a template of a compound the caller manages (shifts it already generated stay), or 404."""
+    template = db.session.get(ShiftTemplate, template_id)
+    if template is None:
+        raise NotFoundError("not_found")
+    managed_compound(user, template.compound_id)
+    db.session.delete(template)
+    db.session.flush()
+
+
 def generate_week(compound: Compound, day: date) -> dict:
     """Shifts for the local week (Monday-Sunday) containing ``day`` from the templates of open gates.
 
@@ -129,9 +149,10 @@ def generate_week(compound: Compound, day: date) -> dict:
             starts = datetime.combine(monday + timedelta(days=d), template.start_time, tzinfo=tz).astimezone(UTC)
             ends = starts + timedelta(minutes=template.duration_minutes)
             old = existing.get((gate.id, starts, ends))
-            if old is not None and old.status == "cancelled" and starts > now:
-                # The gate was closed and has reopened: its template's shifts come back.
-                old.status, old.cancelled_at = "open", None
+            if old is not None and old.status == "cancelled" and old.cancel_reason == GATE_CLOSED and starts > now:
+                # The gate was closed and has reopened: its template's shifts come back (a shift
+                # staff cancelled by hand stays cancelled).
+                old.status, old.cancelled_at, old.cancel_reason = "open", None, None
                 created.append(old)
                 continue
             if old is not None or ends <= now:
@@ -161,11 +182,13 @@ def create_shift(gate: Gate, data: dict) -> Shift:
     return shift
 
 
-def release_shift(shift: Shift) -> None:
-    """Cancel a shift that has not started: its guards are freed, its swaps and loan posts closed."""
+def release_shift(shift: Shift, reason: str = MANUAL) -> None:
+    """Cancel a shift that has not started (``reason``: gate_closed or manual): its guards are freed, its
+    swaps and loan posts closed."""
     now = utcnow()
     shift.status = "cancelled"
     shift.cancelled_at = now
+    shift.cancel_reason = reason
     db.session.execute(update(SwapRequest).where(SwapRequest.shift_id == shift.id, SwapRequest.status.in_(
         ("offered", "accepted"))).values(status="cancelled", decided_at=now))
     db.session.execute(update(LoanRequest).where(LoanRequest.shift_id == shift.id, LoanRequest.status == "open")
@@ -179,7 +202,10 @@ def cancel_shift(shift: Shift) -> Shift:
     if shift.starts_at <= utcnow():
         raise ConflictError("shift_started", shift_ids=[shift.id])
     if shift.status != "cancelled":
-        release_shift(shift)
+        release_shift(shift, MANUAL)
+    else:  # cancelled with its gate, now by hand too: it stays cancelled when the gate reopens
+        shift.cancel_reason = MANUAL
+        db.session.flush()
     return shift
 
 
@@ -188,7 +214,7 @@ def release_gate_shifts(gate: Gate) -> None:
     shifts = db.session.scalars(select(Shift).where(Shift.gate_id == gate.id, Shift.status == "open",
                                                     Shift.starts_at > utcnow())).all()
     for shift in shifts:
-        release_shift(shift)
+        release_shift(shift, GATE_CLOSED)
 
 
 # --- assignments and leave -----------------------------------------------------------------------
@@ -211,11 +237,72 @@ def add_assignment(actor: User | None, shift: Shift, guard_id: int, *, source: s
 
 
 def remove_assignment(assignment: ShiftAssignment) -> None:
-    """Take a guard off a shift that has not started."""
+    """Take a guard off a shift that has not started (its swaps are closed, its loan post reopened)."""
+    hold_shifts([assignment.shift_id])
     if assignment.starts_at <= utcnow():
         raise ConflictError("shift_started", shift_ids=[assignment.shift_id])
-    db.session.delete(assignment)
+    release_assignments([assignment])
+
+
+def release_assignments(assignments: list[ShiftAssignment]) -> None:
+    """Delete unstarted assignments and tidy what hangs on them, in one go.
+
+    Live swaps offering them are cancelled; an accepted loan offer behind a lent guard's seat is
+    withdrawn; a filled loan request whose shift has a free seat again is reopened (when no other
+    request for that shift is open), so the alliance sees the gap.
+    """
+    if not assignments:
+        return
+    now = utcnow()
+    ids = [a.id for a in assignments]
+    shift_ids = sorted({a.shift_id for a in assignments})
+    offer_ids = [a.loan_offer_id for a in assignments if a.loan_offer_id is not None]
+    db.session.execute(update(SwapRequest).where(SwapRequest.assignment_id.in_(ids), SwapRequest.status.in_(
+        ("offered", "accepted"))).values(status="cancelled", decided_at=now).execution_options(synchronize_session=False))
+    for assignment in assignments:
+        db.session.delete(assignment)
     db.session.flush()
+    if offer_ids:
+        db.session.execute(update(LoanOffer).where(LoanOffer.id.in_(offer_ids), LoanOffer.status == "accepted")
+                           .values(status="withdrawn", decided_at=now).execution_options(synchronize_session=False))
+    for shift in db.session.scalars(select(Shift).where(Shift.id.in_(shift_ids), Shift.status == "open",
+                                                        Shift.starts_at > now)):
+        seated = db.session.scalar(select(func.count()).where(ShiftAssignment.shift_id == shift.id))
+        if seated >= shift.guards_needed or db.session.scalar(select(LoanRequest.id).where(
+                LoanRequest.shift_id == shift.id, LoanRequest.status == "open")):
+            continue
+        filled = db.session.scalar(select(LoanRequest).where(LoanRequest.shift_id == shift.id,
+                                                             LoanRequest.status == "filled")
+                                   .order_by(LoanRequest.id.desc()).limit(1))
+        if filled is not None:
+            filled.status, filled.closed_at = "open", None
+    db.session.flush()
+
+
+def release_future_assignments(guard: User, *, keep_compound_id: int | None = None, keep_lent: bool = False) -> int:
+    """Free a guard's assignments that have not started (all, or those away from ``keep_compound_id``)."""
+    query = select(ShiftAssignment).where(ShiftAssignment.guard_id == guard.id, ShiftAssignment.starts_at > utcnow())
+    if keep_compound_id is not None:
+        query = query.where(ShiftAssignment.compound_id != keep_compound_id)
+    if keep_lent:
+        query = query.where(ShiftAssignment.source != "loan")
+    assignments = db.session.scalars(query.order_by(ShiftAssignment.shift_id)).all()
+    hold_shifts(a.shift_id for a in assignments)
+    lock_guards([guard.id])
+    release_assignments(list(assignments))
+    return len(assignments)
+
+
+def guard_changed(guard: User, before: dict) -> None:
+    """A guard was deactivated or posted elsewhere: their future shifts are freed for someone else.
+
+    Deactivated: every unstarted assignment goes. Moved: those at other compounds than the new post,
+    except lent shifts (agreed through the alliance, they do not depend on the home post).
+    """
+    if before.get("is_active") and not guard.is_active:
+        release_future_assignments(guard)
+    elif guard.is_active and "compound_id" in before and before["compound_id"] != guard.compound_id:
+        release_future_assignments(guard, keep_compound_id=guard.compound_id, keep_lent=True)
 
 
 def managed_assignment(user: User, assignment_id: int) -> ShiftAssignment:
@@ -228,19 +315,27 @@ def managed_assignment(user: User, assignment_id: int) -> ShiftAssignment:
 
 
 def add_leave(actor: User, guard: User, data: dict) -> GuardLeave:
-    """Record leave or unavailability; with ``release_shifts`` the guard's unstarted shifts then are freed."""
+    """Record leave or unavailability; staff may add ``release_shifts`` to free the guard's unstarted shifts then.
+
+    A guard may not release their own shifts (403): leave clashing with their shifts answers 409
+    ``leave_overlaps_shifts``, and swaps are the way to hand a shift on.
+    """
+    if actor.role == "guard" and data.get("release_shifts"):
+        raise ForbiddenError("release_needs_staff")
     starts, ends = data["starts_at"].astimezone(UTC), data["ends_at"].astimezone(UTC)
     if ends <= starts:
         raise UnprocessableError("validation_failed", errors={"json": {"ends_at": ["must be after starts_at"]}})
+    # Lock the guard (as add_assignment does after the shift) so no assignment lands inside the new leave.
+    lock_guards([guard.id])
     clashing = db.session.scalars(select(ShiftAssignment).where(
-        ShiftAssignment.guard_id == guard.id, ShiftAssignment.starts_at < ends, ShiftAssignment.ends_at > starts)).all()
+        ShiftAssignment.guard_id == guard.id, ShiftAssignment.starts_at < ends, ShiftAssignment.ends_at > starts)
+        .order_by(ShiftAssignment.shift_id)).all()
     if clashing and not data.get("release_shifts"):
         raise ConflictError("leave_overlaps_shifts", shift_ids=sorted(a.shift_id for a in clashing))
     started = [a.shift_id for a in clashing if a.starts_at <= utcnow()]
     if started:
         raise ConflictError("shift_started", shift_ids=started)
-    for assignment in clashing:
-        db.session.delete(assignment)
+    release_assignments(list(clashing))
     leave = GuardLeave(guard_id=guard.id, starts_at=starts, ends_at=ends, kind=data.get("kind", "leave"),
                        note=data.get("note", ""), created_by_id=actor.id)
     db.session.add(leave)
@@ -286,3 +381,5 @@ if on_duty_compound_ids not in GUARD_COMPOUND_PROVIDERS:
     GUARD_COMPOUND_PROVIDERS.append(on_duty_compound_ids)
 if release_gate_shifts not in GATE_CLOSED_HOOKS:
     GATE_CLOSED_HOOKS.append(release_gate_shifts)
+if guard_changed not in GUARD_CHANGED_HOOKS:
+    GUARD_CHANGED_HOOKS.append(guard_changed)

@@ -10,13 +10,17 @@ from sqlalchemy.exc import IntegrityError
 
 from server.errors import ConflictError, NotFoundError, UnprocessableError
 from server.extensions import db
+from server.masking import mask_name
 from server.messages import register
-from server.models.compounds import Compound
+from server.models.checkins import Visitor
+from server.models.compounds import Compound, Gate, Household
 from server.models.health import READING_SOURCES, TemperatureReading
 from server.models.people import User
+from server.scope import compound_condition, get_in_compound_scope
 from server.services.alerts import notify_staff, raise_alert
-from server.services.clock import local_day_bounds, utcnow
+from server.services.clock import local_day_bounds, local_today, utcnow
 from server.services.consent import require_lawful_basis
+from server.services.csv_export import csv_text
 
 MIN_CELSIUS = Decimal("34.0")
 MAX_CELSIUS = Decimal("43.0")
@@ -26,6 +30,8 @@ REMEASURE_WINDOW = timedelta(minutes=30)
 DEVICE_CLOCK_SLACK = timedelta(minutes=5)
 # Readings synced later than this keep the server's time (old device times would dodge the window).
 MAX_DEVICE_DELAY = timedelta(hours=24)
+# The longest range of daily counts one request may ask for.
+MAX_COUNT_DAYS = 31
 
 register({
     "temperature_invalid": ("体温应在 34.0–43.0 ℃ 之间,最多一位小数",
@@ -48,6 +54,43 @@ def parse_celsius(value: object) -> Decimal:
     return celsius.quantize(Decimal("0.1"))
 
 
+def measure_at_gate(guard: User, gate_id: int, *, subject_user_id: int | None, visitor_id: int | None,
+                    celsius, client_id: str | None, device_time: datetime | None) -> tuple[TemperatureReading, str]:
+    """A guard's reading at a gate of their scope, of a resident of that gate's compound or a visitor there.
+
+    Anyone else (another compound's resident, a pending or removed one, another compound's visitor)
+    is 404, as if they did not exist: nothing is stored and no alert is raised.
+    """
+    gate = get_in_compound_scope(guard, Gate, gate_id)
+    if subject_user_id is not None and not _resident_of(subject_user_id, gate.compound_id):
+        raise NotFoundError("not_found")
+    if visitor_id is not None and db.session.scalar(
+            select(Visitor.id).where(Visitor.id == visitor_id, Visitor.compound_id == gate.compound_id)) is None:
+        raise NotFoundError("not_found")
+    return record_reading(guard, compound_id=gate.compound_id, subject_user_id=subject_user_id, household_id=None,
+                          visitor_id=visitor_id, gate_id=gate.id, celsius=celsius, source="gate",
+                          client_id=client_id, device_time=device_time)
+
+
+def report_own(resident: User, *, celsius, client_id: str | None,
+               device_time: datetime | None) -> tuple[TemperatureReading, str]:
+    """A resident's self-report, at their approved household's compound (409 not_registered without one)."""
+    household = (db.session.get(Household, resident.approved_household_id)
+                 if resident.approved_household_id else None)
+    if household is None:
+        raise ConflictError("not_registered")
+    return record_reading(resident, compound_id=household.compound_id, subject_user_id=resident.id,
+                          household_id=household.id, visitor_id=None, gate_id=None, celsius=celsius,
+                          source="self", client_id=client_id, device_time=device_time)
+
+
+def _resident_of(user_id: int, compound_id: int) -> bool:
+    """Whether a user is an approved resident of a household in the compound."""
+    return db.session.scalar(
+        select(User.id).join(Household, Household.id == User.household_id)
+        .where(User.id == user_id, User.residency == "approved", Household.compound_id == compound_id)) is not None
+
+
 def is_high(celsius: Decimal) -> bool:
     """At or above the fever threshold (37.3 °C)."""
     return celsius >= FEVER_CELSIUS
@@ -55,8 +98,12 @@ def is_high(celsius: Decimal) -> bool:
 
 def record_reading(author: User, *, compound_id: int, subject_user_id: int | None, household_id: int | None,
                    visitor_id: int | None, gate_id: int | None, celsius, source: str, client_id: str | None,
-                   device_time: datetime | None) -> tuple[TemperatureReading, str]:
+                   device_time: datetime | None,
+                   measured_at: datetime | None = None) -> tuple[TemperatureReading, str]:
     """Store a reading and answer its outcome: "normal", "remeasure" (first high) or "fever" (second high).
+
+    ``measured_at``, when given, is the reading's time as the caller validated it (an offline
+    check-in synced up to days later); otherwise the device time is used if believable.
 
     The caller has checked scope. A replay with the same (author, client_id) answers the stored
     reading; the same client id with another temperature or subject is 409 idempotency_mismatch.
@@ -78,7 +125,8 @@ def record_reading(author: User, *, compound_id: int, subject_user_id: int | Non
         household_id = db.session.scalar(select(User.household_id).where(User.id == subject_user_id))
     basis = require_lawful_basis(compound, subject_user_id)
     now = utcnow()
-    measured_at = _believable(device_time, now)
+    if measured_at is None:
+        measured_at = _believable(device_time, now)
     high = is_high(value)
     earlier_high = _earlier_high(subject_user_id, visitor_id, measured_at) if high else None
     outcome = "normal" if not high else ("fever" if earlier_high is not None else "remeasure")
@@ -160,8 +208,29 @@ def history_of(subject_user_id: int, compound_ids: Select | None = None) -> Sele
     return query.order_by(TemperatureReading.measured_at.desc(), TemperatureReading.id.desc())
 
 
-def daily_counts(compound: Compound, start: date, end: date) -> list[dict]:
-    """Per local day from start to end (inclusive): readings, distinct people, high, re-measure, fever."""
+def person_history(staff: User, user_id: int) -> Select:
+    """A person's readings at the caller's compounds, newest first; 404 for a person the caller may
+    not know of (no reading at their compounds and not living there)."""
+    query = history_of(user_id, select(Compound.id).where(compound_condition(staff, Compound.id)))
+    if db.session.scalar(query.limit(1)) is None and not _lives_in_scope(staff, user_id):
+        raise NotFoundError("not_found")
+    return query
+
+
+def _lives_in_scope(staff: User, user_id: int) -> bool:
+    return db.session.scalar(
+        select(User.id).join(Household, Household.id == User.household_id)
+        .where(User.id == user_id, compound_condition(staff, Household.compound_id))) is not None
+
+
+def daily_counts(compound: Compound, start: date | None, end: date | None) -> list[dict]:
+    """Per local day from start to end (inclusive; by default the last 7 days up to today, at most
+    MAX_COUNT_DAYS): readings, distinct people, high, re-measure, fever."""
+    end = end or local_today(compound.timezone)
+    start = start or end - timedelta(days=6)
+    if start > end or (end - start).days >= MAX_COUNT_DAYS:
+        raise UnprocessableError("validation_failed",
+                                 errors={"query": {"from": [f"from <= to, at most {MAX_COUNT_DAYS} days"]}})
     person = func.coalesce(TemperatureReading.subject_user_id, -TemperatureReading.visitor_id)
     rows = []
     day = start
@@ -180,34 +249,18 @@ def daily_counts(compound: Compound, start: date, end: date) -> list[dict]:
     return rows
 
 
-# Spreadsheet formula starters (the Luca export attack): such cells are exported as text.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_HEADER = ["id", "measured_at", "source", "celsius", "outcome", "subject_user_id", "name", "visitor_id",
               "gate_id", "lawful_basis"]
 
 
-def csv_cell(value: object) -> str:
-    """A CSV cell that no spreadsheet will run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
-
 def readings_csv(viewer: User, compound: Compound, day: date) -> tuple[str, int]:
     """One local day of a compound's readings as CSV (names masked for the alliance); and the row count."""
-    import csv
-    import io
-
-    from server.masking import mask_name
-
     rows = db.session.execute(
         readings_of_day(compound, day).add_columns(User.display_name)
         .outerjoin(User, User.id == TemperatureReading.subject_user_id)).all()
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_HEADER)
-    for reading, name in rows:
-        shown = mask_name(name) if viewer.role == "alliance_admin" else name
-        writer.writerow([csv_cell(v) for v in (
-            reading.id, reading.measured_at.isoformat(), reading.source, reading.celsius, reading.outcome,
-            reading.subject_user_id, shown, reading.visitor_id, reading.gate_id, reading.lawful_basis)])
-    return buffer.getvalue(), len(rows)
+    body = csv_text(CSV_HEADER, (
+        (reading.id, reading.measured_at.isoformat(), reading.source, reading.celsius, reading.outcome,
+         reading.subject_user_id, mask_name(name) if viewer.role == "alliance_admin" else name,
+         reading.visitor_id, reading.gate_id, reading.lawful_basis)
+        for reading, name in rows))
+    return body, len(rows)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import os
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -21,15 +21,20 @@ from server.models.checkins import Visitor
 from server.models.compounds import Compound, Household
 from server.models.people import User
 from server.scope import compound_condition
-from server.services.alerts import raise_alert
-from server.services.clock import local_today, utcnow
+from server.services.alerts import notify_staff, raise_alert
+from server.services.clock import local_today
+from server.services.consent import record_bulk_read
+from server.services.idempotency import check_replay, fingerprint
 
 VISITOR_PASS_PREFIX = "WYV."
 _VISITOR_PASS = re.compile(r"WYV\.[A-Z2-7]{24}")
+# How far ahead a resident may announce a visitor (a visitor pass is a one-day pass, not a standing one).
+MAX_DAYS_AHEAD = 30
 
 register({
     "visitor_not_cancellable": ("访客已到访或已取消,无法取消", "The visitor already came or was cancelled"),
     "expected_date_past": ("预约日期不能早于今天", "The expected date cannot be in the past"),
+    "expected_date_too_far": ("最多只能预约30天内的访客", "A visitor can be announced at most 30 days ahead"),
     "declaration_required": ("请确认14天行程申报属实", "Confirm the 14-day travel declaration"),
 })
 
@@ -65,38 +70,59 @@ def _lawful_basis(compound: Compound) -> str:
     return "public_health_emergency" if compound.health_emergency else "consent"
 
 
-def pre_register(resident: User, data: dict) -> Visitor:
-    """A resident announces a visitor for a day; the visitor gets a one-day pass."""
+def _pre_registration(data: dict) -> dict:
+    """What a pre-registration says, as stored (a retry is compared on this)."""
+    return {"name": data["name"].strip(), "phone": data.get("phone", ""), "expected_date": data["expected_date"],
+            "from_city": data.get("from_city", "").strip(), "purpose": data.get("purpose", "")}
+
+
+def _stored_registration(resident_id: int, client_id: str) -> Visitor | None:
+    return db.session.scalar(select(Visitor).where(Visitor.registered_by_id == resident_id,
+                                                   Visitor.client_id == client_id))
+
+
+def _replay(stored: Visitor, data: dict) -> tuple[Visitor, bool]:
+    check_replay(fingerprint(_pre_registration({c: getattr(stored, c) for c in
+                                                ("name", "phone", "expected_date", "from_city", "purpose")})),
+                 _pre_registration(data))
+    return stored, True
+
+
+def pre_register(resident: User, data: dict) -> tuple[Visitor, bool]:
+    """A resident announces a visitor for a day (today to MAX_DAYS_AHEAD days ahead); the visitor gets a
+    one-day pass. Answers the visitor and whether this was a replay of the same client id (another body
+    under it is 409 idempotency_mismatch)."""
     household_id = resident.approved_household_id
     if household_id is None:
         raise ConflictError("not_registered")
-    compound = db.session.scalar(select(Compound).join(Household, Household.compound_id == Compound.id)
-                                 .where(Household.id == household_id))
     client_id = data.get("client_id")
     if client_id:
-        stored = db.session.scalar(select(Visitor).where(Visitor.registered_by_id == resident.id,
-                                                         Visitor.client_id == client_id))
+        stored = _stored_registration(resident.id, client_id)
         if stored is not None:
-            return stored
-    if data["expected_date"] < local_today(compound.timezone):
+            return _replay(stored, data)
+    compound = db.session.scalar(select(Compound).join(Household, Household.compound_id == Compound.id)
+                                 .where(Household.id == household_id))
+    today = local_today(compound.timezone)
+    if data["expected_date"] < today:
         raise UnprocessableError("expected_date_past", errors={"json": {"expected_date": ["in the past"]}})
+    if data["expected_date"] > today + timedelta(days=MAX_DAYS_AHEAD):
+        raise UnprocessableError("expected_date_too_far",
+                                 errors={"json": {"expected_date": [f"at most {MAX_DAYS_AHEAD} days ahead"]}})
+    substance = _pre_registration(data)
     visitor = Visitor(compound_id=compound.id, household_id=household_id, registered_by_id=resident.id,
-                      kind="pre_registered", name=data["name"].strip(), phone=data.get("phone", ""),
-                      expected_date=data["expected_date"], from_city=data.get("from_city", "").strip(),
-                      purpose=data.get("purpose", ""), travel_cities=[],
-                      returnee=is_returnee(compound, data.get("from_city", ""), []),
+                      kind="pre_registered", travel_cities=[],
+                      returnee=is_returnee(compound, substance["from_city"], []),
                       pass_code=new_visitor_pass_code(), lawful_basis=_lawful_basis(compound),
-                      client_id=client_id or None)
+                      client_id=client_id or None, **substance)
     try:
         with db.session.begin_nested():
             db.session.add(visitor)
     except IntegrityError:
-        stored = db.session.scalar(select(Visitor).where(Visitor.registered_by_id == resident.id,
-                                                         Visitor.client_id == client_id))
+        stored = _stored_registration(resident.id, client_id) if client_id else None
         if stored is None:
             raise
-        return stored
-    return visitor
+        return _replay(stored, data)
+    return visitor, False
 
 
 def create_walk_in(guard: User, compound: Compound, data: dict, today: date) -> Visitor:
@@ -140,11 +166,12 @@ def note_passage(visitor: Visitor, direction: str, at: datetime) -> None:
 
 
 def alert_returnee(visitor: Visitor) -> None:
-    """Tell staff a visitor came from another city (once per visitor)."""
-    raise_alert(visitor.compound_id, "returnee", household_id=visitor.household_id,
-                detail={"visitor_id": visitor.id, "from_city": visitor.from_city,
-                        "travel_cities": visitor.travel_cities},
-                dedupe_key=f"returnee:visitor:{visitor.id}")
+    """Tell staff a visitor came from another city (once per visitor; staff are messaged once)."""
+    alert = raise_alert(visitor.compound_id, "returnee", household_id=visitor.household_id,
+                        detail={"visitor_id": visitor.id, "from_city": visitor.from_city,
+                                "travel_cities": visitor.travel_cities},
+                        dedupe_key=f"returnee:visitor:{visitor.id}")
+    notify_staff(alert)
 
 
 def get_visitor(user: User, visitor_id: int) -> Visitor:
@@ -194,6 +221,11 @@ def visitors_inside(compound_id: int):
         .order_by(Visitor.arrived_at)
 
 
-def today_at(compound: Compound, now: datetime | None = None) -> date:
-    """The compound's local date now."""
-    return local_today(compound.timezone, now or utcnow())
+def record_list_read(user: User, action: str, *, compound_id: int | None, args: dict, returned: int) -> None:
+    """Audit staff's and guards' reads of visitor lists (names and phones of other people); a resident
+    reading their own household's visitors is not a bulk read."""
+    if user.role == "resident":
+        return
+    record_bulk_read(user, action, compound_id=compound_id, purpose=None, object_type="compound",
+                     object_id=compound_id if compound_id is not None else "",
+                     detail={k: str(v) for k, v in args.items()} | {"returned": returned})

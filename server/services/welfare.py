@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 
 from server.extensions import db
 from server.models.alerts import Alert
+from server.models.checkins import CheckIn
 from server.models.compounds import Compound, Household
 from server.models.health import QuarantineOrder, TemperatureReading
 from server.models.people import User
@@ -102,11 +103,8 @@ def last_activity(user: User) -> datetime:
     """The latest sign of life: a gate passage, a temperature reading, or else the account's creation."""
     moments = [user.created_at, db.session.scalar(select(func.max(TemperatureReading.measured_at))
                                                   .where(TemperatureReading.subject_user_id == user.id))]
-    checkin = _checkin_model()
-    if checkin is not None:
-        moments.append(db.session.scalar(select(func.max(checkin.server_time))
-                                         .where(checkin.subject_user_id == user.id)))
-    return max(_aware(m) for m in moments if m is not None)
+    moments.append(db.session.scalar(select(func.max(CheckIn.server_time)).where(CheckIn.subject_user_id == user.id)))
+    return max(m for m in moments if m is not None)
 
 
 def check_welfare(days: int, now: datetime | None = None) -> list[Alert]:
@@ -129,20 +127,6 @@ def check_welfare(days: int, now: datetime | None = None) -> list[Alert]:
         notify_staff(alert)
         raised.append(alert)
     return raised
-
-
-def _checkin_model():
-    try:
-        from server.models.checkins import CheckIn
-    except ImportError:  # the gate issue's model is not there yet
-        return None
-    return CheckIn
-
-
-def _aware(moment: datetime) -> datetime:
-    from datetime import UTC
-
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def reports_today(user_id: int, tz_name: str, now: datetime | None = None) -> int:

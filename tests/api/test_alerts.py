@@ -38,3 +38,23 @@ def test_acknowledge_once(world, as_user, alerts):
     assert again.status_code == 409 and again.json["reason"] == "alert_acknowledged"
     assert staff.get("/api/v1/alerts?open=true").json["total"] == 0
     assert staff.post(f"/api/v1/alerts/{welfare_id}/acknowledge", json={}).status_code == 404
+
+
+def test_listing_alerts_is_an_audited_bulk_read(world, as_user, alerts, app):
+    from sqlalchemy import select
+
+    from server.models.audit import AuditEntry
+
+    fever_id, _ = alerts
+    assert as_user(world.staff_a).get(f"/api/v1/alerts?compound_id={world.compound_a.id}&open=true").status_code == 200
+    with app.app_context():
+        [entry] = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "alert.list")).all()
+        assert (entry.actor_id, entry.actor_role, entry.compound_id) == (world.staff_a.id, "staff", world.compound_a.id)
+        assert entry.detail["rows"] == 1 and entry.detail["alert_ids"] == [fever_id] and entry.detail["open"] is True
+        assert entry.reason  # routine work is recorded as such
+
+
+@pytest.mark.parametrize("query", ["compound_id=18446744073709551616", "compound_id=0", "compound_id=x"])
+def test_out_of_range_filters_are_422(world, as_user, query):
+    response = as_user(world.staff_a).get(f"/api/v1/alerts?{query}")
+    assert response.status_code == 422 and "compound_id" in str(response.json["errors"])

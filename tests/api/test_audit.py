@@ -25,3 +25,13 @@ def test_bulk_reads_leave_rows_the_admin_can_filter(world, as_user, app):
 def test_only_the_alliance_admin_reads_it(world, as_user):
     for user in (world.staff_a, world.guard_a, world.resident_a):
         assert as_user(user).get("/api/v1/audit").status_code == 403
+
+
+def test_out_of_range_filters_are_422(world, as_user):
+    admin = as_user(world.admin)
+    for query, field in [("actor_id=18446744073709551616", "actor_id"), ("compound_id=18446744073709551616", "compound_id"),
+                         ("actor_id=0", "actor_id"), ("since=0001-01-01T00:00:00%2B00:00", "since"),
+                         ("until=9999-12-31T23:59:59%2B00:00", "until")]:
+        response = admin.get(f"/api/v1/audit?{query}")
+        assert response.status_code == 422 and field in str(response.json["errors"]), query
+    assert admin.get("/api/v1/audit?since=2026-01-01T00:00:00%2B08:00").status_code == 200

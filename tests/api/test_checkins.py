@@ -7,14 +7,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from server.extensions import db
 from server.models.alerts import Alert
 from server.models.audit import AuditEntry
 from server.models.checkins import CheckIn
-from server.models.compounds import Gate
-from server.models.health import QuarantineOrder
+from server.models.compounds import Compound, Gate
+from server.models.health import QuarantineOrder, TemperatureReading
+from server.models.notifications import Notification
 from server.models.people import User
 from server.services import passes
 from server.services.gates import rotating_code
@@ -40,6 +42,11 @@ def pass_of(as_user, resident) -> str:
     response = as_user(resident).get("/api/v1/me/pass?qr=none")
     assert response.status_code == 200, response.json
     return response.json["code"]
+
+
+def give_consent(as_user, resident) -> None:
+    """The resident consents to health processing, through the API."""
+    assert as_user(resident).post("/api/v1/me/consent", json={}).status_code == 201
 
 
 def scan(guard_client, code: str, gate_id: int, direction: str = "in", **extra):
@@ -74,6 +81,7 @@ def count(app, model, *where) -> int:
 
 @time_machine.travel(T0, tick=False)
 def test_guard_scan_allows_a_resident_and_records_everything(app, world, as_user):
+    give_consent(as_user, world.resident_a)
     code = pass_of(as_user, world.resident_a)
     device_time = "2020-02-03T08:29:58+08:00"
     response = scan(as_user(world.guard_a), code, world.gate_a.id, "out", temperature=36.5, device_time=device_time)
@@ -417,3 +425,155 @@ def test_ids_beyond_the_database_integer_are_404_not_500(app, world, as_user):
     response = guard.post("/api/v1/checkins", json={"pass_code": "x", "gate_id": huge, "direction": "in",
                                                     "client_id": "big"})
     assert response.status_code == 422
+
+
+def set_emergency(app, compound_id: int, declared: bool = True) -> None:
+    """Declare (or end) a public-health emergency at a compound."""
+    with app.app_context():
+        db.session.get(Compound, compound_id).health_emergency = declared
+        db.session.commit()
+
+
+@time_machine.travel(T0, tick=False)
+def test_lawful_basis_is_checked_and_no_temperature_is_kept_without_one(app, world, as_user):
+    guard = as_user(world.guard_a)
+    # No consent, no emergency: the passage is recorded (the gate works), the temperature is not kept.
+    bare = scan(guard, pass_of(as_user, world.resident_a), world.gate_a.id, temperature=36.6)
+    assert bare.status_code == 201 and bare.json["decision"] == "allowed"
+    assert bare.json["temperature"] is None and "temperature_not_recorded" in bare.json["flags"]
+    no_reading = scan(guard, pass_of(as_user, world.resident_a), world.gate_a.id, "out").json
+    give_consent(as_user, world.resident_a)
+    consented = scan(guard, pass_of(as_user, world.resident_a), world.gate_a.id, temperature=36.7).json
+    assert consented["temperature"] == "36.7" and "temperature_not_recorded" not in consented["flags"]
+    as_user(world.resident_a).delete("/api/v1/me/consent")
+    set_emergency(app, world.compound_a.id)
+    emergency = scan(guard, pass_of(as_user, world.resident_a), world.gate_a.id, temperature=36.8).json
+    with app.app_context():
+        rows = {row.id: (row.lawful_basis, None if row.temperature is None else str(row.temperature))
+                for row in db.session.scalars(select(CheckIn))}
+        assert rows[bare.json["id"]] == ("necessary_for_entry", None)
+        assert rows[no_reading["id"]] == ("necessary_for_entry", None)
+        # Withdrawing consent deleted the consent-based check-in (and its reading).
+        assert len(rows) == 3 and ("consent", "36.7") not in rows.values()
+        assert rows[emergency["id"]] == ("public_health_emergency", "36.8")
+        readings = db.session.scalars(select(TemperatureReading.lawful_basis)).all()
+        assert readings == ["public_health_emergency"]
+        # The database refuses a temperature kept without a basis.
+        row = db.session.get(CheckIn, bare.json["id"])
+        values = {c.key: getattr(row, c.key) for c in CheckIn.__table__.columns if c.key != "id"}
+        with pytest.raises(IntegrityError):
+            db.session.execute(insert(CheckIn).values(**{**values, "client_id": "forged", "temperature": 36.6}))
+        db.session.rollback()
+
+
+@time_machine.travel(T0, tick=False)
+def test_consent_basis_is_stored_while_consent_is_in_force(app, world, as_user):
+    give_consent(as_user, world.resident_a)
+    body = scan(as_user(world.guard_a), pass_of(as_user, world.resident_a), world.gate_a.id).json
+    with app.app_context():
+        assert db.session.get(CheckIn, body["id"]).lawful_basis == "consent"
+
+
+def test_offline_reading_keeps_the_device_time_of_the_checkin(app, world, as_user):
+    give_consent(as_user, world.resident_a)
+    with time_machine.travel(T0, tick=False):
+        code = pass_of(as_user, world.resident_a)
+    item = {"kind": "scan", "pass_code": code, "gate_id": world.gate_a.id, "direction": "in", "temperature": 36.9,
+            "client_id": "offline-t", "device_time": T0.isoformat()}
+    with time_machine.travel(T0 + timedelta(days=3), tick=False):  # older than a reading's own 24 h
+        result = as_user(world.guard_a).post("/api/v1/checkins/batch", json={"items": [item]}).json["results"][0]
+    assert result["status"] == 201, result
+    with app.app_context():
+        reading = db.session.scalar(select(TemperatureReading))
+        assert reading.measured_at == T0 and str(reading.celsius) == "36.9"
+        assert db.session.get(CheckIn, result["checkin"]["id"]).occurred_at == T0
+
+
+@time_machine.travel(T0, tick=False)
+def test_online_scan_replays_when_resent_in_a_batch_with_its_device_time(app, world, as_user):
+    guard = as_user(world.guard_a)
+    body = {"pass_code": pass_of(as_user, world.resident_a), "gate_id": world.gate_a.id, "direction": "in",
+            "client_id": "sent-twice"}
+    first = guard.post("/api/v1/checkins", json=body)
+    assert first.status_code == 201
+    # The device never saw the answer, queued the scan and uploads it with the time it took it.
+    again = guard.post("/api/v1/checkins/batch", json={"items": [
+        {**body, "kind": "scan", "device_time": (T0 - timedelta(seconds=1)).isoformat()}]}).json["results"][0]
+    assert again["status"] == 200 and again["checkin"]["id"] == first.json["id"] and again["checkin"]["replayed"]
+    online_again = guard.post("/api/v1/checkins", json={**body, "device_time": T0.isoformat()})
+    assert online_again.status_code == 200 and online_again.json["id"] == first.json["id"]
+    assert count(app, CheckIn) == 1
+
+
+def _alert_messages(app, kind: str) -> list[int]:
+    """The users messaged about the alerts of a kind."""
+    with app.app_context():
+        alert_ids = db.session.scalars(select(Alert.id).where(Alert.kind == kind)).all()
+        assert alert_ids, kind
+        return sorted(n.user_id for n in db.session.scalars(select(Notification).where(Notification.kind == "alert"))
+                      if any(n.page.endswith(f"id={alert_id}") for alert_id in alert_ids))
+
+
+@time_machine.travel(T0, tick=False)
+def test_alerts_raised_at_the_gate_notify_staff(app, world, as_user):
+    set_user(app, world.staff_a.id, openid="openid-staff-a")
+    set_user(app, world.staff_b.id, openid="openid-staff-b")
+    guard = as_user(world.guard_a)
+    # Fever known only from the check-ins (no consent: no reading is kept).
+    scan(guard, pass_of(as_user, world.resident_a), world.gate_a.id, temperature=38.1)
+    second = scan(guard, pass_of(as_user, world.resident_a), world.gate_a.id, temperature=38.0).json
+    assert second["reason"] == "fever"
+    assert _alert_messages(app, "fever") == [world.staff_a.id]
+    # A returnee.
+    set_user(app, world.resident_a.id, returned_from="武汉")
+    assert scan(guard, pass_of(as_user, world.resident_a), world.gate_a.id, "out").json["reason"] == \
+        "returnee_attention"
+    scan(guard, pass_of(as_user, world.resident_a), world.gate_a.id, "in")  # the same day: one alert, one message
+    assert _alert_messages(app, "returnee") == [world.staff_a.id]
+    # A pass seen twice.
+    code = pass_of(as_user, world.resident_a)
+    scan(guard, code, world.gate_a.id, "out")
+    assert "pass_reused" in scan(guard, code, world.gate_a.id, "out").json["flags"]
+    assert _alert_messages(app, "pass_reuse") == [world.staff_a.id]
+
+
+@time_machine.travel(T0, tick=False)
+def test_a_pass_scanned_twice_at_the_same_gate_is_flagged_but_a_retry_is_not(app, world, as_user):
+    guard = as_user(world.guard_a)
+    code = pass_of(as_user, world.resident_a)
+    body = {"pass_code": code, "gate_id": world.gate_a.id, "direction": "in", "client_id": "first-scan"}
+    first = guard.post("/api/v1/checkins", json=body).json
+    retry = guard.post("/api/v1/checkins", json=body).json
+    assert "pass_reused" not in first["flags"] and retry["replayed"] and "pass_reused" not in retry["flags"]
+    assert count(app, Alert, Alert.kind == "pass_reuse") == 0
+    # Another guard device (another client id) at the same gate: someone else shows the same code.
+    other = guard.post("/api/v1/checkins", json={**body, "client_id": "second-scan"}).json
+    assert "pass_reused" in other["flags"]
+    with app.app_context():
+        alert = db.session.scalar(select(Alert).where(Alert.kind == "pass_reuse"))
+        assert alert.detail["gates"] == [world.gate_a.id, world.gate_a.id]
+        assert alert.detail["checkin_id"] == other["id"]
+
+
+@time_machine.travel(T0, tick=False)
+def test_out_of_range_ids_and_times_are_422_not_500(app, world, as_user):
+    guard, staff = as_user(world.guard_a), as_user(world.staff_a)
+    code = pass_of(as_user, world.resident_a)
+    for extra in ({"device_time": "9999-12-31T23:59:59+00:00"}, {"device_time": "0001-01-01T00:00:00+00:00"},
+                  {"device_time": "2020-02-03T08:30:00"}, {"gate_id": 0}, {"gate_id": "1"}):
+        body = {"pass_code": code, "gate_id": world.gate_a.id, "direction": "in", "client_id": cid(), **extra}
+        assert guard.post("/api/v1/checkins", json=body).status_code == 422, extra
+    manual = {"gate_id": world.gate_a.id, "household_id": 2**40, "direction": "in", "reason": "无手机",
+              "client_id": cid()}
+    assert guard.post("/api/v1/checkins/manual", json=manual).status_code == 422
+    assert guard.post("/api/v1/checkins/manual", json={**manual, "household_id": world.household_a.id,
+                                                       "subject_user_id": 2**40}).status_code == 422
+    batch = {"kind": "walk_in", "gate_id": world.gate_a.id, "name": "赵", "from_city": "北京",
+             "declaration_confirmed": True, "household_id": 2**40, "client_id": cid(),
+             "device_time": "9999-12-31T00:00:00+00:00"}
+    result = guard.post("/api/v1/checkins/batch", json={"items": [batch]}).json["results"][0]
+    assert result["status"] == 422 and set(result["error"]["errors"]) == {"household_id", "device_time"}
+    for query in ("from=0001-01-01T00:00:00%2B00:00", "to=9999-12-31T00:00:00%2B00:00", "user_id=99999999999",
+                  "gate_id=0", "visitor_id=-1"):
+        assert staff.get(f"/api/v1/compounds/{world.compound_a.id}/checkins?{query}").status_code == 422, query
+    assert count(app, CheckIn) == 0

@@ -59,7 +59,7 @@ def test_quarantined_household_submits_and_retries_are_idempotent(app, quarantin
     assert body["urgency"] == ["medicine", "elderly"] and body["number"] == f"SC{body['id']:06d}"
     assert "contact_phone" not in body and "household_address" not in body
     replay = resident.post("/api/v1/deliveries", json=order(urgency=["elderly", "medicine"]))
-    assert replay.status_code == 201 and replay.json["id"] == body["id"]
+    assert replay.status_code == 200 and replay.json["id"] == body["id"]
     changed = resident.post("/api/v1/deliveries", json=order(note="另外要一瓶酱油"))
     assert changed.status_code == 409 and changed.json["reason"] == "idempotency_mismatch"
     by_header = resident.post("/api/v1/deliveries", json={k: v for k, v in order().items() if k != "client_id"},
@@ -371,3 +371,80 @@ def test_resident_lists_only_their_household(app, quarantined, as_user):
     _submitted(app, quarantined, as_user, quarantined.resident_b)
     mine = as_user(quarantined.resident_a).get("/api/v1/deliveries").json
     assert mine["total"] == 1 and mine["items"][0]["household_id"] == quarantined.household_a.id
+
+
+def test_the_runner_sees_the_whole_phone_only_until_delivery(app, quarantined, as_user):
+    delivery_id = _submitted(app, quarantined, as_user)
+    with app.app_context():
+        other = make_user(db.session.merge(quarantined.alliance), "staff", company=db.session.merge(quarantined.company_a),
+                          name="乙客服")
+        db.session.commit()
+    staff, colleague = as_user(quarantined.staff_a), as_user(other)
+    base = f"/api/v1/deliveries/{delivery_id}"
+    assert "****" in staff.get(base).json["contact_phone"]  # not claimed yet
+    assert staff.post(f"{base}/claim").json["contact_phone"].isdigit()
+    for step in ("start", "dispatch", "deliver"):
+        body = staff.post(f"{base}/{step}", json={} if step != "start" else None).json
+        assert body["contact_phone"].isdigit(), step
+        assert "****" in colleague.get(base).json["contact_phone"]  # only the runner
+    assert as_user(quarantined.resident_a).post(f"{base}/confirm").status_code == 200
+    assert "****" in staff.get(base).json["contact_phone"]  # done: masked again
+    listed = staff.get(f"/api/v1/deliveries?compound_id={quarantined.compound_a.id}").json["items"]
+    assert "****" in listed[0]["contact_phone"]
+
+
+def test_a_page_of_requests_costs_a_fixed_number_of_queries(app, world, as_user):
+    from sqlalchemy import event
+
+    with app.app_context():
+        households = [make_household(world.compound_a, room=str(300 + i)) for i in range(6)]
+        residents = [make_user(world.alliance, "resident", household=h, name=f"住户{i}") for i, h in enumerate(households)]
+        for h in households:
+            quarantine(h.id, world.compound_a.id)
+    for i, resident in enumerate(residents):
+        assert as_user(resident).post("/api/v1/deliveries", json=order(f"p{i}")).status_code == 201
+    staff = as_user(world.staff_a)
+    url = f"/api/v1/compounds/{world.compound_a.id}/delivery-queue"
+
+    def count(page_size: int) -> int:
+        statements = []
+        with app.app_context():
+            engine = db.engine
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            assert staff.get(f"{url}?page_size={page_size}").status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        return len(statements)
+
+    assert count(6) == count(1)
+
+
+def test_a_pending_members_order_does_not_make_the_household_eligible(app, world, as_user):
+    with app.app_context():
+        newcomer = make_user(world.alliance, "resident", household=world.household_a, name="新住户",
+                             residency="pending")
+        db.session.add(QuarantineOrder(compound_id=world.compound_a.id, household_id=world.household_b.id,
+                                       user_id=newcomer.id, reason="close_contact",
+                                       starts_at=datetime.now(UTC) - timedelta(hours=1),
+                                       ends_at=datetime.now(UTC) + timedelta(days=7)))
+        db.session.commit()
+        newcomer_id = newcomer.id
+    r = as_user(world.resident_a).post("/api/v1/deliveries", json=order())
+    assert (r.status_code, r.json["reason"]) == (403, "delivery_not_eligible")
+    with app.app_context():
+        db.session.get(type(world.resident_a), newcomer_id).residency = "approved"
+        db.session.commit()
+    assert as_user(world.resident_a).post("/api/v1/deliveries", json=order()).status_code == 201
+
+
+def test_ids_beyond_the_database_are_422(app, quarantined, as_user):
+    delivery_id = _submitted(app, quarantined, as_user)
+    staff = as_user(quarantined.staff_a)
+    assert staff.post(f"/api/v1/deliveries/{delivery_id}/claim").status_code == 200
+    r = staff.patch(f"/api/v1/deliveries/{delivery_id}/items",
+                    json={"items": [{"item_id": 2**64, "outcome": "out_of_stock"}]})
+    assert r.status_code == 422
+    assert staff.get(f"/api/v1/deliveries?compound_id={2**64}").status_code == 422
+    assert staff.get("/api/v1/deliveries?compound_id=0").status_code == 422

@@ -151,3 +151,14 @@ def test_default_period_is_the_last_30_days(app, world, as_user):
     with time_machine.travel(T0 + timedelta(days=40), tick=False):
         old = as_user(world.admin).get("/api/v1/deliveries/figures").json
     assert sum(c["requests"] for c in old["companies"]) == 0
+
+
+def test_the_period_is_at_most_366_days(app, world, as_user):
+    admin = as_user(world.admin)
+    year = admin.get("/api/v1/deliveries/figures?since=2025-03-01T00:00:00%2B00:00&until=2026-03-02T00:00:00%2B00:00")
+    assert year.status_code == 200
+    long = admin.get("/api/v1/deliveries/figures?since=2024-01-01T00:00:00%2B00:00&until=2026-03-02T00:00:00%2B00:00")
+    assert long.status_code == 422 and "until" in long.json["errors"]["query"]
+    since_only = admin.get("/api/v1/deliveries/figures?since=2001-01-01T00:00:00%2B00:00")
+    assert since_only.status_code == 422
+    assert admin.get("/api/v1/deliveries/figures?since=0001-01-01T00:00:00%2B00:00").status_code == 422

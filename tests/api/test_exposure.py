@@ -12,7 +12,7 @@ from sqlalchemy import insert, select
 from server.extensions import db
 from server.models.audit import AuditEntry
 from server.models.checkins import CheckIn
-from server.services.exposure import escape_cell
+from server.services.csv_export import escape_cell
 from tests.factories import make_household, make_user
 
 T0 = datetime(2020, 2, 3, 0, 30, tzinfo=UTC)
@@ -20,9 +20,10 @@ NOW = T0 + timedelta(days=2)
 
 
 def passage(world, n, *, user_id=None, household_id=None, person_name="", at=T0, gate_id=None,
-            decision="allowed") -> dict:
-    """A check-in row."""
-    return {"compound_id": world.compound_a.id, "gate_id": gate_id or world.gate_a.id, "subject_user_id": user_id,
+            decision="allowed", compound_id=None) -> dict:
+    """A check-in row (at compound A's main gate unless told)."""
+    return {"compound_id": compound_id or world.compound_a.id, "gate_id": gate_id or world.gate_a.id,
+            "subject_user_id": user_id,
             "household_id": household_id, "person_name": person_name, "direction": "in", "method": "guard_scan",
             "decision": decision, "reason": "ok" if decision == "allowed" else "pass_expired", "flags": [],
             "author_id": world.guard_a.id, "client_id": f"x-{n}", "fingerprint": "x", "server_time": at,
@@ -126,3 +127,70 @@ def test_rejected_and_out_of_scope_requests(app, world, as_user):
     assert staff.post("/api/v1/exposure-requests", json=request_body(world, minutes=0)).status_code == 422
     listed = as_user(world.admin).get("/api/v1/exposure-requests?status=rejected").json
     assert listed["total"] == 1
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_subject_who_moved_reveals_nothing_of_the_other_companys_compound(app, world, as_user):
+    with app.app_context():
+        alliance = db.session.merge(world.alliance)
+        neighbour_b = make_user(alliance, "resident", household=db.session.merge(world.household_b), name="乙邻居")
+        neighbour_a = make_user(alliance, "resident", household=db.session.merge(world.household_a), name="甲邻居")
+        mover = make_user(alliance, "resident", household=db.session.merge(world.household_b), name="搬家人")
+        b = {"compound_id": world.compound_b.id, "gate_id": world.gate_b.id}
+        db.session.execute(insert(CheckIn), [
+            # In the morning the subject still lived in company B's compound, among B's residents.
+            passage(world, 1, user_id=mover.id, at=T0, **b),
+            passage(world, 2, user_id=neighbour_b.id, at=T0 + timedelta(minutes=2), **b),
+            passage(world, 3, user_id=world.resident_b.id, at=T0 - timedelta(minutes=3), **b),
+            # A's own resident passed B's gate too (a visit): still B's compound's record.
+            passage(world, 4, user_id=neighbour_a.id, at=T0 + timedelta(minutes=1), **b),
+            # Later the same day, now in compound A.
+            passage(world, 5, user_id=mover.id, at=T0 + timedelta(hours=6)),
+            passage(world, 6, user_id=neighbour_a.id, at=T0 + timedelta(hours=6, minutes=5)),
+        ])
+        db.session.get(type(mover), mover.id).household_id = world.household_a.id
+        db.session.commit()
+        mover_id, neighbour_a_id = mover.id, neighbour_a.id
+    staff = as_user(world.staff_a)
+    created = staff.post("/api/v1/exposure-requests", json=request_body(world, subject_user_id=mover_id))
+    assert created.status_code == 201 and created.json["compound_id"] == world.compound_a.id
+    request_id = created.json["id"]
+    as_user(world.admin).post(f"/api/v1/exposure-requests/{request_id}/approve", json={})
+    contacts = staff.get(f"/api/v1/exposure-requests/{request_id}/contacts").json["contacts"]
+    assert [(c["user_id"], c["gate_id"], c["encounters"], c["gap_seconds"]) for c in contacts] == [
+        (neighbour_a_id, world.gate_a.id, 1, 300)]
+    rows = list(csv.reader(io.StringIO(staff.get(f"/api/v1/exposure-requests/{request_id}/contacts.csv")
+                                       .data.decode("utf-8-sig"))))
+    assert [row[1] for row in rows[1:]] == ["甲邻居"]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_contacts_are_found_at_the_window_edges(app, world, as_user):
+    with app.app_context():
+        alliance = db.session.merge(world.alliance)
+        household = make_household(db.session.merge(world.compound_a))
+        edge = make_user(alliance, "resident", household=household, name="边界")
+        beyond = make_user(alliance, "resident", household=household, name="界外")
+        db.session.execute(insert(CheckIn), [
+            passage(world, 1, user_id=world.resident_a.id, at=T0),
+            passage(world, 2, user_id=world.resident_a.id, at=T0 + timedelta(hours=1)),
+            passage(world, 3, user_id=edge.id, at=T0 + timedelta(minutes=10)),           # exactly 10 minutes
+            passage(world, 4, user_id=edge.id, at=T0 + timedelta(minutes=50)),           # 10 before the second
+            passage(world, 5, user_id=beyond.id, at=T0 - timedelta(minutes=10, microseconds=1000)),
+        ])
+        db.session.commit()
+        edge_id = edge.id
+    staff = as_user(world.staff_a)
+    request_id = staff.post("/api/v1/exposure-requests", json=request_body(world)).json["id"]
+    as_user(world.admin).post(f"/api/v1/exposure-requests/{request_id}/approve", json={})
+    contacts = staff.get(f"/api/v1/exposure-requests/{request_id}/contacts").json["contacts"]
+    assert [(c["user_id"], c["encounters"], c["gap_seconds"]) for c in contacts] == [(edge_id, 2, 600)]
+
+
+def test_out_of_range_input_is_422(app, world, as_user):
+    staff = as_user(world.staff_a)
+    for extra in ({"subject_user_id": 2**40}, {"subject_user_id": "1"}, {"subject_user_id": 0},
+                  {"window_start": "9999-12-31T00:00:00+00:00", "window_end": "9999-12-31T23:00:00+00:00"},
+                  {"window_start": "0001-01-01T00:00:00+00:00"}):
+        response = staff.post("/api/v1/exposure-requests", json=request_body(world, **extra))
+        assert response.status_code == 422, (extra, response.json)

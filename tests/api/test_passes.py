@@ -169,7 +169,28 @@ def test_keys_rotate_with_overlapping_kids(app, world, as_user, client):
         passes.forget_cached_keys()
         assert {k["kid"] for k in client.get("/api/v1/passes/keys").json["keys"]} == {str(new_kid)}
         with app.app_context():
+            # Retired, but an offline scan of a code it signed may still be uploaded for 7 days.
+            assert passes.drop_retired_keys() == 0
+    with time_machine.travel(T0 + passes.OFFLINE_MAX_AGE + timedelta(minutes=20), tick=False):
+        with app.app_context():
             assert passes.drop_retired_keys() == 1
+            assert db.session.scalars(select(PassSigningKey.kid)).all() == [new_kid]
+
+
+def test_offline_scan_signed_by_a_retired_key_is_verified_for_days(app, world, as_user):
+    with time_machine.travel(T0, tick=False):
+        code = as_user(world.resident_a).get("/api/v1/me/pass?qr=none").json["code"]
+        with app.app_context():
+            passes.rotate_signing_key()
+    item = {"kind": "scan", "pass_code": code, "gate_id": world.gate_a.id, "direction": "in",
+            "client_id": "offline-old-key", "device_time": T0.isoformat()}
+    # The guard's device comes back online six days later, after the nightly key clean-up ran.
+    with time_machine.travel(T0 + timedelta(days=6), tick=False):
+        with app.app_context():
+            assert passes.drop_retired_keys() == 0
+        passes.forget_cached_keys()
+        result = as_user(world.guard_a).post("/api/v1/checkins/batch", json={"items": [item]}).json["results"][0]
+    assert result["status"] == 201 and result["checkin"]["reason"] == "ok", result
 
 
 def test_rotate_command(app):

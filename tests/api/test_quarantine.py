@@ -1,14 +1,19 @@
 """Quarantine API: staff place, extend, lift and list orders; a resident sees their own."""
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from server.extensions import db
+from server.models.alliance import Alliance
 from server.models.audit import AuditEntry
+from server.models.companies import Company
 from server.models.compounds import Compound
+from server.models.health import QuarantineOrder
+from tests.factories import make_household, make_user
 
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 
@@ -112,3 +117,70 @@ def test_household_orders_and_the_list_by_status_is_audited(w, as_user, app):
     with app.app_context():
         entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "quarantine.list")).all()
     assert [e.detail["status"] for e in entries] == ["active", "ended"]
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"user_id": 2**64}, "user_id"), ({"user_id": None, "household_id": 2**64}, "household_id"),
+    ({"user_id": 0}, "user_id"), ({"starts_at": "0001-01-01T00:00:00+00:00"}, "starts_at"),
+    ({"ends_at": "0001-01-01T00:00:00+00:00"}, "ends_at"), ({"ends_at": "9999-12-31T23:59:59+00:00"}, "ends_at"),
+])
+def test_out_of_range_ids_and_times_are_422(w, as_user, body, field):
+    body = {k: v for k, v in body.items() if v is not None}
+    response = as_user(w.staff_a).post(f"/api/v1/compounds/{w.compound_a.id}/quarantine-orders",
+                                       json={"reason": "returned_from_city", **({"user_id": w.resident_a.id}
+                                             if "household_id" not in body else {}), **body})
+    assert response.status_code == 422 and field in str(response.json["errors"])
+
+
+def test_an_extension_to_year_0001_or_9999_is_422(w, as_user):
+    order_id = _place(as_user, w).json["id"]
+    for end in ("0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59+00:00"):
+        response = as_user(w.staff_a).post(f"/api/v1/quarantine-orders/{order_id}/extend", json={"ends_at": end})
+        assert response.status_code == 422 and "ends_at" in str(response.json["errors"])
+
+
+
+RACES = 4
+
+
+def _place_together(clients, url, bodies) -> list[int | None]:
+    barrier = threading.Barrier(len(clients))
+    statuses: list[int | None] = [None] * len(clients)
+
+    def run(index):
+        barrier.wait()
+        statuses[index] = clients[index].post(url, json=bodies[index]).status_code
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(clients))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return statuses
+
+
+@pytest.mark.parametrize("subject", ["user", "household"])
+def test_two_staff_placing_at_once_give_one_201_and_one_409(w, as_user, app, subject):
+    """Real threads with their own sessions: the household's lock makes the second see the first's order."""
+    with app.app_context():
+        compound = db.session.get(Compound, w.compound_a.id)
+        alliance = db.session.get(Alliance, w.alliance.id)
+        other_staff = make_user(alliance, "staff", company=db.session.get(Company, w.company_a.id), name="丙客服")
+        targets = []
+        for n in range(RACES):
+            household = make_household(compound, room=f"90{n}")
+            resident = make_user(alliance, "resident", household=household, name=f"居民{n}")
+            targets.append({"user_id": resident.id} if subject == "user" else {"household_id": household.id})
+        db.session.commit()
+        clients = [as_user(w.staff_a), as_user(other_staff)]
+    url = f"/api/v1/compounds/{w.compound_a.id}/quarantine-orders"
+    for target in targets:
+        # Different periods that overlap: neither request is a replay of the other.
+        bodies = [{"reason": "returned_from_city", "days": 14, **target},
+                  {"reason": "close_contact", "days": 10, **target}]
+        statuses = _place_together(clients, url, bodies)
+        assert sorted(statuses) == [201, 409], statuses
+        with app.app_context():
+            column = QuarantineOrder.user_id if subject == "user" else QuarantineOrder.household_id
+            assert db.session.scalar(select(func.count()).select_from(QuarantineOrder)
+                                     .where(column == next(iter(target.values())))) == 1

@@ -3,6 +3,7 @@ the lent guard's access begins and ends with the shift, and the hours count agai
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,6 +11,7 @@ import time_machine
 from sqlalchemy import select
 
 from server.extensions import db
+from server.models.roster_lending import LoanOffer, LoanRequest
 from server.models.rosters import Shift, ShiftAssignment
 from tests.factories import make_gate
 
@@ -169,3 +171,49 @@ def test_demo_roster_has_zhang_lent_to_the_old_compound(app):
         assert len(wanlong["shifts"]) == 21 and all(s["gate_id"] != closed for s in wanlong["shifts"])
         assert all(s["open_seats"] == 0 for s in wanlong["shifts"])
         db.session.rollback()
+
+
+def _together(calls) -> list:
+    """Run the calls on real threads released at once by a barrier; their responses in order."""
+    barrier = threading.Barrier(len(calls))
+    answers: list = [None] * len(calls)
+
+    def run(index):
+        barrier.wait()
+        answers[index] = calls[index]()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return answers
+
+
+def test_withdraw_and_accept_at_once_only_one_applies(app, world, as_user, orphan_shift):
+    loan_id, offer_id = post_and_offer(world, as_user, orphan_shift)
+    admin, lender = as_user(world.admin), as_user(world.staff_b)
+    accept, withdraw = _together([lambda: admin.post(f"/api/v1/loan-offers/{offer_id}/accept"),
+                                  lambda: lender.post(f"/api/v1/loan-offers/{offer_id}/withdraw")])
+    assert sorted([accept.status_code, withdraw.status_code]) in ([201, 409], [200, 409]), (accept.json, withdraw.json)
+    with app.app_context():
+        offer = db.session.get(LoanOffer, offer_id)
+        seated = db.session.scalars(select(ShiftAssignment.guard_id).where(
+            ShiftAssignment.shift_id == orphan_shift["shift"])).all()
+        loan = db.session.get(LoanRequest, loan_id)
+    if accept.status_code == 201:
+        assert (withdraw.json["reason"], withdraw.json["status"]) == ("offer_not_open", "accepted")
+        assert offer.status == "accepted" and seated == [world.guard_b.id] and loan.status == "filled"
+    else:
+        assert (accept.json["reason"], accept.json["status"]) == ("offer_not_open", "withdrawn")
+        assert offer.status == "withdrawn" and seated == [] and loan.status == "open"
+
+
+def test_removing_a_lent_guard_reopens_the_loan(app, world, as_user, orphan_shift):
+    loan_id, offer_id = post_and_offer(world, as_user, orphan_shift)
+    assignment = as_user(world.admin).post(f"/api/v1/loan-offers/{offer_id}/accept").json["id"]
+    assert as_user(world.admin).get(f"/api/v1/loans/{loan_id}").json["status"] == "filled"
+    assert as_user(world.admin).delete(f"/api/v1/shift-assignments/{assignment}").status_code == 204
+    detail = as_user(world.admin).get(f"/api/v1/loans/{loan_id}").json
+    assert detail["status"] == "open" and detail["open_seats"] == 1
+    assert [o["status"] for o in detail["offers"]] == ["withdrawn"]

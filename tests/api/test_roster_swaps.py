@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,6 +10,7 @@ import time_machine
 from sqlalchemy import select
 
 from server.extensions import db
+from server.models.roster_swaps import SwapRequest
 from server.models.rosters import Shift, ShiftAssignment
 from tests.factories import make_user
 
@@ -101,3 +103,66 @@ def test_reject_cancel_and_started_shifts(app, world, as_user, setup, frozen):
     frozen.move_to(MONDAY + timedelta(hours=9))
     late = as_user(world.guard_a).post(f"/api/v1/shift-assignments/{setup['assignment']}/swap", json={})
     assert (late.status_code, late.json["reason"]) == (409, "shift_started")
+
+
+def _together(calls) -> list:
+    """Run the calls on real threads released at once by a barrier; their responses in order."""
+    barrier = threading.Barrier(len(calls))
+    answers: list = [None] * len(calls)
+
+    def run(index):
+        barrier.wait()
+        answers[index] = calls[index]()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return answers
+
+
+def test_two_guards_accepting_one_swap_at_once_have_one_winner(app, world, as_user, setup):
+    with app.app_context():
+        guard_d = make_user(db.session.merge(world.alliance), "guard", company=db.session.merge(world.company_a),
+                            compound=db.session.merge(world.compound_a), name="丁保安")
+        db.session.commit()
+    swap = as_user(world.guard_a).post(f"/api/v1/shift-assignments/{setup['assignment']}/swap", json={}).json["id"]
+    takers = [as_user(setup["guard_c"]), as_user(guard_d)]
+    answers = _together([lambda c=c: c.post(f"/api/v1/swaps/{swap}/accept") for c in takers])
+    assert sorted(a.status_code for a in answers) == [200, 409], [a.json for a in answers]
+    winner = next(a for a in answers if a.status_code == 200)
+    loser = next(a for a in answers if a.status_code == 409)
+    assert (loser.json["reason"], loser.json["status"]) == ("swap_not_open", "accepted")
+    with app.app_context():
+        row = db.session.get(SwapRequest, swap)
+        assert row.status == "accepted" and row.accepted_by_id == winner.json["accepted_by_id"]
+
+
+def test_approve_and_cancel_at_once_only_one_applies(app, world, as_user, setup):
+    swap = as_user(world.guard_a).post(f"/api/v1/shift-assignments/{setup['assignment']}/swap", json={}).json["id"]
+    assert as_user(setup["guard_c"]).post(f"/api/v1/swaps/{swap}/accept").status_code == 200
+    staff, guard = as_user(world.staff_a), as_user(world.guard_a)
+    approve, cancel = _together([lambda: staff.post(f"/api/v1/swaps/{swap}/approve"),
+                                 lambda: guard.post(f"/api/v1/swaps/{swap}/cancel")])
+    assert sorted([approve.status_code, cancel.status_code]) == [200, 409], (approve.json, cancel.json)
+    with app.app_context():
+        status = db.session.get(SwapRequest, swap).status
+    if approve.status_code == 200:
+        assert status == "approved" and holders(app, setup["shifts"][0]) == [setup["guard_c"].id]
+        assert cancel.json["status"] == "approved"
+    else:
+        assert status == "cancelled" and holders(app, setup["shifts"][0]) == [world.guard_a.id]
+        assert approve.json["status"] == "cancelled"
+
+
+def test_removing_an_offered_assignment_cancels_its_swap(app, world, as_user, setup):
+    swap = as_user(world.guard_a).post(f"/api/v1/shift-assignments/{setup['assignment']}/swap", json={}).json["id"]
+    assert as_user(setup["guard_c"]).post(f"/api/v1/swaps/{swap}/accept").status_code == 200
+    assert as_user(world.staff_a).delete(f"/api/v1/shift-assignments/{setup['assignment']}").status_code == 204
+    with app.app_context():
+        row = db.session.get(SwapRequest, swap)
+        assert (row.status, row.assignment_id) == ("cancelled", None)
+    r = as_user(world.staff_a).post(f"/api/v1/swaps/{swap}/approve")
+    assert (r.status_code, r.json["reason"]) == (409, "swap_not_open")
+    assert holders(app, setup["shifts"][0]) == []

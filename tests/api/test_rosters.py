@@ -10,8 +10,9 @@ import time_machine
 from sqlalchemy import select
 
 from server.extensions import db
-from server.models.rosters import Shift, ShiftAssignment
-from tests.factories import make_gate, make_user
+from server.models.compounds import Compound
+from server.models.rosters import GuardLeave, Shift, ShiftAssignment
+from tests.factories import make_compound, make_gate, make_user
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)  # Sunday 20:00 in Shanghai
 MONDAY = datetime(2026, 3, 1, 16, 0, tzinfo=UTC)  # Monday 2026-03-02 00:00 in Shanghai
@@ -297,3 +298,98 @@ def test_templates_follow_the_compound_time_zone(app, world, as_user):
     grid = staff.get(f"/api/v1/compounds/{compound_id}/roster?week={WEEK}").json
     assert grid["timezone"] == "Asia/Urumqi"
     assert grid["shifts"][0]["starts_at"] == "2026-03-02T02:00:00+00:00"  # 08:00 at UTC+6
+
+
+def test_a_guard_cannot_release_their_own_shifts_by_declaring_leave(app, world, as_user):
+    monday = add_shift(app, world.gate_a, at(8))
+    assert as_user(world.staff_a).post(f"/api/v1/shifts/{monday}/assignments",
+                                       json={"guard_id": world.guard_a.id}).status_code == 201
+    guard = as_user(world.guard_a)
+    leave = {"starts_at": at(0).isoformat(), "ends_at": at(24).isoformat(), "kind": "leave"}
+    r = guard.post(f"/api/v1/guards/{world.guard_a.id}/leaves", json={**leave, "release_shifts": True})
+    assert (r.status_code, r.json["reason"]) == (403, "release_needs_staff")
+    r = guard.post(f"/api/v1/guards/{world.guard_a.id}/leaves", json=leave)
+    assert (r.status_code, r.json["reason"], r.json["shift_ids"]) == (409, "leave_overlaps_shifts", [monday])
+    with app.app_context():
+        assert db.session.scalars(select(ShiftAssignment.guard_id)).all() == [world.guard_a.id]
+        assert db.session.scalars(select(GuardLeave)).all() == []
+
+
+def test_generate_week_brings_back_only_shifts_a_closed_gate_cancelled(app, world, as_user):
+    staff = as_user(world.staff_a)
+    staff.post(f"/api/v1/gates/{world.gate_a.id}/shift-templates", json={"hours": 12, "start_time": "20:00"})
+    ids = staff.post(f"/api/v1/compounds/{world.compound_a.id}/shifts/generate", json={"week": WEEK}).json["shift_ids"]
+    assert staff.delete(f"/api/v1/shifts/{ids[0]}").json["status"] == "cancelled"  # by hand
+    staff.patch(f"/api/v1/gates/{world.gate_a.id}", json={"is_open": False})
+    staff.patch(f"/api/v1/gates/{world.gate_a.id}", json={"is_open": True})
+    again = staff.post(f"/api/v1/compounds/{world.compound_a.id}/shifts/generate", json={"week": WEEK}).json
+    assert again["created"] == 6 and ids[0] not in again["shift_ids"]
+    with app.app_context():
+        reasons = {s.id: (s.status, s.cancel_reason) for s in db.session.scalars(select(Shift))}
+    assert reasons[ids[0]] == ("cancelled", "manual")
+    assert all(reasons[sid] == ("open", None) for sid in ids[1:])
+
+
+def test_deactivating_or_moving_a_guard_frees_their_future_shifts(app, world, as_user, frozen):
+    staff = as_user(world.staff_a)
+    running, tuesday, wednesday = add_shift(app, world.gate_a, NOW - timedelta(hours=2)), \
+        add_shift(app, world.gate_a, at(32)), add_shift(app, world.gate_a, at(56))
+    with app.app_context():
+        db.session.add(ShiftAssignment(shift_id=running, guard_id=world.guard_a.id, compound_id=world.compound_a.id,
+                                       gate_id=world.gate_a.id, starts_at=NOW - timedelta(hours=2),
+                                       ends_at=NOW + timedelta(hours=6)))
+        other = make_compound(db.session.merge(world.alliance), db.session.merge(world.company_a), name="新小区")
+        db.session.commit()
+        other_id = other.id
+    for sid in (tuesday, wednesday):
+        assert staff.post(f"/api/v1/shifts/{sid}/assignments", json={"guard_id": world.guard_a.id}).status_code == 201
+    assert len(as_user(world.guard_a).get("/api/v1/rosters/mine").json["items"]) == 3
+    # Moved to another compound of the company: the shifts at the old post are freed, the running one stays.
+    assert staff.patch(f"/api/v1/guards/{world.guard_a.id}", json={"compound_id": other_id}).status_code == 200
+    with app.app_context():
+        assert db.session.scalars(select(ShiftAssignment.shift_id)).all() == [running]
+    # Put back on a future shift at the new post, then deactivated: that one goes too.
+    future = add_shift(app, make_gate_in(app, other_id), at(32))
+    assert staff.post(f"/api/v1/shifts/{future}/assignments", json={"guard_id": world.guard_a.id}).status_code == 201
+    assert staff.patch(f"/api/v1/guards/{world.guard_a.id}", json={"is_active": False}).status_code == 200
+    with app.app_context():
+        assert db.session.scalars(select(ShiftAssignment.shift_id)).all() == [running]
+
+
+def make_gate_in(app, compound_id: int):
+    with app.app_context():
+        gate = make_gate(db.session.get(Compound, compound_id), "新门")
+        db.session.commit()
+        db.session.refresh(gate)
+        db.session.expunge(gate)
+        return gate
+
+
+@pytest.mark.parametrize("week", ["0001-01-01", "9999-12-31"])
+def test_weeks_and_ids_out_of_range_are_422(world, as_user, week):
+    staff = as_user(world.staff_a)
+    r = staff.post(f"/api/v1/compounds/{world.compound_a.id}/shifts/generate", json={"week": week})
+    assert r.status_code == 422 and "week" in r.json["errors"]["json"]
+    assert staff.get(f"/api/v1/compounds/{world.compound_a.id}/roster?week={week}").status_code == 422
+    r = staff.post("/api/v1/rosters/autofill", json={"week": week, "compound_id": world.compound_a.id})
+    assert r.status_code == 422 and "week" in r.json["errors"]["json"]
+    big = 2**64
+    r = staff.post("/api/v1/rosters/autofill", json={"week": WEEK, "compound_id": big})
+    assert r.status_code == 422 and "compound_id" in r.json["errors"]["json"]
+    shift = staff.post(f"/api/v1/gates/{world.gate_a.id}/shifts", json={"starts_at": at(8).isoformat(),
+                                                                       "ends_at": at(16).isoformat()}).json["id"]
+    r = staff.post(f"/api/v1/shifts/{shift}/assignments", json={"guard_id": big})
+    assert r.status_code == 422 and "guard_id" in r.json["errors"]["json"]
+
+
+def test_reactivating_a_guard_keeps_their_shifts(app, world, as_user):
+    staff = as_user(world.staff_a)
+    tuesday = add_shift(app, world.gate_a, at(32))
+    assert staff.patch(f"/api/v1/guards/{world.guard_a.id}", json={"is_active": False}).status_code == 200
+    assert staff.patch(f"/api/v1/guards/{world.guard_a.id}", json={"is_active": True}).status_code == 200
+    assert staff.post(f"/api/v1/shifts/{tuesday}/assignments", json={"guard_id": world.guard_a.id}).status_code == 201
+    assert staff.patch(f"/api/v1/guards/{world.guard_a.id}", json={"display_name": "甲保安"}).status_code == 200
+    assert staff.patch(f"/api/v1/guards/{world.guard_a.id}",
+                       json={"compound_id": world.compound_a.id}).status_code == 200
+    with app.app_context():
+        assert db.session.scalars(select(ShiftAssignment.shift_id)).all() == [tuesday]

@@ -7,9 +7,13 @@ import time_machine
 from sqlalchemy import select
 
 from server.extensions import db
+from server.models.alerts import Alert
+from server.models.alliance import Alliance
 from server.models.audit import AuditEntry
-from server.models.compounds import Compound
-from tests.factories import make_gate
+from server.models.compounds import Compound, Household
+from server.models.health import TemperatureReading
+from server.models.people import User
+from tests.factories import make_gate, make_user
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
 
@@ -82,6 +86,69 @@ def test_guard_cannot_measure_at_another_compounds_gate(emergency, as_user):
     assert response.status_code == 404
 
 
+def test_guard_cannot_measure_another_companys_resident(emergency, as_user, app):
+    w = emergency
+    with app.app_context():
+        db.session.get(Compound, w.compound_b.id).health_emergency = True
+        db.session.commit()
+    for _ in range(2):  # twice high: would be a fever alert if it were stored
+        response = as_user(w.guard_a).post(f"/api/v1/gates/{w.gate_a.id}/temperatures",
+                                           json={"subject_user_id": w.resident_b.id, "celsius": 38.5})
+        assert response.status_code == 404
+    with app.app_context():
+        assert db.session.scalars(select(TemperatureReading)).all() == []
+        assert db.session.scalars(select(Alert)).all() == []
+
+
+def test_guard_cannot_measure_a_resident_not_yet_approved(emergency, as_user, app):
+    w = emergency
+    with app.app_context():
+        db.session.get(User, w.resident_a.id).residency = "pending"
+        db.session.commit()
+    response = _measure(as_user, w, 36.5)
+    assert response.status_code == 404
+
+
+def test_guard_cannot_measure_another_compounds_visitor(emergency, as_user, app):
+    w = emergency
+    with app.app_context():
+        from server.models.checkins import Visitor
+
+        visitor = Visitor(compound_id=w.compound_b.id, kind="walk_in", name="访客", expected_date=T0.date(),
+                          status="inside")
+        db.session.add(visitor)
+        db.session.commit()
+        visitor_id = visitor.id
+    response = as_user(w.guard_a).post(f"/api/v1/gates/{w.gate_a.id}/temperatures",
+                                       json={"visitor_id": visitor_id, "celsius": 36.5})
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("body", [{"subject_user_id": 2**64}, {"visitor_id": 2**64}, {"subject_user_id": 0},
+                                  {"subject_user_id": 5, "device_time": "0001-01-01T00:00:00+00:00"},
+                                  {"subject_user_id": 5, "device_time": "9999-12-31T23:59:59+00:00"}])
+def test_out_of_range_ids_and_times_are_422(emergency, as_user, body):
+    w = emergency
+    response = as_user(w.guard_a).post(f"/api/v1/gates/{w.gate_a.id}/temperatures", json={"celsius": 36.5, **body})
+    field = "device_time" if "device_time" in body else next(iter(body))
+    assert response.status_code == 422 and field in str(response.json["errors"])
+
+
+@pytest.mark.parametrize("query", ["day=0001-01-01", "day=9999-12-31", "day=2026-02-30"])
+def test_out_of_range_days_of_the_list_are_422(emergency, as_user, query):
+    w = emergency
+    for path in ("temperatures", "temperatures/export"):
+        response = as_user(w.staff_a).get(f"/api/v1/compounds/{w.compound_a.id}/{path}?{query}")
+        assert response.status_code == 422 and "day" in str(response.json["errors"])
+
+
+@pytest.mark.parametrize("query", ["from=0001-01-01", "to=0001-01-01", "from=9999-12-31&to=9999-12-31"])
+def test_out_of_range_days_of_the_daily_counts_are_422(emergency, as_user, query):
+    w = emergency
+    response = as_user(w.staff_a).get(f"/api/v1/compounds/{w.compound_a.id}/temperatures/daily?{query}")
+    assert response.status_code == 422
+
+
 def test_without_consent_or_emergency_the_reading_is_refused(world, as_user):
     response = as_user(world.guard_a).post(f"/api/v1/gates/{world.gate_a.id}/temperatures",
                                            json={"subject_user_id": world.resident_a.id, "celsius": 36.5})
@@ -136,14 +203,16 @@ def test_daily_counts_per_local_day(emergency, as_user, app):
     w = emergency
     with app.app_context():
         second_gate = make_gate(db.session.get(Compound, w.compound_a.id))
+        neighbour = make_user(db.session.get(Alliance, w.alliance.id), "resident",
+                              household=db.session.get(Household, w.household_a.id), name="赵邻居")
         db.session.commit()
-        second_gate_id = second_gate.id
+        second_gate_id, neighbour_id = second_gate.id, neighbour.id
     # 23:50 local on 3 March and 00:10 local on 4 March fall on different days.
     late = datetime(2026, 3, 3, 15, 50, tzinfo=UTC)
     with time_machine.travel(late, tick=False):
         _measure(as_user, w, 37.3)
-        as_user(w.guard_a).post(f"/api/v1/gates/{second_gate_id}/temperatures",
-                                json={"subject_user_id": w.resident_b.id, "celsius": 36.1})
+        assert as_user(w.guard_a).post(f"/api/v1/gates/{second_gate_id}/temperatures",
+                                       json={"subject_user_id": neighbour_id, "celsius": 36.1}).status_code == 201
     with time_machine.travel(late + timedelta(minutes=20), tick=False):
         _measure(as_user, w, 37.6)
         response = as_user(w.staff_a).get(f"/api/v1/compounds/{w.compound_a.id}/temperatures/daily?from=2026-03-02")

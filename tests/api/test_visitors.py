@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models.alerts import Alert
+from server.models.audit import AuditEntry
 from server.models.checkins import CheckIn, Visitor
 from server.models.compounds import Compound
 from tests.api.test_checkins import _fresh_key_cache, cid  # noqa: F401 - an autouse fixture
@@ -90,8 +91,16 @@ def test_pre_registration_is_validated_and_idempotent(app, world, as_user):
     assert pre_register(resident, expected_date="2020-02-01").status_code == 422
     assert pre_register(resident, phone="call me").status_code == 422
     assert pre_register(resident, name=" ").status_code == 422
-    first = pre_register(resident, client_id="v-1").json
-    assert pre_register(resident, client_id="v-1").json["id"] == first["id"]
+    first_response = pre_register(resident, client_id="v-1")
+    assert first_response.status_code == 201
+    first = first_response.json
+    again = pre_register(resident, client_id="v-1")
+    assert again.status_code == 200 and again.json["id"] == first["id"]
+    assert again.json["pass_code"] == first["pass_code"]
+    changed = pre_register(resident, client_id="v-1", name="另一个人")
+    assert changed.status_code == 409 and changed.json["reason"] == "idempotency_mismatch"
+    with app.app_context():
+        assert len(db.session.scalars(select(Visitor)).all()) == 1
     assert as_user(world.guard_a).post("/api/v1/visitors", json={}).status_code == 403
     assert as_user(world.resident_b).get(f"/api/v1/visitors/{first['id']}").status_code == 404
 
@@ -144,3 +153,51 @@ def test_visitor_lists_by_role(app, world, as_user):
     assert as_user(world.resident_a).get("/api/v1/visitors").json["total"] == 1
     assert [v["name"] for v in as_user(world.staff_b).get("/api/v1/visitors").json["items"]] == ["孙八"]
     assert as_user(world.guard_a).get("/api/v1/visitors?status=expected").json["items"][0]["name"] == "王**"
+
+
+@time_machine.travel(T0, tick=False)
+def test_expected_date_and_list_filters_are_bounded(app, world, as_user):
+    resident, staff = as_user(world.resident_a), as_user(world.staff_a)
+    assert pre_register(resident, expected_date="2020-03-04").status_code == 201  # today + 30 days
+    too_far = pre_register(resident, expected_date="2020-03-05")
+    assert too_far.status_code == 422 and too_far.json["reason"] == "expected_date_too_far"
+    for day in ("9999-12-31", "0001-01-01", "2020-02-30", "tomorrow"):
+        assert pre_register(resident, expected_date=day).status_code == 422, day
+    for query in ("compound_id=99999999999999999999", "compound_id=0", "compound_id=x", "date=9999-12-31",
+                  "date=0001-01-01"):
+        assert staff.get(f"/api/v1/visitors?{query}").status_code == 422, query
+
+
+@time_machine.travel(T0, tick=False)
+def test_visitor_lists_are_audited(app, world, as_user):
+    resident, staff, guard = as_user(world.resident_a), as_user(world.staff_a), as_user(world.guard_a)
+    visitor = pre_register(resident).json
+    scan_visitor(guard, visitor["pass_code"], world.gate_a.id)
+    assert resident.get("/api/v1/visitors").json["total"] == 1
+    assert staff.get(f"/api/v1/visitors?compound_id={world.compound_a.id}").json["total"] == 1
+    assert guard.get(f"/api/v1/compounds/{world.compound_a.id}/visitors/inside").json["total"] == 1
+    with app.app_context():
+        entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action.like("visitors.%"))
+                                     .order_by(AuditEntry.id)).all()
+        assert [(e.action, e.actor_id, e.compound_id, e.detail["returned"]) for e in entries] == [
+            ("visitors.list", world.staff_a.id, world.compound_a.id, 1),
+            ("visitors.inside", world.guard_a.id, world.compound_a.id, 1)]
+        assert all(e.reason for e in entries)
+
+
+@time_machine.travel(T0, tick=False)
+def test_returnee_visitor_notifies_staff_once(app, world, as_user):
+    from server.models.notifications import Notification
+    from tests.api.test_checkins import set_user
+
+    set_user(app, world.staff_a.id, openid="openid-staff-a")
+    set_address(app, world.compound_a.id, "北京市昌平区回龙观")
+    visitor = pre_register(as_user(world.resident_a), from_city="武汉市").json
+    guard = as_user(world.guard_a)
+    scan_visitor(guard, visitor["pass_code"], world.gate_a.id)
+    scan_visitor(guard, visitor["pass_code"], world.gate_a.id, "out")
+    with app.app_context():
+        alert = db.session.scalar(select(Alert).where(Alert.kind == "returnee"))
+        messages = db.session.scalars(select(Notification)).all()
+        assert [(n.user_id, n.kind, n.page) for n in messages] == [
+            (world.staff_a.id, "alert", f"pages/alerts/detail?id={alert.id}")]

@@ -58,20 +58,22 @@ def test_concurrent_claims_have_exactly_one_winner(app, world, as_user, monkeypa
             assert claims == 1
 
 
-def _post_together(clients, bodies) -> list[int]:
+def _post_together(clients, bodies, with_bodies: bool = False):
     barrier = threading.Barrier(len(clients))
     statuses: list[int | None] = [None] * len(clients)
+    answers: list[dict | None] = [None] * len(clients)
 
     def run(index):
         barrier.wait()
-        statuses[index] = clients[index].post("/api/v1/deliveries", json=bodies[index]).status_code
+        response = clients[index].post("/api/v1/deliveries", json=bodies[index])
+        statuses[index], answers[index] = response.status_code, response.json
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(len(clients))]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    return statuses
+    return (statuses, answers) if with_bodies else statuses
 
 
 def test_concurrent_submissions_respect_the_open_limit(app, world, as_user, monkeypatch):
@@ -95,9 +97,31 @@ def test_concurrent_submissions_respect_the_open_limit(app, world, as_user, monk
                                        reason="returned_from_city", starts_at=now - timedelta(hours=1),
                                        ends_at=now + timedelta(days=14)))
         db.session.commit()
-    replays = _post_together(resident, [{"client_id": "same", "items": item}] * 2)
-    assert 201 in replays and set(replays) <= {201, 409}, replays
+    replays, bodies = _post_together(resident, [{"client_id": "same", "items": item}] * 2, with_bodies=True)
+    assert sorted(replays) == [200, 201], (replays, bodies)
+    assert bodies[0]["id"] == bodies[1]["id"]
     with app.app_context():
         counts = [db.session.scalar(select(func.count()).where(DeliveryRequest.household_id == h))
                   for h in (world.household_a.id, world.household_b.id)]
     assert counts == [1, 1]
+
+
+def test_the_same_retry_sent_at_once_is_replayed(app, world, as_user, monkeypatch):
+    """A retry racing its first attempt waits for it and answers 200 with the stored request, many times over."""
+    with app.app_context():
+        now = datetime.now(UTC)
+        db.session.add(QuarantineOrder(compound_id=world.compound_a.id, household_id=world.household_a.id,
+                                       reason="returned_from_city", starts_at=now - timedelta(hours=1),
+                                       ends_at=now + timedelta(days=14)))
+        db.session.commit()
+    monkeypatch.setitem(app.config, "MAX_OPEN_DELIVERIES", RACES)
+    clients = [as_user(world.resident_a)] * 2
+    item = [{"name": "牛奶", "quantity": 2, "unit": "盒"}]
+    for race in range(RACES):
+        statuses, bodies = _post_together(clients, [{"client_id": f"retry-{race}", "items": item}] * 2,
+                                          with_bodies=True)
+        assert sorted(statuses) == [200, 201], (statuses, bodies)
+        assert bodies[0]["id"] == bodies[1]["id"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).where(
+            DeliveryRequest.household_id == world.household_a.id)) == RACES

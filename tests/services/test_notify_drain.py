@@ -218,3 +218,59 @@ def test_the_notify_command_drains(outbox, wechat_app, app):
     result = app.test_cli_runner().invoke(args=["wuye", "notify"])
     assert result.exit_code == 0, result.output
     assert "sent 2" in result.output and len(wechat_app.sent_messages) == 2
+
+
+@pytest.mark.parametrize("errcode", [-1, 40013, 45009])
+def test_a_failed_token_fetch_sends_nothing_and_waits_for_a_later_attempt(outbox, wechat_app, errcode):
+    _, resident = outbox
+    [note_id] = _queue(resident)
+    wechat_app.fail_next(STABLE_TOKEN, errcode)
+    assert drain(wechat_client())["retry"] == 1
+    note = db.session.get(Notification, note_id, populate_existing=True)
+    assert (note.status, note.attempts) == ("pending", 1) and note.next_attempt_at > utcnow()
+    assert str(errcode) in note.last_error and _sends(wechat_app) == []
+    assert db.session.get(WeChatAccessToken, wechat_client().app_id) is None
+    with time_machine.travel(utcnow() + timedelta(minutes=2)):
+        assert drain(wechat_client())["sent"] == 1
+    assert len(wechat_app.sent_messages) == 1
+
+
+def test_a_timed_out_token_fetch_is_retried_not_failed(outbox, wechat_app, app):
+    _, resident = outbox
+    [note_id] = _queue(resident)
+    app.config["WECHAT_TIMEOUT"] = 0.3
+    wechat_app.delay_next(STABLE_TOKEN, 1.0)
+    try:
+        assert drain(wechat_client())["retry"] == 1
+    finally:
+        app.config["WECHAT_TIMEOUT"] = 5.0
+    note = db.session.get(Notification, note_id, populate_existing=True)
+    assert note.status == "pending" and _sends(wechat_app) == []
+    with time_machine.travel(utcnow() + timedelta(minutes=2)):
+        assert drain(wechat_client())["sent"] == 1
+
+
+def test_a_failed_forced_refresh_after_40001_is_retried(outbox, wechat_app):
+    _, resident = outbox
+    [note_id] = _queue(resident)
+    assert drain(wechat_client())["sent"] == 1  # a token is cached
+    [note_id] = _queue(resident)
+    wechat_app.fail_next(SUBSCRIBE_SEND, 40001)
+    wechat_app.fail_next(STABLE_TOKEN, -1)
+    assert drain(wechat_client())["retry"] == 1
+    assert db.session.get(Notification, note_id, populate_existing=True).status == "pending"
+    with time_machine.travel(utcnow() + timedelta(minutes=2)):
+        assert drain(wechat_client())["sent"] == 1
+    assert len(wechat_app.sent_messages) == 2
+
+
+def test_a_token_that_never_comes_gives_up_after_max_attempts(outbox, wechat_app):
+    _, resident = outbox
+    [note_id] = _queue(resident)
+    wechat_app.fail_next(STABLE_TOKEN, -1, times=MAX_ATTEMPTS)
+    moment = utcnow()
+    for attempt in range(MAX_ATTEMPTS):
+        with time_machine.travel(moment + timedelta(hours=attempt)):
+            drain(wechat_client())
+    note = db.session.get(Notification, note_id, populate_existing=True)
+    assert (note.status, note.attempts) == ("failed", MAX_ATTEMPTS) and _sends(wechat_app) == []

@@ -1,4 +1,5 @@
 import base64
+import os
 import re
 import struct
 from datetime import UTC, datetime, timedelta, timezone
@@ -9,6 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from server.services.pass_tokens import (
     CODE_LENGTH,
+    PASS_ID_BYTES,
     PassError,
     PassExpired,
     PassInvalid,
@@ -17,12 +19,16 @@ from server.services.pass_tokens import (
     generate_keypair,
     issue_pass,
     keyring,
-    new_pass_id,
     public_keys_jwks,
     verify_pass,
 )
 
 NOW = datetime(2020, 1, 30, 7, 30, 0, tzinfo=UTC)
+
+
+def new_pass_id() -> bytes:
+    """A random pass id (8 bytes): the format treats it as opaque (`passes.encode_pass_id` makes the real ones)."""
+    return os.urandom(PASS_ID_BYTES)
 
 
 def make_key(kid: int) -> SigningKey:

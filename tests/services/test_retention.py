@@ -58,8 +58,14 @@ def test_purge_deletes_only_rows_older_than_28_days(w, app):
     lifted_long_ago = _order(w, edge - 40 * DAY, NOW + DAY, lifted=edge - 30 * DAY)
     recently_ended = _order(w, edge - 10 * DAY, edge + DAY)
     long_running = _order(w, edge - 5 * DAY, NOW + 10 * DAY)
-    db.session.add(Alert(compound_id=w.compound_a.id, kind="fever", created_at=edge - DAY))
-    db.session.add(Alert(compound_id=w.compound_a.id, kind="welfare", created_at=edge - DAY))
+    # Every kind of alert repeats health or movement data: all go once old enough, acknowledged or not.
+    from server.services.alerts import ALERT_KINDS
+
+    for kind in ALERT_KINDS:
+        db.session.add(Alert(compound_id=w.compound_a.id, kind=kind, created_at=edge - DAY))
+        db.session.add(Alert(compound_id=w.compound_a.id, kind=kind, created_at=edge - DAY,
+                             acknowledged_at=edge - DAY, acknowledged_by_id=w.staff_a.id))
+        db.session.add(Alert(compound_id=w.compound_a.id, kind=kind, created_at=edge + DAY))
     for name, created, left in [("old", edge - 3 * DAY, edge - 2 * DAY), ("stayed", edge - 3 * DAY, edge + DAY),
                                 ("new", edge + DAY, None)]:
         db.session.add(Visitor(compound_id=w.compound_a.id, kind="walk_in", name=name, phone="13900000000",
@@ -70,14 +76,17 @@ def test_purge_deletes_only_rows_older_than_28_days(w, app):
 
     counts = purge(NOW, batch=2)
 
-    assert counts == {"checkins": 3, "visitors": 1, "temperature_readings": 3, "quarantine_orders": 2, "alerts": 1}
+    assert counts == {"checkins": 3, "visitors": 1, "temperature_readings": 3, "quarantine_orders": 2,
+                      "alerts": 2 * len(ALERT_KINDS)}
     assert sorted(v.name for v in db.session.scalars(select(Visitor))) == ["new", "stayed"]
     assert sorted(r.client_id for r in db.session.scalars(select(TemperatureReading))) == ["r10", "r11", "r12"]
     assert sorted(c.client_id for c in db.session.scalars(select(CheckIn))) == ["c10", "c11", "c12"]
     kept = {o.id for o in db.session.scalars(select(QuarantineOrder))}
     assert kept == {recently_ended.id, long_running.id} and lifted_long_ago.id not in kept
     assert db.session.scalars(select(QuarantineExtension)).all() == []
-    assert [a.kind for a in db.session.scalars(select(Alert))] == ["welfare"]
+    kept_alerts = db.session.scalars(select(Alert)).all()
+    assert sorted(a.kind for a in kept_alerts) == sorted(ALERT_KINDS)
+    assert all(a.created_at == edge + DAY for a in kept_alerts)
     [audit] = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "retention.purge")).all()
     assert audit.detail["temperature_readings"] == 3 and audit.actor_role == "system"
 

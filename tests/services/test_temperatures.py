@@ -125,3 +125,33 @@ def test_without_emergency_a_reading_needs_consent(w):
 
 def test_emergency_is_recorded_as_the_basis(w):
     assert _read(w, 36.5)[0].lawful_basis == "public_health_emergency"
+
+
+def test_measured_at_given_by_the_caller_is_the_readings_time(w):
+    # An offline check-in synced days later: the caller validated its time; it is kept as given
+    # (a device time that old would not be believed).
+    taken = T0 - timedelta(days=6)
+    with time_machine.travel(T0, tick=False):
+        reading, outcome = record_reading(
+            w.guard_a, compound_id=w.compound_a.id, subject_user_id=w.resident_a.id, household_id=None,
+            visitor_id=None, gate_id=w.gate_a.id, celsius=36.6, source="gate", client_id=None,
+            device_time=taken, measured_at=taken)
+        assert reading.measured_at == taken and reading.created_at == T0 and outcome == "normal"
+        # Without measured_at, the same old device time is not believed.
+        later, _ = record_reading(
+            w.guard_a, compound_id=w.compound_a.id, subject_user_id=w.resident_a.id, household_id=None,
+            visitor_id=None, gate_id=w.gate_a.id, celsius=36.6, source="gate", client_id=None,
+            device_time=taken)
+        assert later.measured_at == T0
+
+
+def test_measured_at_places_the_reading_in_its_own_fever_window(w):
+    taken = T0 - timedelta(days=3)
+    with time_machine.travel(T0, tick=False):
+        assert _read(w, 37.6)[1] == "remeasure"
+        # A high reading three days ago is not the re-measure of today's first high.
+        _, outcome = record_reading(
+            w.guard_a, compound_id=w.compound_a.id, subject_user_id=w.resident_a.id, household_id=None,
+            visitor_id=None, gate_id=w.gate_a.id, celsius=37.6, source="gate", client_id=None,
+            device_time=None, measured_at=taken)
+    assert outcome == "remeasure" and _alerts() == []

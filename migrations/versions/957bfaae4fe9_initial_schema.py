@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 87afbedcc1d0
+Revision ID: 957bfaae4fe9
 Revises: 
-Create Date: 2026-11-22 04:06:16.052013
+Create Date: 2026-11-22 04:30:11.529653
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import server.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = '87afbedcc1d0'
+revision = '957bfaae4fe9'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -152,6 +152,8 @@ def upgrade():
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('created_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('cancelled_at', server.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('cancel_reason', sa.String(length=16), nullable=True),
+    sa.CheckConstraint("cancel_reason IS NULL OR cancel_reason IN ('gate_closed', 'manual')", name=op.f('ck_shifts_cancel_reason')),
     sa.CheckConstraint("status IN ('open', 'cancelled')", name=op.f('ck_shifts_status')),
     sa.CheckConstraint('ends_at > starts_at', name=op.f('ck_shifts_ends_after_start')),
     sa.CheckConstraint('guards_needed BETWEEN 1 AND 20', name=op.f('ck_shifts_guards_needed')),
@@ -593,7 +595,8 @@ def upgrade():
     sa.Column('reply', sa.JSON(), nullable=False),
     sa.CheckConstraint("decision IN ('allowed', 'denied')", name=op.f('ck_checkins_decision')),
     sa.CheckConstraint("direction IN ('in', 'out')", name=op.f('ck_checkins_direction')),
-    sa.CheckConstraint("lawful_basis IN ('consent', 'public_health_emergency')", name=op.f('ck_checkins_lawful_basis')),
+    sa.CheckConstraint("lawful_basis <> 'necessary_for_entry' OR temperature IS NULL", name=op.f('ck_checkins_temperature_needs_basis')),
+    sa.CheckConstraint("lawful_basis IN ('consent', 'public_health_emergency', 'necessary_for_entry')", name=op.f('ck_checkins_lawful_basis')),
     sa.CheckConstraint("method IN ('guard_scan', 'self_scan', 'manual')", name=op.f('ck_checkins_method')),
     sa.CheckConstraint('temperature IS NULL OR (temperature >= 34.0 AND temperature <= 43.0)', name=op.f('ck_checkins_temperature')),
     sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_checkins_author_id_users'), ondelete='CASCADE'),
