@@ -11,6 +11,7 @@ from server.extensions import db
 from server.models.alerts import Alert
 from server.models.checkins import CheckIn
 from tests.api.test_checkins import T0, _fresh_key_cache, count, pass_of  # noqa: F401 - an autouse fixture
+from tests.concurrency import run_together
 from tests.factories import make_gate
 
 
@@ -112,23 +113,10 @@ def test_synthetic_traffic(app):
 
 @time_machine.travel(T0, tick=False)
 def test_simultaneous_retries_store_one_checkin(app, world, as_user):
-    import threading
-
     code = pass_of(as_user, world.resident_a)
     clients = [as_user(world.guard_a) for _ in range(4)]
     body = {"pass_code": code, "gate_id": world.gate_a.id, "direction": "in", "client_id": "race-1"}
-    barrier = threading.Barrier(len(clients))
-    answers = []
-
-    def post(client):
-        barrier.wait()
-        answers.append(client.post("/api/v1/checkins", json=body))
-
-    threads = [threading.Thread(target=post, args=(c,)) for c in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    answers = run_together([lambda c=c: c.post("/api/v1/checkins", json=body) for c in clients])
     assert sorted(a.status_code for a in answers) == [200, 200, 200, 201]
     assert len({a.json["id"] for a in answers}) == 1
     assert count(app, CheckIn) == 1

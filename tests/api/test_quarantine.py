@@ -1,6 +1,5 @@
 """Quarantine API: staff place, extend, lift and list orders; a resident sees their own."""
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,6 +12,7 @@ from server.models.audit import AuditEntry
 from server.models.companies import Company
 from server.models.compounds import Compound
 from server.models.health import QuarantineOrder
+from tests.concurrency import run_together
 from tests.factories import make_household, make_user
 
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
@@ -143,20 +143,9 @@ def test_an_extension_to_year_0001_or_9999_is_422(w, as_user):
 RACES = 4
 
 
-def _place_together(clients, url, bodies) -> list[int | None]:
-    barrier = threading.Barrier(len(clients))
-    statuses: list[int | None] = [None] * len(clients)
-
-    def run(index):
-        barrier.wait()
-        statuses[index] = clients[index].post(url, json=bodies[index]).status_code
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(clients))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return statuses
+def _place_together(clients, url, bodies) -> list[int]:
+    return [r.status_code for r in run_together([lambda c=c, b=b: c.post(url, json=b)
+                                                 for c, b in zip(clients, bodies, strict=True)])]
 
 
 @pytest.mark.parametrize("subject", ["user", "household"])

@@ -3,7 +3,6 @@ the lent guard's access begins and ends with the shift, and the hours count agai
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,6 +12,7 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models.roster_lending import LoanOffer, LoanRequest
 from server.models.rosters import Shift, ShiftAssignment
+from tests.concurrency import run_together
 from tests.factories import make_gate
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)  # Sunday 20:00 in Shanghai
@@ -173,27 +173,10 @@ def test_demo_roster_has_zhang_lent_to_the_old_compound(app):
         db.session.rollback()
 
 
-def _together(calls) -> list:
-    """Run the calls on real threads released at once by a barrier; their responses in order."""
-    barrier = threading.Barrier(len(calls))
-    answers: list = [None] * len(calls)
-
-    def run(index):
-        barrier.wait()
-        answers[index] = calls[index]()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return answers
-
-
 def test_withdraw_and_accept_at_once_only_one_applies(app, world, as_user, orphan_shift):
     loan_id, offer_id = post_and_offer(world, as_user, orphan_shift)
     admin, lender = as_user(world.admin), as_user(world.staff_b)
-    accept, withdraw = _together([lambda: admin.post(f"/api/v1/loan-offers/{offer_id}/accept"),
+    accept, withdraw = run_together([lambda: admin.post(f"/api/v1/loan-offers/{offer_id}/accept"),
                                   lambda: lender.post(f"/api/v1/loan-offers/{offer_id}/withdraw")])
     assert sorted([accept.status_code, withdraw.status_code]) in ([201, 409], [200, 409]), (accept.json, withdraw.json)
     with app.app_context():

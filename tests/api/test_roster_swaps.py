@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,6 +11,7 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models.roster_swaps import SwapRequest
 from server.models.rosters import Shift, ShiftAssignment
+from tests.concurrency import run_together
 from tests.factories import make_user
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -105,23 +105,6 @@ def test_reject_cancel_and_started_shifts(app, world, as_user, setup, frozen):
     assert (late.status_code, late.json["reason"]) == (409, "shift_started")
 
 
-def _together(calls) -> list:
-    """Run the calls on real threads released at once by a barrier; their responses in order."""
-    barrier = threading.Barrier(len(calls))
-    answers: list = [None] * len(calls)
-
-    def run(index):
-        barrier.wait()
-        answers[index] = calls[index]()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return answers
-
-
 def test_two_guards_accepting_one_swap_at_once_have_one_winner(app, world, as_user, setup):
     with app.app_context():
         guard_d = make_user(db.session.merge(world.alliance), "guard", company=db.session.merge(world.company_a),
@@ -129,7 +112,7 @@ def test_two_guards_accepting_one_swap_at_once_have_one_winner(app, world, as_us
         db.session.commit()
     swap = as_user(world.guard_a).post(f"/api/v1/shift-assignments/{setup['assignment']}/swap", json={}).json["id"]
     takers = [as_user(setup["guard_c"]), as_user(guard_d)]
-    answers = _together([lambda c=c: c.post(f"/api/v1/swaps/{swap}/accept") for c in takers])
+    answers = run_together([lambda c=c: c.post(f"/api/v1/swaps/{swap}/accept") for c in takers])
     assert sorted(a.status_code for a in answers) == [200, 409], [a.json for a in answers]
     winner = next(a for a in answers if a.status_code == 200)
     loser = next(a for a in answers if a.status_code == 409)
@@ -143,7 +126,7 @@ def test_approve_and_cancel_at_once_only_one_applies(app, world, as_user, setup)
     swap = as_user(world.guard_a).post(f"/api/v1/shift-assignments/{setup['assignment']}/swap", json={}).json["id"]
     assert as_user(setup["guard_c"]).post(f"/api/v1/swaps/{swap}/accept").status_code == 200
     staff, guard = as_user(world.staff_a), as_user(world.guard_a)
-    approve, cancel = _together([lambda: staff.post(f"/api/v1/swaps/{swap}/approve"),
+    approve, cancel = run_together([lambda: staff.post(f"/api/v1/swaps/{swap}/approve"),
                                  lambda: guard.post(f"/api/v1/swaps/{swap}/cancel")])
     assert sorted([approve.status_code, cancel.status_code]) == [200, 409], (approve.json, cancel.json)
     with app.app_context():

@@ -264,21 +264,15 @@ def test_database_refuses_overlapping_assignments_on_postgresql(app, world):
 
 
 def test_concurrent_bookings_of_one_guard_let_exactly_one_through(app, world, as_user):
-    from concurrent.futures import ThreadPoolExecutor
-    from threading import Barrier
+    from tests.concurrency import run_together
 
     staff = [as_user(world.staff_a), as_user(world.staff_a)]
-
-    def book(i, shift_id, barrier):
-        barrier.wait()
-        return staff[i].post(f"/api/v1/shifts/{shift_id}/assignments", json={"guard_id": world.guard_a.id})
-
     for round_ in range(3):
         pair = [add_shift(app, world.gate_a, at(48 * round_)), add_shift(app, world.gate_a, at(48 * round_ + 4))]
-        barrier = Barrier(2)
-        with ThreadPoolExecutor(2) as pool:
-            answers = sorted(r.status_code for r in pool.map(book, range(2), pair, [barrier] * 2))
-        assert answers == [201, 409], round_
+        answers = run_together([lambda c=c, s=s: c.post(f"/api/v1/shifts/{s}/assignments",
+                                                        json={"guard_id": world.guard_a.id})
+                                for c, s in zip(staff, pair, strict=True)])
+        assert sorted(r.status_code for r in answers) == [201, 409], round_
     with app.app_context():
         assert len(db.session.scalars(select(ShiftAssignment)).all()) == 3
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -10,26 +9,17 @@ from sqlalchemy import func, select
 from server.extensions import db
 from server.models.deliveries import DeliveryEvent, DeliveryRequest
 from server.models.health import QuarantineOrder
+from tests.concurrency import run_together
 from tests.factories import make_user
 
 RACES = 6
 RUNNERS = 3
 
 
-def _claim_together(clients, delivery_id: int) -> list[int]:
-    barrier = threading.Barrier(len(clients))
-    statuses: list[int | None] = [None] * len(clients)
-
-    def run(index, client):
-        barrier.wait()
-        statuses[index] = client.post(f"/api/v1/deliveries/{delivery_id}/claim").status_code
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return statuses
+def _post_together(clients, bodies) -> list:
+    """Each client submits its body at the same moment; the responses in order."""
+    return run_together([lambda c=c, b=b: c.post("/api/v1/deliveries", json=b) for c, b in zip(clients, bodies,
+                                                                                              strict=True)])
 
 
 def test_concurrent_claims_have_exactly_one_winner(app, world, as_user, monkeypatch):
@@ -48,7 +38,8 @@ def test_concurrent_claims_have_exactly_one_winner(app, world, as_user, monkeypa
     for race in range(RACES):
         delivery_id = resident.post("/api/v1/deliveries", json={
             "client_id": f"race-{race}", "items": [{"name": "大米", "quantity": 1, "unit": "袋"}]}).json["id"]
-        statuses = _claim_together(clients, delivery_id)
+        statuses = [r.status_code for r in run_together(
+            [lambda c=c, d=delivery_id: c.post(f"/api/v1/deliveries/{d}/claim") for c in clients])]
         assert sorted(statuses) == [200] + [409] * (RUNNERS - 1), statuses
         with app.app_context():
             row = db.session.get(DeliveryRequest, delivery_id)
@@ -56,24 +47,6 @@ def test_concurrent_claims_have_exactly_one_winner(app, world, as_user, monkeypa
             claims = db.session.scalar(select(func.count()).where(DeliveryEvent.request_id == delivery_id,
                                                                   DeliveryEvent.action == "claim"))
             assert claims == 1
-
-
-def _post_together(clients, bodies, with_bodies: bool = False):
-    barrier = threading.Barrier(len(clients))
-    statuses: list[int | None] = [None] * len(clients)
-    answers: list[dict | None] = [None] * len(clients)
-
-    def run(index):
-        barrier.wait()
-        response = clients[index].post("/api/v1/deliveries", json=bodies[index])
-        statuses[index], answers[index] = response.status_code, response.json
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(clients))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return (statuses, answers) if with_bodies else statuses
 
 
 def test_concurrent_submissions_respect_the_open_limit(app, world, as_user, monkeypatch):
@@ -88,7 +61,8 @@ def test_concurrent_submissions_respect_the_open_limit(app, world, as_user, monk
     monkeypatch.setitem(app.config, "MAX_OPEN_DELIVERIES", 1)
     clients = [as_user(user) for user in members]
     item = [{"name": "牛奶", "quantity": 2, "unit": "盒"}]
-    statuses = _post_together(clients, [{"client_id": f"m{i}", "items": item} for i in range(RUNNERS)])
+    statuses = [r.status_code for r in _post_together(clients, [{"client_id": f"m{i}", "items": item}
+                                                                for i in range(RUNNERS)])]
     assert sorted(statuses) == [201] + [409] * (RUNNERS - 1), statuses
     # the same retry sent twice at once by one device is stored once
     resident = [as_user(world.resident_b)] * 2
@@ -97,9 +71,9 @@ def test_concurrent_submissions_respect_the_open_limit(app, world, as_user, monk
                                        reason="returned_from_city", starts_at=now - timedelta(hours=1),
                                        ends_at=now + timedelta(days=14)))
         db.session.commit()
-    replays, bodies = _post_together(resident, [{"client_id": "same", "items": item}] * 2, with_bodies=True)
-    assert sorted(replays) == [200, 201], (replays, bodies)
-    assert bodies[0]["id"] == bodies[1]["id"]
+    answers = _post_together(resident, [{"client_id": "same", "items": item}] * 2)
+    assert sorted(a.status_code for a in answers) == [200, 201], [a.json for a in answers]
+    assert answers[0].json["id"] == answers[1].json["id"]
     with app.app_context():
         counts = [db.session.scalar(select(func.count()).where(DeliveryRequest.household_id == h))
                   for h in (world.household_a.id, world.household_b.id)]
@@ -118,10 +92,9 @@ def test_the_same_retry_sent_at_once_is_replayed(app, world, as_user, monkeypatc
     clients = [as_user(world.resident_a)] * 2
     item = [{"name": "牛奶", "quantity": 2, "unit": "盒"}]
     for race in range(RACES):
-        statuses, bodies = _post_together(clients, [{"client_id": f"retry-{race}", "items": item}] * 2,
-                                          with_bodies=True)
-        assert sorted(statuses) == [200, 201], (statuses, bodies)
-        assert bodies[0]["id"] == bodies[1]["id"]
+        answers = _post_together(clients, [{"client_id": f"retry-{race}", "items": item}] * 2)
+        assert sorted(a.status_code for a in answers) == [200, 201], [a.json for a in answers]
+        assert answers[0].json["id"] == answers[1].json["id"]
     with app.app_context():
         assert db.session.scalar(select(func.count()).where(
             DeliveryRequest.household_id == world.household_a.id)) == RACES
