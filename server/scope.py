@@ -24,6 +24,18 @@ T = TypeVar("T")
 GUARD_COMPOUND_PROVIDERS: list[Callable[[User], set[int]]] = []
 
 
+# Gate-level checks for a guard acting away from the home post (the roster registers "a lent shift
+# at this very gate is in progress").
+GUARD_GATE_CHECKS: list[Callable[[User, int], bool]] = []
+
+
+def guard_acts_at_gate(user: User, gate_id: int, compound_id: int) -> bool:
+    """A guard acts at every gate of the home post; elsewhere only where a gate check allows it now."""
+    if compound_id == user.compound_id:
+        return True
+    return any(check(user, gate_id) for check in GUARD_GATE_CHECKS)
+
+
 def guard_compound_ids(user: User) -> set[int]:
     """The compounds a guard may act at now: the home post plus any provider's (e.g. lent shifts)."""
     ids = {user.compound_id} if user.compound_id is not None else set()

@@ -19,7 +19,7 @@ from server.models.compounds import Building, Compound, Gate, Household
 from server.models.consent import Consent
 from server.models.health import QuarantineOrder
 from server.models.people import User
-from server.scope import guard_compound_ids
+from server.scope import guard_acts_at_gate
 from server.services import visitors
 from server.services.clock import local_today
 
@@ -82,8 +82,8 @@ AnyCompound = CompoundInfo | Compound
 def guard_gate(guard: User, gate_id: int) -> tuple[GateInfo, CompoundInfo]:
     """The gate and its compound, if the guard may act there now (else 404)."""
     row = db.session.connection().execute(_GATE_WITH_COMPOUND, {"gate_id": gate_id}).one_or_none()
-    # The home post needs no look-up; other compounds (lent for a shift) come from scope's providers.
-    if row is None or (row.compound_id != guard.compound_id and row.compound_id not in guard_compound_ids(guard)):
+    # The home post needs no look-up; elsewhere only the gate of a lent shift in progress.
+    if row is None or not guard_acts_at_gate(guard, row.id, row.compound_id):
         raise NotFoundError("not_found")
     return (GateInfo(row.id, row.compound_id, row.name, row.is_open),
             CompoundInfo(row.compound_id, row.compound_name, row.timezone, row.health_emergency))
@@ -165,7 +165,7 @@ def gate_and_holder(guard: User, gate_id: int, user_id: int, at: datetime, nonce
     row = db.session.connection().execute(_GATE_AND_HOLDER, {
         "gate_id": gate_id, "user_id": user_id, "at": at, "nonce": nonce, "valid_from": valid[0],
         "valid_until": valid[1], "author_id": guard.id, "client_id": client_id}).one_or_none()
-    if row is None or (row.compound_id != guard.compound_id and row.compound_id not in guard_compound_ids(guard)):
+    if row is None or not guard_acts_at_gate(guard, row.id, row.compound_id):
         raise NotFoundError("not_found")
     gate = GateInfo(row.id, row.compound_id, row.gate_name, row.is_open)
     compound = CompoundInfo(row.compound_id, row.compound_name, row.timezone, row.health_emergency)

@@ -21,7 +21,7 @@ from server.models.people import User
 from server.models.roster_lending import LoanOffer, LoanRequest
 from server.models.roster_swaps import SwapRequest
 from server.models.rosters import GuardLeave, Shift, ShiftAssignment, ShiftTemplate
-from server.scope import GUARD_COMPOUND_PROVIDERS
+from server.scope import GUARD_COMPOUND_PROVIDERS, GUARD_GATE_CHECKS
 from server.services.clock import utcnow
 from server.services.gates import GATE_CLOSED_HOOKS
 from server.services.people import GUARD_CHANGED_HOOKS
@@ -379,6 +379,8 @@ def on_duty_at_gate(user: User, gate_id: int, at: datetime | None = None) -> boo
 
 if on_duty_compound_ids not in GUARD_COMPOUND_PROVIDERS:
     GUARD_COMPOUND_PROVIDERS.append(on_duty_compound_ids)
+if on_duty_at_gate not in GUARD_GATE_CHECKS:
+    GUARD_GATE_CHECKS.append(on_duty_at_gate)
 if release_gate_shifts not in GATE_CLOSED_HOOKS:
     GATE_CLOSED_HOOKS.append(release_gate_shifts)
 if guard_changed not in GUARD_CHANGED_HOOKS:

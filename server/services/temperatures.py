@@ -16,7 +16,7 @@ from server.models.checkins import Visitor
 from server.models.compounds import Compound, Gate, Household
 from server.models.health import READING_SOURCES, TemperatureReading
 from server.models.people import User
-from server.scope import compound_condition, get_in_compound_scope
+from server.scope import compound_condition, get_in_compound_scope, guard_acts_at_gate
 from server.services.alerts import notify_staff, raise_alert
 from server.services.clock import local_day_bounds, local_today, utcnow
 from server.services.consent import require_lawful_basis
@@ -62,6 +62,8 @@ def measure_at_gate(guard: User, gate_id: int, *, subject_user_id: int | None, v
     is 404, as if they did not exist: nothing is stored and no alert is raised.
     """
     gate = get_in_compound_scope(guard, Gate, gate_id)
+    if not guard_acts_at_gate(guard, gate.id, gate.compound_id):
+        raise NotFoundError("not_found")
     if subject_user_id is not None and not _resident_of(subject_user_id, gate.compound_id):
         raise NotFoundError("not_found")
     if visitor_id is not None and db.session.scalar(

@@ -200,3 +200,24 @@ def test_removing_a_lent_guard_reopens_the_loan(app, world, as_user, orphan_shif
     detail = as_user(world.admin).get(f"/api/v1/loans/{loan_id}").json
     assert detail["status"] == "open" and detail["open_seats"] == 1
     assert [o["status"] for o in detail["offers"]] == ["withdrawn"]
+
+
+def test_lent_guard_acts_at_the_lent_gate_only_during_the_shift(app, world, as_user, orphan_shift, frozen):
+    _loan_id, offer_id = post_and_offer(world, as_user, orphan_shift)
+    assert as_user(world.admin).post(f"/api/v1/loan-offers/{offer_id}/accept").status_code == 201
+    with app.app_context():
+        side_gate = make_gate(db.session.merge(world.compound_orphan), "侧门").id
+        db.session.commit()
+
+    def scan(gate_id, n):
+        # An unreadable pass is still recorded (pass_invalid) where the guard may act; elsewhere 404.
+        return as_user(world.guard_b).post("/api/v1/checkins", json={
+            "pass_code": "WY1.NOTAPASS", "gate_id": gate_id, "direction": "in", "client_id": f"lent-{n}"})
+
+    frozen.move_to(START + timedelta(hours=1))
+    during = scan(orphan_shift["gate"], 1)
+    assert during.status_code == 201 and during.json["reason"] == "pass_invalid"
+    assert scan(side_gate, 2).status_code == 404  # same compound, not the lent gate
+    assert scan(world.gate_b.id, 3).status_code == 201  # the home post, always
+    frozen.move_to(END)
+    assert scan(orphan_shift["gate"], 4).status_code == 404
