@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import jsonify
 from flask_smorest import Blueprint
 
 from server.auth import current_user, roles_required
@@ -16,6 +17,7 @@ from server.schemas.checkins import (
     HourlyReportSchema,
     ManualCheckInSchema,
     SelfScanSchema,
+    dump_reply,
     load_batch_items,
 )
 from server.services import checkin_reports, checkin_sync, checkins
@@ -23,8 +25,10 @@ from server.services import checkin_reports, checkin_sync, checkins
 blp = Blueprint("checkins", __name__, url_prefix="", description="Gate check-ins (出入登记)")
 
 
-def _answer(recorded: checkins.Recorded):
-    return checkins.reply_of(recorded.checkin, recorded.replayed), 200 if recorded.replayed else 201
+def answer_checkin(recorded: checkins.Recorded):
+    """The JSON answer of a check-in write: 201 stored, 200 a retry's replay (dumped without the schema)."""
+    body = dump_reply(checkins.reply_of(recorded.checkin, recorded.replayed))
+    return jsonify(body), 200 if recorded.replayed else 201
 
 
 @blp.route("/checkins", methods=["POST"])
@@ -33,7 +37,7 @@ def _answer(recorded: checkins.Recorded):
 @blp.response(201, CheckInReplySchema)
 def guard_scan(args):
     """A guard scanned a resident's pass (or a visitor pass): the decision at one glance. A retry answers 200."""
-    return _answer(checkins.record_guard(current_user(), "scan", args))
+    return answer_checkin(checkins.record_guard(current_user(), "scan", args))
 
 
 @blp.route("/checkins/self", methods=["POST"])
@@ -42,7 +46,7 @@ def guard_scan(args):
 @blp.response(201, CheckInReplySchema)
 def self_scan(args):
     """A resident scanned the gate's code: the screen the guard looks at (masked name, big status)."""
-    return _answer(checkins.self_scan(current_user(), args))
+    return answer_checkin(checkins.self_scan(current_user(), args))
 
 
 @blp.route("/checkins/manual", methods=["POST"])
@@ -51,7 +55,7 @@ def self_scan(args):
 @blp.response(201, CheckInReplySchema)
 def manual(args):
     """A guard records someone without a phone by household, with a reason."""
-    return _answer(checkins.record_guard(current_user(), "manual", args))
+    return answer_checkin(checkins.record_guard(current_user(), "manual", args))
 
 
 @blp.route("/checkins/batch", methods=["POST"])

@@ -6,6 +6,7 @@ from flask import Response
 from flask_smorest import Blueprint
 from sqlalchemy import func, select
 
+from server.api.checkins import answer_checkin
 from server.auth import current_user, roles_required
 from server.errors import NotFoundError
 from server.extensions import db
@@ -109,8 +110,7 @@ def visitor_pass_png(visitor_id):
 @blp.response(201, CheckInReplySchema)
 def walk_in(args):
     """Register a walk-in visitor at the gate with the 14-day travel declaration; records the entry."""
-    recorded = checkins.record_guard(current_user(), "walk_in", args)
-    return checkins.reply_of(recorded.checkin, recorded.replayed), 200 if recorded.replayed else 201
+    return answer_checkin(checkins.record_guard(current_user(), "walk_in", args))
 
 
 @blp.route("/compounds/<int:compound_id>/visitors/inside", methods=["GET"])

@@ -167,6 +167,22 @@ class CheckInReplySchema(Schema):
     replayed = fields.Boolean()
 
 
+_REPLY_TIMES = ("occurred_at", "server_time", "device_time")
+
+
+def dump_reply(reply: dict) -> dict:
+    """A check-in reply (`services.checkins.reply_of`) as `CheckInReplySchema` dumps it, built directly.
+
+    The guard scan answers hundreds of times a second and the schema's per-field dump cost as much as
+    its insert; the schema still documents the answer, and a test holds the two equal.
+    """
+    body = dict(reply)
+    for key in _REPLY_TIMES:
+        if body[key] is not None:
+            body[key] = body[key].isoformat()
+    return body
+
+
 class BatchItemResultSchema(Schema):
     """One item's outcome: 201 stored, 200 replayed, or an error status with the error."""
 

@@ -16,8 +16,9 @@ decision at the gate and never kept (flag `temperature_not_recorded`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -25,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from server.errors import ConflictError, NotFoundError, UnprocessableError
 from server.extensions import db
 from server.masking import mask_name
-from server.messages import message_for, register
+from server.messages import message_for, register, wants_english
 from server.models.checkins import CheckIn
 from server.models.compounds import Building, Compound, Household
 from server.models.health import QuarantineOrder
@@ -67,11 +68,19 @@ register({
 })
 
 
+class InsertedCheckIn(SimpleNamespace):
+    """A check-in row as this request inserted it, read like a `CheckIn` (same attribute names).
+
+    Not an ORM instance: constructing one costs as much as the insert's own SQL, and the guard scan
+    only reads it back for its side effects and its answer.
+    """
+
+
 @dataclass(frozen=True)
 class Recorded:
     """A stored check-in and whether this call was a replay of an earlier one."""
 
-    checkin: CheckIn
+    checkin: CheckIn | InsertedCheckIn
     replayed: bool = False
 
 
@@ -84,7 +93,12 @@ def _occurred_at(device_time: datetime | None, now: datetime, offline: bool) -> 
         return now
     if device_time is None or device_time > now + DEVICE_CLOCK_SLACK or device_time < now - OFFLINE_MAX_AGE:
         raise UnprocessableError("device_time_invalid", errors={"json": {"device_time": ["out of range"]}})
-    return min(device_time, now)
+    return min(device_time, now).astimezone(UTC)
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    # Stored and answered in UTC, as a later read of the row answers it.
+    return moment.astimezone(UTC) if moment is not None else None
 
 
 def checkin_fingerprint(data: dict) -> str:
@@ -148,8 +162,8 @@ def _outcome_from_checkins(subject: Subject, celsius: Decimal, at: datetime) -> 
 
 def _record(author: User, *, method: str, gate: AnyGate, compound: AnyCompound, subject: Subject, data: dict,
             client_id: str, fp: str, now: datetime, occurred: datetime, pass_problem: str | None = None,
-            nonce: str | None = None, note: str = "") -> CheckIn:
-    """Decide, insert (flush), then the side effects of a new check-in."""
+            nonce: str | None = None, note: str = "") -> InsertedCheckIn:
+    """Decide, insert, then the side effects of a new check-in."""
     blocked = pass_problem is not None or not gate.is_open or not subject.registered or not subject.visitor_expected
     basis = _lawful_basis(compound, subject)
     outcome, basis = (None, basis) if blocked else _temperature_outcome(
@@ -172,11 +186,11 @@ def _record(author: User, *, method: str, gate: AnyGate, compound: AnyCompound, 
         method=method, decision=decision.decision, reason=decision.reason, flags=flags,
         temperature=temperature, note=note, guard_id=author.id if author.role == "guard" else None,
         author_id=author.id, client_id=client_id, fingerprint=fp, pass_nonce=nonce,
-        device_time=data.get("device_time"), server_time=now, occurred_at=occurred, lawful_basis=basis,
+        device_time=_utc(data.get("device_time")), server_time=now, occurred_at=occurred, lawful_basis=basis,
         reply=_snapshot(gate, compound, subject, decision))
     # A Core insert: the unit of work costs more than the whole rest of the decision.
     new_id = db.session.connection().execute(_INSERT_CHECKIN, values).scalar_one()
-    checkin = CheckIn(id=new_id, **values)
+    checkin = InsertedCheckIn(id=new_id, **values)
     _after_insert(checkin, subject, decision, occurred, compound)
     return checkin
 
@@ -188,14 +202,14 @@ def _snapshot(gate: AnyGate, compound: AnyCompound, subject: Subject, decision: 
             "action": decision.action, "color": decision.color}
 
 
-def _alert(checkin: CheckIn, compound_id: int, kind: str, **values) -> None:
+def _alert(checkin: InsertedCheckIn, compound_id: int, kind: str, **values) -> None:
     """Raise an alert about a check-in; staff are notified when this check-in raised it (not a dedupe hit)."""
     alert = raise_alert(compound_id, kind, **values)
     if (alert.detail or {}).get("checkin_id") == checkin.id:
         notify_staff(alert)
 
 
-def _after_insert(checkin: CheckIn, subject: Subject, decision: GateDecision, at: datetime,
+def _after_insert(checkin: InsertedCheckIn, subject: Subject, decision: GateDecision, at: datetime,
                   compound: AnyCompound) -> None:
     if subject.visitor is not None and decision.allowed:
         visitors.note_passage(subject.visitor, checkin.direction, at)
@@ -243,7 +257,7 @@ def _replay(author_id: int, client_id: str, data: dict) -> Recorded:
     return replay_of(stored, data)
 
 
-def _guard_scan(guard: User, data: dict, client_id: str, fp: str, offline: bool) -> CheckIn:
+def _guard_scan(guard: User, data: dict, client_id: str, fp: str, offline: bool) -> InsertedCheckIn:
     now = utcnow()
     occurred = _occurred_at(data.get("device_time"), now, offline)
     code = data["pass_code"]
@@ -268,7 +282,7 @@ def _guard_scan(guard: User, data: dict, client_id: str, fp: str, offline: bool)
                    client_id=client_id, fp=fp, now=now, occurred=occurred, pass_problem=problem, nonce=nonce)
 
 
-def _manual(guard: User, data: dict, client_id: str, fp: str, offline: bool) -> CheckIn:
+def _manual(guard: User, data: dict, client_id: str, fp: str, offline: bool) -> InsertedCheckIn:
     gate, compound = guard_gate(guard, data["gate_id"])
     now = utcnow()
     occurred = _occurred_at(data.get("device_time"), now, offline)
@@ -295,7 +309,7 @@ def _manual(guard: User, data: dict, client_id: str, fp: str, offline: bool) -> 
                    client_id=client_id, fp=fp, now=now, occurred=occurred, note=data["reason"])
 
 
-def _walk_in(guard: User, data: dict, client_id: str, fp: str, offline: bool) -> CheckIn:
+def _walk_in(guard: User, data: dict, client_id: str, fp: str, offline: bool) -> InsertedCheckIn:
     gate, compound = guard_gate(guard, data["gate_id"])
     now = utcnow()
     occurred = _occurred_at(data.get("device_time"), now, offline)
@@ -354,13 +368,11 @@ def self_scan(resident: User, data: dict) -> Recorded:
     return Recorded(checkin)
 
 
-def reply_of(checkin: CheckIn, replayed: bool = False) -> dict:
+def reply_of(checkin: CheckIn | InsertedCheckIn, replayed: bool = False) -> dict:
     """The answer for a device: the decision at a glance, in the caller's language."""
     snap = checkin.reply or {}
     action = snap.get("action", "stop")
     zh, en = STATUS_TEXT[action]
-    from server.messages import wants_english
-
     return {
         "id": checkin.id, "decision": checkin.decision, "reason": checkin.reason,
         "message": message_for(checkin.reason), "status_text": en if wants_english() else zh,

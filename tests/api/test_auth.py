@@ -9,6 +9,7 @@ import jwt
 import time_machine
 from sqlalchemy import select
 
+from server import create_app
 from server.auth import AUDIENCE, ISSUER
 from server.extensions import db
 from server.models.people import User
@@ -177,6 +178,21 @@ def test_forged_and_malformed_tokens_are_refused(app, client, world, as_user):
         response = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 401, token
         assert response.json["reason"] in ("token_invalid", "token_expired")
+
+
+def test_a_token_verified_before_still_expires_and_still_needs_its_secret(app, client, world, as_user):
+    caller = as_user(world.staff_a)
+    assert caller.get("/api/v1/me").status_code == 200  # verified once: this process keeps its claims
+    headers = caller.headers
+    other = create_app({"WUYE_ENV": "testing", "WUYE_SECRET_KEY": "another-secret-" + "z" * 40,
+                        "WUYE_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"]})
+    refused = other.test_client().get("/api/v1/me", headers=headers)
+    assert refused.status_code == 401 and refused.json["reason"] == "token_invalid"
+    later = datetime.now(UTC) + timedelta(minutes=app.config["ACCESS_TOKEN_MINUTES"] + 1)
+    with time_machine.travel(later, tick=False):
+        expired = client.get("/api/v1/me", headers=headers)
+    assert expired.status_code == 401 and expired.json["reason"] == "token_expired"
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
 
 
 def test_expired_access_token_says_so(app, client, world, as_user):

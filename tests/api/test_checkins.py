@@ -18,7 +18,9 @@ from server.models.compounds import Compound, Gate
 from server.models.health import QuarantineOrder, TemperatureReading
 from server.models.notifications import Notification
 from server.models.people import User
+from server.schemas.checkins import CheckInReplySchema
 from server.services import passes
+from server.services.checkins import reply_of
 from server.services.gates import rotating_code
 from tests.factories import make_gate, make_household, make_user
 
@@ -577,3 +579,30 @@ def test_out_of_range_ids_and_times_are_422_not_500(app, world, as_user):
                   "gate_id=0", "visitor_id=-1"):
         assert staff.get(f"/api/v1/compounds/{world.compound_a.id}/checkins?{query}").status_code == 422, query
     assert count(app, CheckIn) == 0
+
+
+@time_machine.travel(T0, tick=False)
+def test_every_answer_is_what_the_documented_schema_dumps_of_the_stored_row(app, world, as_user):
+    give_consent(as_user, world.resident_a)
+    guard = as_user(world.guard_a)
+    body = {"pass_code": pass_of(as_user, world.resident_a), "gate_id": world.gate_a.id, "direction": "out",
+            "temperature": 37.8, "device_time": "2020-02-03T08:29:58+08:00", "client_id": cid()}
+    scanned = guard.post("/api/v1/checkins", json=body)
+    replayed = guard.post("/api/v1/checkins", json=body)
+    manual = guard.post("/api/v1/checkins/manual", json={
+        "gate_id": world.gate_a.id, "household_id": world.household_a.id, "direction": "in",
+        "person_name": "王奶奶", "reason": "老人无智能手机", "client_id": cid()})
+    walk_in = guard.post("/api/v1/visitors/walk-in", json={
+        "gate_id": world.gate_a.id, "name": "赵志刚", "from_city": "北京", "travel_cities": ["天津"],
+        "declaration_confirmed": True, "client_id": cid()})
+    forged = scan(guard, "WY1." + "A" * 128, world.gate_a.id)
+    answers = [scanned, replayed, manual, walk_in, forged]
+    assert [a.status_code for a in answers] == [201, 200, 201, 201, 201], [a.json for a in answers]
+    assert (scanned.json["temperature"], scanned.json["reason"]) == ("37.8", "fever_remeasure")
+    assert scanned.json["device_time"] == "2020-02-03T00:29:58+00:00" and replayed.json["replayed"] is True
+    assert walk_in.json["visitor_id"] is not None and forged.json["reason"] == "pass_invalid"
+    with app.app_context():
+        for answer in answers:
+            row = db.session.get(CheckIn, answer.json["id"])
+            documented = CheckInReplySchema().dump(reply_of(row, replayed=answer.status_code == 200))
+            assert answer.json == documented
