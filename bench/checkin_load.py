@@ -157,19 +157,38 @@ def _ms(value: str, unit: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
-def run_wrk(url: str, duration: int, connections: int, script: Path | None = None) -> dict:
-    """Run wrk; answer requests/s, p50, p99 (ms) and the count of non-2xx answers."""
+def server_cpu_seconds(process_group: int) -> float:
+    """User + system CPU time used so far by the live processes of a process group (gunicorn and workers)."""
+    ticks = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == process_group:  # fields[2] is pgrp; utime and stime follow at 11 and 12
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def run_wrk(url: str, duration: int, connections: int, script: Path | None = None,
+            server_group: int | None = None) -> dict:
+    """Run wrk; answer requests/s, p50, p99 (ms), the count of non-2xx answers and the server's CPU ms
+    per request (when its process group is given)."""
+    cpu_before = server_cpu_seconds(server_group) if server_group else None
     cmd = ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{duration}s", "--latency"]
     if script is not None:
         cmd += ["-s", str(script)]
     result = subprocess.run([*cmd, url], capture_output=True, text=True, check=True)
+    cpu = server_cpu_seconds(server_group) - cpu_before if server_group else None
     out = result.stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p50 = re.search(r"^\s+50%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.M)
     p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.M)
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     socket_errors = re.search(r"Socket errors: (.*)", out)
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
     return {"rps": rps, "p50": _ms(*p50.groups()), "p99": _ms(*p99.groups()),
+            "cpu_ms": cpu * 1000 / requests if cpu is not None and requests else None,
             "non_2xx": int(errors.group(1)) if errors else 0,
             "socket_errors": socket_errors.group(1) if socket_errors else "", "stderr": result.stderr[-500:]}
 
@@ -205,21 +224,21 @@ def main() -> int:
         results = {}
         for phase in ("warmup", "measure"):
             duration = 2 if phase == "warmup" else args.duration
-            results["healthz"] = run_wrk(base + "/healthz", duration, args.connections)
+            results["healthz"] = run_wrk(base + "/healthz", duration, args.connections, server_group=server.pid)
             # Fresh codes for each run: a pass lives 60 s, and must still be valid at the last request.
             codes, gate_id = issue_codes(env, WRK_THREADS * CODES_PER_THREAD)
             script = workdir / "checkin.lua"
             (workdir / "codes.lua").write_text("return {" + ",".join(f'"{c}"' for c in codes) + "}\n")
             script.write_text(LUA.format(codes=workdir / "codes.lua", gate_id=gate_id, token=token, threads=WRK_THREADS,
                                          run=secrets.token_hex(4)))
-            results["checkin"] = run_wrk(base, duration, args.connections, script)
+            results["checkin"] = run_wrk(base, duration, args.connections, script, server_group=server.pid)
         health, checkin = results["healthz"], results["checkin"]
         ratio = checkin["rps"] / health["rps"]
         print(f"backend: {backend}; gunicorn.conf.py (2 sync workers); wrk -t2 -c{args.connections} "
               f"-d{args.duration}s")
         for name, r in (("GET /healthz", health), ("POST /api/v1/checkins", checkin)):
             print(f"  {name:<24} {r['rps']:9.1f} req/s   p50 {r['p50']:7.2f} ms   p99 {r['p99']:7.2f} ms"
-                  f"   non-2xx {r['non_2xx']}{'   socket errors ' + r['socket_errors'] if r['socket_errors'] else ''}")
+                  f"   server CPU {r['cpu_ms']:.2f} ms/request   non-2xx {r['non_2xx']}{'   socket errors ' + r['socket_errors'] if r['socket_errors'] else ''}")
         print(f"  ratio check-in / healthz: {ratio:.3f} (budget >= {min_ratio:.2f}); "
               f"check-in p99 {checkin['p99']:.1f} ms (budget <= {args.max_p99_ms:.0f} ms)")
         failed = checkin["non_2xx"] or health["non_2xx"] or ratio < min_ratio or checkin["p99"] > args.max_p99_ms

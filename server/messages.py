@@ -5,7 +5,7 @@ Clients branch on status and reason codes, never on this text. Each issue adds i
 
 from __future__ import annotations
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 
 MESSAGES: dict[str, tuple[str, str]] = {
     # reason: (zh, en)
@@ -46,8 +46,9 @@ def wants_english() -> bool:
     """True when the caller asked for English via Accept-Language."""
     if not has_request_context():
         return False
-    best = request.accept_languages.best_match(["zh", "en"], default="zh")
-    return best == "en"
+    if "wants_english" not in g:  # asked for every message of an answer: parsed once per request
+        g.wants_english = request.accept_languages.best_match(["zh", "en"], default="zh") == "en"
+    return g.wants_english
 
 
 def message_for(reason: str, default: str | None = None) -> str:

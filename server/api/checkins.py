@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import jsonify
 from flask_smorest import Blueprint
 
-from server.auth import current_user, roles_required
+from server.auth import current_caller, current_user, roles_required
 from server.pagination import page_of, total_header
 from server.schemas.checkins import (
     BatchReplySchema,
@@ -37,7 +37,7 @@ def answer_checkin(recorded: checkins.Recorded):
 @blp.response(201, CheckInReplySchema)
 def guard_scan(args):
     """A guard scanned a resident's pass (or a visitor pass): the decision at one glance. A retry answers 200."""
-    return answer_checkin(checkins.record_guard(current_user(), "scan", args))
+    return answer_checkin(checkins.record_guard(current_caller(), "scan", args))
 
 
 @blp.route("/checkins/self", methods=["POST"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, exists, or_, select
+from sqlalchemy import Row, and_, bindparam, exists, or_, select
 
 from server.errors import NotFoundError
 from server.extensions import db
@@ -79,7 +79,7 @@ AnyGate = GateInfo | Gate
 AnyCompound = CompoundInfo | Compound
 
 
-def guard_gate(guard: User, gate_id: int) -> tuple[GateInfo, CompoundInfo]:
+def guard_gate(guard: User | Row, gate_id: int) -> tuple[GateInfo, CompoundInfo]:
     """The gate and its compound, if the guard may act there now (else 404)."""
     row = db.session.connection().execute(_GATE_WITH_COMPOUND, {"gate_id": gate_id}).one_or_none()
     # The home post needs no look-up; elsewhere only the gate of a lent shift in progress.
@@ -154,7 +154,7 @@ _GATE_AND_HOLDER = (
     .where(Gate.id == bindparam("gate_id")))
 
 
-def gate_and_holder(guard: User, gate_id: int, user_id: int, at: datetime, nonce: str,
+def gate_and_holder(guard: User | Row, gate_id: int, user_id: int, at: datetime, nonce: str,
                     valid: tuple[datetime, datetime], client_id: str) -> tuple[GateInfo, CompoundInfo, Subject]:
     """The guard-scan look-up in one query: gate, compound and the pass holder (404 when out of scope).
 

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import Row, and_, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from server.errors import ConflictError, NotFoundError, UnprocessableError
@@ -119,7 +119,7 @@ def _lawful_basis(compound: AnyCompound, subject: Subject) -> str:
     return NECESSARY_FOR_ENTRY  # nobody identified (an unreadable or foreign pass)
 
 
-def _temperature_outcome(author: User, compound: AnyCompound, gate: AnyGate, subject: Subject, data: dict,
+def _temperature_outcome(author: User | Row, compound: AnyCompound, gate: AnyGate, subject: Subject, data: dict,
                          at: datetime, basis: str) -> tuple[str | None, str]:
     """normal, remeasure or fever, and the basis the row is kept on; the reading goes to the health records
     when there is a lawful basis for it."""
@@ -160,7 +160,7 @@ def _outcome_from_checkins(subject: Subject, celsius: Decimal, at: datetime) -> 
     return "fever" if earlier is not None else "remeasure"
 
 
-def _record(author: User, *, method: str, gate: AnyGate, compound: AnyCompound, subject: Subject, data: dict,
+def _record(author: User | Row, *, method: str, gate: AnyGate, compound: AnyCompound, subject: Subject, data: dict,
             client_id: str, fp: str, now: datetime, occurred: datetime, pass_problem: str | None = None,
             nonce: str | None = None, note: str = "") -> InsertedCheckIn:
     """Decide, insert, then the side effects of a new check-in."""
@@ -257,7 +257,7 @@ def _replay(author_id: int, client_id: str, data: dict) -> Recorded:
     return replay_of(stored, data)
 
 
-def _guard_scan(guard: User, data: dict, client_id: str, fp: str, offline: bool) -> InsertedCheckIn:
+def _guard_scan(guard: User | Row, data: dict, client_id: str, fp: str, offline: bool) -> InsertedCheckIn:
     now = utcnow()
     occurred = _occurred_at(data.get("device_time"), now, offline)
     code = data["pass_code"]
@@ -328,8 +328,11 @@ def _walk_in(guard: User, data: dict, client_id: str, fp: str, offline: bool) ->
 FLOWS = {"scan": _guard_scan, "manual": _manual, "walk_in": _walk_in}
 
 
-def record_guard(guard: User, kind: str, data: dict) -> Recorded:
-    """One online write by a guard (scan, manual or walk_in); a retry answers the stored result."""
+def record_guard(guard: User | Row, kind: str, data: dict) -> Recorded:
+    """One online write by a guard (scan, manual or walk_in); a retry answers the stored result.
+
+    A scan reads only the guard's columns, so its view passes the caller's row (`auth.current_caller`).
+    """
     client_id = client_id_of(data)
     fp = checkin_fingerprint(data)
     guard_id = guard.id

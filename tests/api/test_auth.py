@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import event, inspect, select
 
 from server import create_app
-from server.auth import AUDIENCE, ISSUER
+from server.auth import AUDIENCE, ISSUER, current_caller, current_user
 from server.extensions import db
 from server.models.people import User
 from server.models.sessions import AuthSession
@@ -213,3 +213,24 @@ def test_me_reports_role_and_scope(world, as_user):
         [world.compound_a.id, world.compound_b.id, world.compound_orphan.id])
     guard = as_user(world.guard_b).get("/api/v1/me").json
     assert guard["scope"]["compound_ids"] == [world.compound_b.id]
+
+
+def test_the_caller_row_becomes_the_session_user_without_a_second_query(app, world, as_user):
+    headers = as_user(world.guard_a).headers
+    with app.test_request_context(headers=headers):
+        caller = current_caller()
+        statements = []
+        listen = lambda *args: statements.append(args[2])  # noqa: E731 - the statement of each execute
+        event.listen(db.engine, "before_cursor_execute", listen)
+        try:
+            user = current_user()
+            same = db.session.get(User, world.guard_a.id)
+            user.display_name = "张师傅"
+            db.session.commit()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listen)
+        assert (caller.id, caller.role, caller.compound_id) == (world.guard_a.id, "guard", world.compound_a.id)
+        assert same is user and inspect(user).persistent and current_user() is user
+        assert [s.split()[0] for s in statements] == ["UPDATE"]
+    with app.app_context():
+        assert db.session.get(User, world.guard_a.id).display_name == "张师傅"
