@@ -9,7 +9,7 @@ import pkgutil
 from flask import Flask, Response, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -97,6 +97,10 @@ def _install_request_commit(app: Flask, db) -> None:
             db.session.rollback()
             app.logger.warning("conflict at commit")
             return _error_response(409, "conflict")
+        except DataError:
+            db.session.rollback()
+            app.logger.warning("value refused by the database at commit")
+            return _error_response(422, "value_invalid")
         except OperationalError:
             db.session.rollback()
             app.logger.error("could not save the request: database unavailable")

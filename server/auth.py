@@ -193,6 +193,11 @@ def current_caller() -> Row:
     return authenticate()
 
 
+def caller_if_authenticated() -> User | Row | None:
+    """This request's caller when authentication has run (the User if a view built one), else None."""
+    return g.get("current_user") or g.get("caller")
+
+
 def current_user() -> User:
     """The authenticated caller as a `User` of this request's session (from the row already read)."""
     if "current_user" not in g:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from server.messages import message_for
@@ -159,6 +159,16 @@ def _handle_integrity_error(error: IntegrityError):
     return error_body(409, "conflict"), 409
 
 
+def _handle_data_error(error: DataError):
+    # A value the database refuses (NUL in a query string on PostgreSQL, a number out of a column's
+    # range): the input is at fault. Only the driver's error class is logged, never the value.
+    from server.extensions import db
+
+    db.session.rollback()
+    current_app.logger.warning("value refused by the database: %s", type(error.orig).__name__)
+    return error_body(422, "value_invalid"), 422
+
+
 def _handle_overflow(error: OverflowError):
     # A number or date too large for the database or for datetime arithmetic: the input is at fault.
     from server.extensions import db
@@ -180,5 +190,6 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(OperationalError, _handle_operational_error)
     app.register_error_handler(IntegrityError, _handle_integrity_error)
+    app.register_error_handler(DataError, _handle_data_error)
     app.register_error_handler(OverflowError, _handle_overflow)
     app.register_error_handler(Exception, _handle_unexpected)

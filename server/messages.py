@@ -38,6 +38,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "duplicate": ("已存在", "Already exists"),
     "idempotency_mismatch": ("同一请求编号对应了不同内容", "The same client id was sent with a different body"),
     "value_out_of_range": ("数值或日期超出范围", "A number or date is out of range"),
+    "value_invalid": ("输入的内容无法保存", "A value could not be stored"),
     "in_use": ("仍在使用中,无法删除", "Still in use; cannot delete"),
 }
 

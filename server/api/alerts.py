@@ -1,9 +1,8 @@
 """Alerts (fever, missed report, returnee, welfare) that staff see and acknowledge."""
 
-from flask_smorest import Blueprint
-
 from server.auth import current_user, roles_required
 from server.pagination import PageArgs, page_of, paginate, total_header
+from server.request_parser import Blueprint
 from server.schemas.alerts import AcknowledgeSchema, AlertArgsSchema, AlertSchema
 from server.services.alerts import acknowledge, alerts_query
 from server.services.consent import record_bulk_read

@@ -1,6 +1,5 @@
 """The audit log of reads and exports of personal data, for the alliance admin."""
 
-from flask_smorest import Blueprint
 from sqlalchemy import or_, select
 
 from server.auth import current_user, roles_required
@@ -8,6 +7,7 @@ from server.models.audit import AuditEntry
 from server.models.compounds import Compound
 from server.models.people import User
 from server.pagination import PageArgs, page_of, paginate, total_header
+from server.request_parser import Blueprint
 from server.schemas.audit import AuditArgsSchema, AuditEntrySchema
 
 blp = Blueprint("audit", __name__, url_prefix="/audit", description="Audit log (alliance admin)")

@@ -1,11 +1,11 @@
 """Sign-in, token refresh and logout."""
 
 from flask import g
-from flask_smorest import Blueprint
 
 from server.auth import end_session, public, roles_required, rotate_refresh_token
 from server.models.people import ROLES
 from server.rate_limits import rate_limited
+from server.request_parser import Blueprint
 from server.schemas.auth import PasswordLoginSchema, RefreshSchema, TokenPairSchema, WeChatLoginSchema
 from server.services.sign_in import sign_in_with_password, sign_in_with_wechat
 

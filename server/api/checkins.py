@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask import jsonify
-from flask_smorest import Blueprint
 
 from server.auth import current_caller, current_user, roles_required
 from server.pagination import page_of, total_header
+from server.request_parser import Blueprint
 from server.schemas.checkins import (
     BatchReplySchema,
     BatchSchema,

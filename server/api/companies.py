@@ -1,6 +1,5 @@
 """Companies: the alliance admin manages them; staff read their own."""
 
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from server.auth import current_user, roles_required
@@ -8,6 +7,7 @@ from server.errors import NotFoundError
 from server.extensions import db
 from server.models.companies import Company
 from server.pagination import PageArgs, page_of, paginate, total_header
+from server.request_parser import Blueprint
 from server.schemas.companies import CompanySchema, CompanyUpdateSchema
 from server.schemas.people import PersonSchema, StaffCreateSchema
 from server.services.companies import create_company, delete_company, update_company

@@ -1,11 +1,11 @@
 """Compounds and their buildings: the alliance admin creates; staff manage their company's."""
 
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from server.auth import current_user, roles_required
 from server.models.compounds import Building, Compound
 from server.pagination import PageArgs, page_of, paginate, total_header
+from server.request_parser import Blueprint
 from server.schemas.compounds import BuildingSchema, CompoundSchema, CompoundUpdateSchema
 from server.scope import compound_condition, get_compound
 from server.services.compounds import create_building, create_compound, update_compound

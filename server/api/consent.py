@@ -1,10 +1,9 @@
 """My consent to the processing of my health and movement data: see it, give it, withdraw it."""
 
-from flask_smorest import Blueprint
-
 from server.auth import current_user, roles_required
 from server.extensions import db
 from server.models.compounds import Compound, Household
+from server.request_parser import Blueprint
 from server.schemas.consent import ConsentGiveSchema, ConsentStateSchema
 from server.services.consent import (
     consent_history,

@@ -1,10 +1,9 @@
 """Grocery delivery (送菜上门): residents ask, staff (and guards where allowed) run, the alliance counts."""
 
-from flask_smorest import Blueprint
-
 from server.auth import current_user, roles_required
 from server.models.people import User
 from server.pagination import PageArgs, page_of, paginate, total_header
+from server.request_parser import Blueprint
 from server.schemas.deliveries import (
     DeliveryCancelSchema,
     DeliveryCostSchema,

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from server.auth import current_user, roles_required
 from server.pagination import page_of, paginate, total_header
+from server.request_parser import Blueprint
 from server.schemas.exposure import (
     ContactsSchema,
     ExposureDecisionSchema,

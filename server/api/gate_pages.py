@@ -7,13 +7,13 @@ import html
 
 from flask import Blueprint as FlaskBlueprint
 from flask import Response, current_app
-from flask_smorest import Blueprint
 
 from server.auth import current_user, public, roles_required
 from server.errors import ConflictError
 from server.extensions import db
 from server.messages import register
 from server.models.compounds import Compound, Gate
+from server.request_parser import Blueprint
 from server.schemas.passes import LiveGateCodeSchema
 from server.scope import get_in_compound_scope
 from server.services.clock import utcnow

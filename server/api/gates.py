@@ -1,11 +1,11 @@
 """Gates of a compound: staff manage them; guards on duty read them."""
 
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from server.auth import current_user, roles_required
 from server.models.compounds import Gate
 from server.pagination import PageArgs, page_of, paginate, total_header
+from server.request_parser import Blueprint
 from server.schemas.gates import GateSchema, GateUpdateSchema
 from server.scope import get_compound, get_in_compound_scope
 from server.services.gates import create_gate, regenerate_code, update_gate

@@ -1,6 +1,5 @@
 """Households: staff manage them and issue invite codes; residents read their own."""
 
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from server.auth import current_user, roles_required
@@ -9,6 +8,7 @@ from server.extensions import db
 from server.models.compounds import Building, Household
 from server.models.people import User
 from server.pagination import PageArgs, page_of, paginate, total_header
+from server.request_parser import Blueprint
 from server.schemas.compounds import HouseholdArgsSchema, HouseholdSchema
 from server.schemas.people import InviteSchema, PersonSchema
 from server.scope import get_compound, get_in_compound_scope

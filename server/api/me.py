@@ -1,12 +1,12 @@
 """The caller: profile, role and scope; binding to a household or a guard post."""
 
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from server.auth import current_user, roles_required
 from server.extensions import db
 from server.models.compounds import Compound
 from server.models.people import ROLES
+from server.request_parser import Blueprint
 from server.schemas.people import InviteRedeemSchema, MeSchema, MeUpdateSchema
 from server.scope import compound_condition
 from server.services.people import redeem_invite

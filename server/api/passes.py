@@ -5,9 +5,9 @@ from __future__ import annotations
 import base64
 
 from flask import Response
-from flask_smorest import Blueprint
 
 from server.auth import current_user, public, roles_required
+from server.request_parser import Blueprint
 from server.schemas.passes import JwksSchema, PassArgs, PassSchema
 from server.services import passes
 from server.services.clock import utcnow
@@ -29,7 +29,7 @@ def _no_store(response: Response) -> Response:
 @blp.arguments(PassArgs, location="query")
 @blp.response(200, PassSchema)
 def my_pass(args):
-    """My pass code, valid 60 seconds, with its QR (SVG by default; `?qr=png` or `both` for PNG)."""
+    """My pass code, valid 55 seconds (accepted up to 60 s after issue), with its QR (SVG by default; `?qr=png` or `both` for PNG)."""
     issued = passes.issue_for(current_user())
     body = {"code": issued.code, "kid": issued.kid, "issued_at": issued.issued_at, "expires_at": issued.expires_at,
             "refresh_after_seconds": max(1, passes.PASS_TTL_SECONDS - REFRESH_MARGIN_SECONDS)}

@@ -1,6 +1,5 @@
 """Residents and guards of a compound: staff approve, remove, invite and move them."""
 
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from server.auth import current_user, roles_required
@@ -9,6 +8,7 @@ from server.extensions import db
 from server.models.compounds import Household
 from server.models.people import User
 from server.pagination import PageArgs, page_of, paginate, total_header
+from server.request_parser import Blueprint
 from server.schemas.people import GuardUpdateSchema, InviteSchema, PersonSchema, ResidentArgsSchema
 from server.scope import compound_condition, get_compound, in_scope
 from server.services.people import approve_resident, invite_guard, remove_resident, update_guard

@@ -1,12 +1,11 @@
 """Home-quarantine orders: staff place, extend, lift and list them; a resident sees their own."""
 
-from flask_smorest import Blueprint
-
 from server.auth import current_user, roles_required
 from server.extensions import db
 from server.models.compounds import Compound
 from server.models.health import QuarantineOrder
 from server.pagination import PageArgs, page_of, paginate, total_header
+from server.request_parser import Blueprint
 from server.schemas.quarantine import (
     ExtendOrderSchema,
     LiftOrderSchema,

@@ -1,9 +1,8 @@
 """Lending guards across the alliance: post an uncovered shift, offer a guard, accept an offer."""
 
-from flask_smorest import Blueprint
-
 from server.auth import current_user, roles_required
 from server.pagination import PageArgs, page_of, total_header
+from server.request_parser import Blueprint
 from server.schemas.roster_lending import (
     LoanArgsSchema,
     LoanOfferCreateSchema,

@@ -1,10 +1,9 @@
 """Shift swaps: a guard offers, another accepts, staff approve (the rules are checked again then)."""
 
-from flask_smorest import Blueprint
-
 from server.auth import current_user, roles_required
 from server.models.roster_swaps import SwapRequest
 from server.pagination import PageArgs, page_of, paginate, total_header
+from server.request_parser import Blueprint
 from server.schemas.roster_swaps import SwapArgsSchema, SwapOfferSchema, SwapSchema
 from server.services import roster_swaps
 

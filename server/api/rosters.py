@@ -1,12 +1,12 @@
 """Guard rosters: templates, shifts, assignments, auto-fill, leave, clocking and the roster views."""
 
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from server.auth import current_user, roles_required
 from server.extensions import db
 from server.models.compounds import Gate
 from server.models.rosters import GuardLeave, ShiftTemplate
+from server.request_parser import Blueprint
 from server.schemas.rosters import (
     AssignmentSchema,
     AssignSchema,

@@ -1,11 +1,11 @@
 """Temperature readings: guards at a gate, residents' self-reports, histories and daily counts."""
 
 from flask import Response
-from flask_smorest import Blueprint
 
 from server.auth import current_user, roles_required
 from server.messages import message_for
 from server.pagination import PageArgs, page_of, paginate, total_header
+from server.request_parser import Blueprint
 from server.schemas.temperatures import (
     DailyArgs,
     DailyCountSchema,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Response
-from flask_smorest import Blueprint
 from sqlalchemy import func, select
 
 from server.api.checkins import answer_checkin
@@ -12,6 +11,7 @@ from server.errors import NotFoundError
 from server.extensions import db
 from server.masking import mask_name, mask_phone
 from server.pagination import page_of, total_header
+from server.request_parser import Blueprint
 from server.schemas.checkins import CheckInReplySchema, WalkInSchema
 from server.schemas.visitors import VisitorCreateSchema, VisitorListArgs, VisitorPassSchema, VisitorSchema
 from server.scope import get_compound

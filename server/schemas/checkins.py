@@ -8,23 +8,31 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 
 from server.models.checkins import DECISIONS, DIRECTIONS
 from server.pagination import PageArgs
-from server.schemas.fields import AwareDateTime, Id, label, text
+from server.schemas.fields import AwareDateTime, Id, StrictBoolean, label, text
 
 MAX_BATCH = 200
+
+
+LOWEST_CELSIUS, HIGHEST_CELSIUS = Decimal("34.0"), Decimal("43.0")
 
 
 class Celsius(fields.Decimal):
     """A body temperature: 34.0-43.0 °C with at most one decimal (kept as a Decimal of one place)."""
 
     def __init__(self, **kwargs):
-        super().__init__(allow_none=True, validate=validate.Range(min=Decimal("34.0"), max=Decimal("43.0")),
+        super().__init__(allow_none=True, validate=validate.Range(min=LOWEST_CELSIUS, max=HIGHEST_CELSIUS),
                          **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         number = super()._deserialize(value, attr, data, **kwargs)
-        if number is not None and number != number.quantize(Decimal("0.1")):
+        if number is None:
+            return None
+        # The range before the decimals: quantizing a huge number (1e30) overflows Decimal's precision.
+        if not LOWEST_CELSIUS <= number <= HIGHEST_CELSIUS:
+            raise ValidationError(f"between {LOWEST_CELSIUS} and {HIGHEST_CELSIUS}")
+        if number != number.quantize(Decimal("0.1")):
             raise ValidationError("at most one decimal")
-        return number.quantize(Decimal("0.1")) if number is not None else None
+        return number.quantize(Decimal("0.1"))
 
 
 def _client_id():
@@ -74,7 +82,7 @@ class WalkInSchema(Schema):
     purpose = text(200, load_default="")
     household_id = Id(allow_none=True)
     travel_cities = fields.List(label(50), load_default=list, validate=validate.Length(max=30))
-    declaration_confirmed = fields.Boolean(required=True)
+    declaration_confirmed = StrictBoolean(required=True)
     temperature = Celsius()
     client_id = _client_id()
     device_time = AwareDateTime(allow_none=True)

@@ -14,7 +14,7 @@ class ExposureRequestCreateSchema(Schema):
     subject_user_id = Id(required=True)
     window_start = AwareDateTime(required=True)
     window_end = AwareDateTime(required=True)
-    minutes = fields.Integer(load_default=15, validate=validate.Range(min=1, max=240))
+    minutes = fields.Integer(strict=True, load_default=15, validate=validate.Range(min=1, max=240))
     reason = label(500)
 
     @validates_schema

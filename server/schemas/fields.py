@@ -32,6 +32,15 @@ def Id(**kwargs) -> fields.Integer:  # noqa: N802 - reads like a field class
     return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
+class StrictBoolean(fields.Boolean):
+    """JSON `true` or `false` only: not "yes", "on" or 1 (a declaration is confirmed in so many words)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
 class AwareDateTime(fields.AwareDateTime):
     """ISO 8601 with an offset, between the years 2000 and 2100; input without an offset is refused."""
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import g, has_request_context, request
+from flask import has_request_context, request
 
+from server.auth import caller_if_authenticated
 from server.extensions import db
 from server.models.audit import AuditEntry
 from server.models.people import User
@@ -13,7 +14,7 @@ def record(action: str, *, actor: User | None = None, object_type: str = "", obj
            compound_id: int | None = None, reason: str = "", detail: dict | None = None) -> AuditEntry:
     """Add one audit entry (flushed with the request's transaction)."""
     if actor is None and has_request_context():
-        actor = g.get("current_user")
+        actor = caller_if_authenticated()
     entry = AuditEntry(
         actor_id=actor.id if actor else None,
         actor_role=actor.role if actor else "system",

@@ -342,6 +342,13 @@ def record_guard(guard: User | Row, kind: str, data: dict) -> Recorded:
         # The same device retry won the race, or was stored earlier: answer what was stored.
         db.session.rollback()
         return _replay(guard_id, client_id, data)
+    except NotFoundError:
+        # Out of scope now (a lent shift ended, the guard moved): a retry of a write stored while it was
+        # in scope still answers what was stored. Looked up only here, so the hot path pays nothing.
+        stored = stored_checkin(guard_id, client_id)
+        if stored is None:
+            raise
+        return replay_of(stored, data)
 
 
 def self_scan(resident: User, data: dict) -> Recorded:

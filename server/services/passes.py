@@ -37,7 +37,8 @@ from server.services import pass_tokens
 from server.services.clock import utcnow
 from server.services.pass_tokens import IssuedPass, PassInvalid, SigningKey, VerifiedPass, VerifyKey
 
-PASS_TTL_SECONDS = 60
+# A pass is accepted at most 60 s after it was issued: 55 s of life plus 5 s for clocks and transit.
+PASS_TTL_SECONDS = 55
 VERIFY_LEEWAY_SECONDS = 5
 KEY_CACHE_SECONDS = 30
 UNKNOWN_KID_REFRESH_SECONDS = 2

@@ -48,8 +48,9 @@ def parse_celsius(value: object) -> Decimal:
         celsius = Decimal(str(value))
     except (InvalidOperation, ValueError, TypeError):
         celsius = None
+    # The range before the decimals: quantizing a huge number (1e30) overflows Decimal's precision.
     if (celsius is None or isinstance(value, bool) or not celsius.is_finite()
-            or celsius != celsius.quantize(Decimal("0.1")) or not MIN_CELSIUS <= celsius <= MAX_CELSIUS):
+            or not MIN_CELSIUS <= celsius <= MAX_CELSIUS or celsius != celsius.quantize(Decimal("0.1"))):
         raise UnprocessableError("temperature_invalid", errors={"json": {"celsius": ["34.0-43.0, one decimal"]}})
     return celsius.quantize(Decimal("0.1"))
 

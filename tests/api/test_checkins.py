@@ -596,8 +596,17 @@ def test_every_answer_is_what_the_documented_schema_dumps_of_the_stored_row(app,
         "gate_id": world.gate_a.id, "name": "赵志刚", "from_city": "北京", "travel_cities": ["天津"],
         "declaration_confirmed": True, "client_id": cid()})
     forged = scan(guard, "WY1." + "A" * 128, world.gate_a.id)
-    answers = [scanned, replayed, manual, walk_in, forged]
-    assert [a.status_code for a in answers] == [201, 200, 201, 201, 201], [a.json for a in answers]
+    visitor = as_user(world.resident_a).post("/api/v1/visitors", json={
+        "name": "王建华", "expected_date": "2020-02-03", "from_city": "北京", "client_id": cid()}).json
+    visiting = scan(guard, visitor["pass_code"], world.gate_a.id)
+    self_scanned = self_scan(as_user(world.resident_a), world.gate_a.code, "in")
+    queued = guard.post("/api/v1/checkins/batch", json={"items": [{
+        "kind": "scan", "pass_code": pass_of(as_user, world.resident_a), "gate_id": world.gate_a.id,
+        "direction": "in", "client_id": cid(), "device_time": "2020-02-03T08:29:00+08:00"}]})
+    answers = [scanned, replayed, manual, walk_in, forged, visiting, self_scanned]
+    assert [a.status_code for a in answers] == [201, 200, 201, 201, 201, 201, 201], [a.json for a in answers]
+    batch_item = queued.json["results"][0]
+    assert batch_item["status"] == 201 and batch_item["checkin"]["device_time"] == "2020-02-03T00:29:00+00:00"
     assert (scanned.json["temperature"], scanned.json["reason"]) == ("37.8", "fever_remeasure")
     assert scanned.json["device_time"] == "2020-02-03T00:29:58+00:00" and replayed.json["replayed"] is True
     assert walk_in.json["visitor_id"] is not None and forged.json["reason"] == "pass_invalid"
@@ -606,3 +615,42 @@ def test_every_answer_is_what_the_documented_schema_dumps_of_the_stored_row(app,
             row = db.session.get(CheckIn, answer.json["id"])
             documented = CheckInReplySchema().dump(reply_of(row, replayed=answer.status_code == 200))
             assert answer.json == documented
+        row = db.session.get(CheckIn, batch_item["checkin"]["id"])
+        assert batch_item["checkin"] == CheckInReplySchema().dump(reply_of(row))
+
+
+@time_machine.travel(T0, tick=False)
+def test_an_absurd_temperature_is_a_422_and_spoils_no_other_queued_scan(app, world, as_user):
+    guard = as_user(world.guard_a)
+    code = pass_of(as_user, world.resident_a)
+    for absurd in (1e30, "1E+30", 10**400, "NaN", "Infinity", 33.9, 43.1, True):
+        body = {"pass_code": code, "gate_id": world.gate_a.id, "direction": "in", "client_id": cid(),
+                "temperature": absurd}
+        response = guard.post("/api/v1/checkins", json=body)
+        assert response.status_code == 422 and "temperature" in response.json["errors"]["json"], absurd
+    manual = guard.post("/api/v1/checkins/manual", json={
+        "gate_id": world.gate_a.id, "household_id": world.household_a.id, "direction": "in", "reason": "无手机",
+        "temperature": 1e30, "client_id": cid()})
+    assert manual.status_code == 422
+    good = {"kind": "scan", "pass_code": code, "gate_id": world.gate_a.id, "direction": "in",
+            "client_id": "queued-1", "device_time": T0.isoformat()}
+    bad = {**good, "client_id": "queued-2", "temperature": "1E+30"}
+    results = guard.post("/api/v1/checkins/batch", json={"items": [bad, good]}).json["results"]
+    assert [r["status"] for r in results] == [422, 201]
+    assert "temperature" in results[0]["error"]["errors"]
+    assert count(app, CheckIn) == 1
+
+
+@time_machine.travel(T0, tick=False)
+def test_a_retry_answers_the_stored_scan_after_the_guard_left_the_gate(app, world, as_user):
+    guard = as_user(world.guard_a)
+    body = {"pass_code": pass_of(as_user, world.resident_a), "gate_id": world.gate_a.id, "direction": "in",
+            "client_id": cid()}
+    first = guard.post("/api/v1/checkins", json=body)
+    set_user(app, world.guard_a.id, compound_id=world.compound_b.id)  # moved to another post meanwhile
+    again = guard.post("/api/v1/checkins", json=body)
+    assert (first.status_code, again.status_code) == (201, 200) and again.json["id"] == first.json["id"]
+    changed = guard.post("/api/v1/checkins", json={**body, "direction": "out"})
+    fresh = guard.post("/api/v1/checkins", json={**body, "client_id": cid()})
+    assert (changed.status_code, fresh.status_code) == (409, 404)
+    assert count(app, CheckIn) == 1

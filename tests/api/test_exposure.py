@@ -124,7 +124,9 @@ def test_rejected_and_out_of_scope_requests(app, world, as_user):
     assert staff.post("/api/v1/exposure-requests", json=request_body(world, reason=" ")).status_code == 422
     assert staff.post("/api/v1/exposure-requests", json=request_body(
         world, window_end="2020-02-02T00:00:00+08:00")).status_code == 422
-    assert staff.post("/api/v1/exposure-requests", json=request_body(world, minutes=0)).status_code == 422
+    for minutes in (0, 1.5, "15", True, 241):
+        refused = staff.post("/api/v1/exposure-requests", json=request_body(world, minutes=minutes))
+        assert refused.status_code == 422 and "minutes" in refused.json["errors"]["json"], minutes
     listed = as_user(world.admin).get("/api/v1/exposure-requests?status=rejected").json
     assert listed["total"] == 1
 

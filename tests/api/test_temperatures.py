@@ -64,6 +64,7 @@ def test_replayed_client_id_returns_the_same_reading(emergency, as_user):
 @pytest.mark.parametrize("body, field", [
     ({"celsius": 33.9}, "celsius"), ({"celsius": 43.1}, "celsius"), ({"celsius": 36.55}, "celsius"),
     ({"celsius": "hot"}, "celsius"), ({}, "celsius"), ({"celsius": 36.5, "extra": 1}, "extra"),
+    ({"celsius": 1e30}, "celsius"), ({"celsius": "1E+30"}, "celsius"), ({"celsius": 10**400}, "celsius"),
 ])
 def test_bad_readings_are_422(emergency, as_user, body, field):
     w = emergency

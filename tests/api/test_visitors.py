@@ -135,6 +135,10 @@ def test_walk_in_with_travel_declaration(app, world, as_user):
         assert db.session.scalar(select(CheckIn.visitor_id)) == visitor.id
         assert db.session.scalar(select(Alert.kind)) == "returnee"
         assert len(db.session.scalars(select(Visitor)).all()) == 1
+    for loose in ("yes", 1, "true", None):  # the declaration is confirmed in so many words
+        refused = guard.post("/api/v1/visitors/walk-in", json={**body, "declaration_confirmed": loose,
+                                                                 "client_id": "walk-loose"})
+        assert refused.status_code == 422 and "declaration_confirmed" in refused.json["errors"]["json"], loose
     local = guard.post("/api/v1/visitors/walk-in", json={**body, "travel_cities": [], "client_id": "walk-2",
                                                           "name": "钱七"}).json
     assert local["reason"] == "ok"

@@ -1,0 +1,52 @@
+"""How every API view reads its input: webargs' Flask parser, refusing JSON the database cannot hold.
+
+A JSON body may spell characters no database text column takes: NUL (PostgreSQL refuses it) and lone
+UTF-16 surrogates such as "\\ud800" (not encodable as UTF-8). Both are a 400 naming the body, as is
+JSON nested too deeply for the parser, instead of a failure deep in a service or at the database.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import flask_smorest
+from webargs.flaskparser import FlaskParser, abort
+
+# Only bodies that spell a NUL or a surrogate as an escape are walked; any other body costs one search.
+_SUSPECT_ESCAPE = re.compile(rb"\\u(0000|[dD][89a-fA-F])")
+
+
+def _holds_unstorable_text(value: Any) -> bool:
+    if isinstance(value, str):
+        if "\x00" in value:
+            return True
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_holds_unstorable_text(k) or _holds_unstorable_text(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_unstorable_text(item) for item in value)
+    return False
+
+
+class RequestParser(FlaskParser):
+    """webargs' Flask parser; a JSON body must be storable text (no NUL, no lone surrogate) and not too deep."""
+
+    def _raw_load_json(self, req):
+        try:
+            data = super()._raw_load_json(req)
+        except RecursionError:
+            abort(400, messages={"json": ["JSON nested too deeply."]})
+        if _SUSPECT_ESCAPE.search(req.get_data(cache=True)) and _holds_unstorable_text(data):
+            abort(400, messages={"json": ["Text must not contain NUL characters or lone surrogates."]})
+        return data
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """The flask-smorest blueprint of every API module, with `RequestParser` for arguments."""
+
+    ARGUMENTS_PARSER = RequestParser()

@@ -1,0 +1,48 @@
+"""Every API body is read by `server.request_parser`: JSON the database cannot store is a 400, not a 500."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.extensions import db
+
+CHECKIN = "/api/v1/checkins"
+JSON = {"Content-Type": "application/json"}
+
+
+@pytest.mark.parametrize("text", [r"\ud800", r"\udfff", r"abc\u0000def", r"\uDBFF x"])
+def test_nul_and_lone_surrogates_are_refused_in_any_string(world, as_user, text):
+    guard = as_user(world.guard_a)
+    for body in (f'{{"pass_code": "{text}", "gate_id": 1, "direction": "in", "client_id": "c1"}}',
+                 f'{{"items": [{{"client_id": "{text}", "kind": "scan"}}]}}',
+                 f'{{"{text}": 1}}'):
+        url = "/api/v1/checkins/batch" if "items" in body else CHECKIN
+        response = guard.open("POST", url, data=body.encode(), headers=JSON)
+        assert response.status_code == 400, body
+        assert response.json["errors"]["json"] == ["Text must not contain NUL characters or lone surrogates."]
+
+
+def test_a_surrogate_pair_and_an_escaped_backslash_are_ordinary_text(world, as_user):
+    staff = as_user(world.staff_a)
+    # an emoji spelled as a surrogate pair; a backslash followed by the letters u0000
+    for spelled, stored in ((r"\ud83d\ude00 东门", "😀 东门"), (r"a\\u0000b", "a\\u0000b")):
+        response = staff.open("POST", f"/api/v1/compounds/{world.compound_a.id}/gates",
+                              data=f'{{"name": "{spelled}"}}'.encode(), headers=JSON)
+        assert response.status_code == 201, response.json
+        assert response.json["name"] == stored
+
+
+def test_json_nested_too_deeply_is_a_400(world, as_user):
+    body = b"[" * 100_000 + b"]" * 100_000
+    response = as_user(world.guard_a).open("POST", CHECKIN, data=body, headers=JSON)
+    assert response.status_code == 400 and response.json["errors"]["json"] == ["JSON nested too deeply."]
+
+
+def test_a_value_the_database_refuses_is_a_422(app, world, as_user):
+    response = as_user(world.staff_a).get(f"/api/v1/compounds/{world.compound_a.id}/residents?residency=%00")
+    with app.app_context():
+        postgres = db.engine.dialect.name == "postgresql"
+    # PostgreSQL refuses NUL in text; SQLite compares it and finds nobody.
+    assert response.status_code == (422 if postgres else 200), response.json
+    if postgres:
+        assert response.json["reason"] == "value_invalid"
