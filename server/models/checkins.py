@@ -119,6 +119,8 @@ class CheckIn(Base):
         Index("ix_checkins_subject_time", "subject_user_id", "occurred_at"),
         Index("ix_checkins_visitor_time", "visitor_id", "occurred_at"),
         Index("ix_checkins_pass_nonce", "pass_nonce"),
+        # An index rather than a constraint: SQLite adds it without rebuilding the table.
+        Index("ux_checkins_first_pass_nonce", "first_pass_nonce", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -142,6 +144,10 @@ class CheckIn(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     # The personal pass's id (hex: a random nonce and the masked user id); seen in two scans, it is flagged.
     pass_nonce: Mapped[str | None] = mapped_column(String(16))
+    # The same nonce on the first check-in that saw the pass, NULL on any later one: unique, so that of
+    # two scans of one pass at the same moment (a forwarded screenshot at two gates) exactly one is first
+    # and the other is flagged `pass_reused`.
+    first_pass_nonce: Mapped[str | None] = mapped_column(String(16))
     device_time: Mapped[datetime | None]
     server_time: Mapped[datetime] = mapped_column(default=utcnow)
     # When the person passed: the server time, or for an offline scan uploaded later its device time.

@@ -14,7 +14,7 @@ from sqlalchemy import Row, and_, bindparam, exists, or_, select
 
 from server.errors import NotFoundError
 from server.extensions import db
-from server.models.checkins import CheckIn, Visitor
+from server.models.checkins import Visitor
 from server.models.compounds import Building, Compound, Gate, Household
 from server.models.consent import Consent
 from server.models.health import QuarantineOrder
@@ -126,14 +126,12 @@ def _subject_of(row, user_id: int, gate_compound_id: int, home_compound_id: int 
     return Subject(kind="resident", user_id=user_id, household_id=row.household_id if registered else None,
                    name=row.display_name, household_label=household_label(building, row.unit, row.room)
                    if registered else None, registered=registered, quarantined=bool(row.quarantined),
-                   returned_from=row.returned_from or None, consented=bool(row.consented),
-                   nonce_elsewhere=getattr(row, "elsewhere", None))
+                   returned_from=row.returned_from or None, consented=bool(row.consented))
 
 
 # The guard scan's one query: the gate with its compound, and the pass holder with household,
-# quarantine, consent and whether another scan saw this pass while it was valid (no holder: the
-# user columns are NULL). A device retry (same author and client id) never gets here: any other row
-# with this pass is another scan, at this gate or another.
+# quarantine and consent (no holder: the user columns are NULL). Whether another scan saw this pass
+# is settled by the insert itself (`checkins._insert`).
 _GATE_AND_HOLDER = (
     select(Gate.id, Gate.compound_id, Gate.name.label("gate_name"), Gate.is_open,
            Compound.name.label("compound_name"), Compound.timezone, Compound.health_emergency,
@@ -141,12 +139,7 @@ _GATE_AND_HOLDER = (
            User.is_active, User.returned_from, Household.compound_id.label("home_compound_id"),
            Building.name.label("building_name"), Household.unit, Household.room,
            quarantine_exists(User.id, User.household_id, bindparam("at")).label("quarantined"),
-           consent_exists(User.id).label("consented"),
-           select(CheckIn.gate_id).where(
-               CheckIn.pass_nonce == bindparam("nonce"),
-               CheckIn.occurred_at >= bindparam("valid_from"), CheckIn.occurred_at <= bindparam("valid_until"),
-               or_(CheckIn.author_id != bindparam("author_id"), CheckIn.client_id != bindparam("client_id")))
-           .limit(1).scalar_subquery().label("elsewhere"))
+           consent_exists(User.id).label("consented"))
     .select_from(Gate).join(Compound, Compound.id == Gate.compound_id)
     .outerjoin(User, User.id == bindparam("user_id"))
     .outerjoin(Household, Household.id == User.household_id)
@@ -154,17 +147,12 @@ _GATE_AND_HOLDER = (
     .where(Gate.id == bindparam("gate_id")))
 
 
-def gate_and_holder(guard: User | Row, gate_id: int, user_id: int, at: datetime, nonce: str,
-                    valid: tuple[datetime, datetime], client_id: str) -> tuple[GateInfo, CompoundInfo, Subject]:
-    """The guard-scan look-up in one query: gate, compound and the pass holder (404 when out of scope).
-
-    `valid` is when the pass could be scanned (its lifetime with the leeway): another scan of it in
-    that time, by anyone but this very write (`client_id` of this guard), is a reuse.
-    """
+def gate_and_holder(guard: User | Row, gate_id: int, user_id: int,
+                    at: datetime) -> tuple[GateInfo, CompoundInfo, Subject]:
+    """The guard-scan look-up in one query: gate, compound and the pass holder (404 when out of scope)."""
     # Core execution on the session's connection: plain rows, without the ORM's per-statement work.
     row = db.session.connection().execute(_GATE_AND_HOLDER, {
-        "gate_id": gate_id, "user_id": user_id, "at": at, "nonce": nonce, "valid_from": valid[0],
-        "valid_until": valid[1], "author_id": guard.id, "client_id": client_id}).one_or_none()
+        "gate_id": gate_id, "user_id": user_id, "at": at}).one_or_none()
     if row is None or not guard_acts_at_gate(guard, row.id, row.compound_id):
         raise NotFoundError("not_found")
     gate = GateInfo(row.id, row.compound_id, row.gate_name, row.is_open)

@@ -20,7 +20,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
-from sqlalchemy import Row, and_, exists, or_, select
+from sqlalchemy import Row, and_, bindparam, exists, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from server.errors import ConflictError, NotFoundError, UnprocessableError
@@ -84,8 +85,14 @@ class Recorded:
     replayed: bool = False
 
 
-# A Core insert of the row; the hot path's statements are built once.
+# Core inserts of the row; the hot path's statements are built once.
 _INSERT_CHECKIN = CheckIn.__table__.insert().returning(CheckIn.__table__.c.id)
+# Nothing inserted (no id) when another check-in already holds the nonce as its first sighting.
+_CLAIM_FIRST_SIGHTING = {
+    name: insert(CheckIn.__table__).on_conflict_do_nothing(index_elements=["first_pass_nonce"])
+    .returning(CheckIn.__table__.c.id)
+    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))}
+_FIRST_SIGHTING_GATE = select(CheckIn.gate_id).where(CheckIn.first_pass_nonce == bindparam("nonce"))
 
 
 def _occurred_at(device_time: datetime | None, now: datetime, offline: bool) -> datetime:
@@ -177,8 +184,6 @@ def _record(author: User | Row, *, method: str, gate: AnyGate, compound: AnyComp
     if temperature is not None and basis == NECESSARY_FOR_ENTRY:
         temperature = None
         flags.append("temperature_not_recorded")
-    if subject.nonce_elsewhere is not None:
-        flags.append("pass_reused")
     values = dict(
         compound_id=compound.id, gate_id=gate.id, subject_user_id=subject.user_id,
         household_id=subject.household_id, visitor_id=subject.visitor.id if subject.visitor else None,
@@ -188,11 +193,32 @@ def _record(author: User | Row, *, method: str, gate: AnyGate, compound: AnyComp
         author_id=author.id, client_id=client_id, fingerprint=fp, pass_nonce=nonce,
         device_time=_utc(data.get("device_time")), server_time=now, occurred_at=occurred, lawful_basis=basis,
         reply=_snapshot(gate, compound, subject, decision))
-    # A Core insert: the unit of work costs more than the whole rest of the decision.
-    new_id = db.session.connection().execute(_INSERT_CHECKIN, values).scalar_one()
+    new_id = _insert(values, subject)
     checkin = InsertedCheckIn(id=new_id, **values)
     _after_insert(checkin, subject, decision, occurred, compound)
     return checkin
+
+
+def _insert(values: dict, subject: Subject) -> int:
+    """Insert the row (Core: the unit of work costs more than the whole rest of the decision); its id.
+
+    A scan of a personal pass first tries to claim the pass's nonce as its first sighting. When the
+    database says another check-in holds it, even one committed a moment ago at another gate, this
+    one is flagged `pass_reused` and notes that gate (a device's retry of this very write ends at the
+    (author, client id) key instead and answers the stored result).
+    """
+    connection = db.session.connection()
+    nonce = values["pass_nonce"]
+    if nonce is not None:
+        claimed = connection.execute(_CLAIM_FIRST_SIGHTING[connection.dialect.name],
+                                     {**values, "first_pass_nonce": nonce}).scalar_one_or_none()
+        if claimed is not None:
+            values["first_pass_nonce"] = nonce
+            return claimed
+        subject.nonce_elsewhere = connection.execute(_FIRST_SIGHTING_GATE, {"nonce": nonce}).scalar()
+        values["flags"] = [*values["flags"], "pass_reused"]
+    values["first_pass_nonce"] = None
+    return connection.execute(_INSERT_CHECKIN, values).scalar_one()
 
 
 def _snapshot(gate: AnyGate, compound: AnyCompound, subject: Subject, decision: GateDecision) -> dict:
@@ -274,10 +300,7 @@ def _guard_scan(guard: User | Row, data: dict, client_id: str, fp: str, offline:
             gate, compound = guard_gate(guard, data["gate_id"])
         else:
             nonce = scanned.nonce
-            leeway = timedelta(seconds=passes.VERIFY_LEEWAY_SECONDS)
-            valid = (scanned.verified.issued_at - leeway, scanned.verified.expires_at + leeway)
-            gate, compound, subject = gate_and_holder(guard, data["gate_id"], scanned.user_id, occurred, nonce,
-                                                      valid, client_id)
+            gate, compound, subject = gate_and_holder(guard, data["gate_id"], scanned.user_id, occurred)
     return _record(guard, method="guard_scan", gate=gate, compound=compound, subject=subject, data=data,
                    client_id=client_id, fp=fp, now=now, occurred=occurred, pass_problem=problem, nonce=nonce)
 

@@ -120,3 +120,27 @@ def test_simultaneous_retries_store_one_checkin(app, world, as_user):
     assert sorted(a.status_code for a in answers) == [200, 200, 200, 201]
     assert len({a.json["id"] for a in answers}) == 1
     assert count(app, CheckIn) == 1
+
+
+@time_machine.travel(T0, tick=False)
+def test_one_pass_scanned_at_two_gates_at_the_same_moment_is_flagged_once(app, world, as_user):
+    with app.app_context():
+        west = make_gate(db.session.merge(world.compound_a), "西门").id
+        db.session.commit()
+    gates = (world.gate_a.id, west)
+    for attempt in range(6):
+        code = pass_of(as_user, world.resident_a)  # a screenshot forwarded to a friend at the other gate
+        clients = [as_user(world.guard_a), as_user(world.guard_a)]
+        bodies = [{"pass_code": code, "gate_id": gate, "direction": "in", "client_id": f"race-{attempt}-{gate}"}
+                  for gate in gates]
+        answers = run_together([lambda c=c, body=body: c.post("/api/v1/checkins", json=body)
+                                for c, body in zip(clients, bodies, strict=True)])
+        assert [a.status_code for a in answers] == [201, 201], [a.json for a in answers]
+        assert sorted("pass_reused" in a.json["flags"] for a in answers) == [False, True], attempt
+        reused = next(a.json for a in answers if "pass_reused" in a.json["flags"])
+        first = next(a.json for a in answers if "pass_reused" not in a.json["flags"])
+        with app.app_context():
+            alert = db.session.scalar(select(Alert).where(Alert.kind == "pass_reuse",
+                                                          Alert.detail["checkin_id"].as_integer() == reused["id"]))
+            assert alert is not None and alert.detail["gates"] == [first["gate"]["id"], reused["gate"]["id"]]
+    assert count(app, CheckIn) == 12
