@@ -120,7 +120,7 @@ class CheckIn(Base):
         Index("ix_checkins_visitor_time", "visitor_id", "occurred_at"),
         Index("ix_checkins_pass_nonce", "pass_nonce"),
         # An index rather than a constraint: SQLite adds it without rebuilding the table.
-        Index("ux_checkins_first_pass_nonce", "first_pass_nonce", unique=True),
+        Index("ux_checkins_first_pass_sighting", "first_pass_nonce", "pass_issued_at", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -144,9 +144,12 @@ class CheckIn(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     # The personal pass's id (hex: a random nonce and the masked user id); seen in two scans, it is flagged.
     pass_nonce: Mapped[str | None] = mapped_column(String(16))
-    # The same nonce on the first check-in that saw the pass, NULL on any later one: unique, so that of
-    # two scans of one pass at the same moment (a forwarded screenshot at two gates) exactly one is first
-    # and the other is flagged `pass_reused`.
+    # When the scanned pass was issued: with the pass id it names one code (a 4-byte nonce alone repeats
+    # for one person over the months a row is kept).
+    pass_issued_at: Mapped[datetime | None]
+    # The pass id on the first check-in that saw this code, NULL on any later one: unique with the issue
+    # time, so that of two scans of one code at the same moment (a forwarded screenshot at two gates)
+    # exactly one is first and the other is flagged `pass_reused`.
     first_pass_nonce: Mapped[str | None] = mapped_column(String(16))
     device_time: Mapped[datetime | None]
     server_time: Mapped[datetime] = mapped_column(default=utcnow)

@@ -49,7 +49,8 @@ def _item(viewer_role: str, checkin: CheckIn, gate_name: str, user_name, user_ph
     else:
         phone = mask_phone(phone)
     return {**{c.key: getattr(checkin, c.key) for c in CheckIn.__table__.columns
-               if c.key not in ("reply", "fingerprint", "client_id", "pass_nonce", "author_id", "note")},
+               if c.key not in ("reply", "fingerprint", "client_id", "pass_nonce", "first_pass_nonce",
+                                 "pass_issued_at", "author_id", "note")},
             "temperature": str(checkin.temperature) if checkin.temperature is not None else None,
             "gate_name": gate_name, "subject_kind": kind, "name": name, "phone": phone}
 

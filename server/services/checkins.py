@@ -87,12 +87,13 @@ class Recorded:
 
 # Core inserts of the row; the hot path's statements are built once.
 _INSERT_CHECKIN = CheckIn.__table__.insert().returning(CheckIn.__table__.c.id)
-# Nothing inserted (no id) when another check-in already holds the nonce as its first sighting.
+# Nothing inserted (no id) when another check-in already holds this code as its first sighting.
 _CLAIM_FIRST_SIGHTING = {
-    name: insert(CheckIn.__table__).on_conflict_do_nothing(index_elements=["first_pass_nonce"])
+    name: insert(CheckIn.__table__).on_conflict_do_nothing(index_elements=["first_pass_nonce", "pass_issued_at"])
     .returning(CheckIn.__table__.c.id)
     for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))}
-_FIRST_SIGHTING_GATE = select(CheckIn.gate_id).where(CheckIn.first_pass_nonce == bindparam("nonce"))
+_FIRST_SIGHTING_GATE = select(CheckIn.gate_id).where(CheckIn.first_pass_nonce == bindparam("pass_nonce"),
+                                                     CheckIn.pass_issued_at == bindparam("pass_issued_at"))
 
 
 def _occurred_at(device_time: datetime | None, now: datetime, offline: bool) -> datetime:
@@ -169,7 +170,7 @@ def _outcome_from_checkins(subject: Subject, celsius: Decimal, at: datetime) -> 
 
 def _record(author: User | Row, *, method: str, gate: AnyGate, compound: AnyCompound, subject: Subject, data: dict,
             client_id: str, fp: str, now: datetime, occurred: datetime, pass_problem: str | None = None,
-            nonce: str | None = None, note: str = "") -> InsertedCheckIn:
+            scanned: passes.ScannedPass | None = None, note: str = "") -> InsertedCheckIn:
     """Decide, insert, then the side effects of a new check-in."""
     blocked = pass_problem is not None or not gate.is_open or not subject.registered or not subject.visitor_expected
     basis = _lawful_basis(compound, subject)
@@ -190,7 +191,8 @@ def _record(author: User | Row, *, method: str, gate: AnyGate, compound: AnyComp
         person_name=subject.name if subject.kind == "household" else "", direction=data["direction"],
         method=method, decision=decision.decision, reason=decision.reason, flags=flags,
         temperature=temperature, note=note, guard_id=author.id if author.role == "guard" else None,
-        author_id=author.id, client_id=client_id, fingerprint=fp, pass_nonce=nonce,
+        author_id=author.id, client_id=client_id, fingerprint=fp, pass_nonce=scanned and scanned.nonce,
+        pass_issued_at=scanned and scanned.verified.issued_at,
         device_time=_utc(data.get("device_time")), server_time=now, occurred_at=occurred, lawful_basis=basis,
         reply=_snapshot(gate, compound, subject, decision))
     new_id = _insert(values, subject)
@@ -202,10 +204,10 @@ def _record(author: User | Row, *, method: str, gate: AnyGate, compound: AnyComp
 def _insert(values: dict, subject: Subject) -> int:
     """Insert the row (Core: the unit of work costs more than the whole rest of the decision); its id.
 
-    A scan of a personal pass first tries to claim the pass's nonce as its first sighting. When the
-    database says another check-in holds it, even one committed a moment ago at another gate, this
-    one is flagged `pass_reused` and notes that gate (a device's retry of this very write ends at the
-    (author, client id) key instead and answers the stored result).
+    A scan of a personal pass first tries to claim the code (pass id and issue time) as its first
+    sighting. When the database says another check-in holds it, even one committed a moment ago at
+    another gate, this one is flagged `pass_reused` and notes that gate (a device's retry of this very
+    write ends at the (author, client id) key instead and answers the stored result).
     """
     connection = db.session.connection()
     nonce = values["pass_nonce"]
@@ -215,7 +217,7 @@ def _insert(values: dict, subject: Subject) -> int:
         if claimed is not None:
             values["first_pass_nonce"] = nonce
             return claimed
-        subject.nonce_elsewhere = connection.execute(_FIRST_SIGHTING_GATE, {"nonce": nonce}).scalar()
+        subject.nonce_elsewhere = connection.execute(_FIRST_SIGHTING_GATE, values).scalar()
         values["flags"] = [*values["flags"], "pass_reused"]
     values["first_pass_nonce"] = None
     return connection.execute(_INSERT_CHECKIN, values).scalar_one()
@@ -261,7 +263,7 @@ def _after_insert(checkin: InsertedCheckIn, subject: Subject, decision: GateDeci
         _alert(checkin, compound.id, "pass_reuse", subject_user_id=subject.user_id,
                detail={"pass_nonce": checkin.pass_nonce, "gates": [subject.nonce_elsewhere, checkin.gate_id],
                        "checkin_id": checkin.id},
-               dedupe_key=f"pass_reuse:{checkin.pass_nonce}")
+               dedupe_key=f"pass_reuse:{checkin.pass_nonce}:{checkin.pass_issued_at.timestamp():.0f}")
 
 
 def stored_checkin(author_id: int, client_id: str) -> CheckIn | None:
@@ -287,7 +289,7 @@ def _guard_scan(guard: User | Row, data: dict, client_id: str, fp: str, offline:
     now = utcnow()
     occurred = _occurred_at(data.get("device_time"), now, offline)
     code = data["pass_code"]
-    problem, nonce, subject = None, None, Subject()
+    problem, scanned, subject = None, None, Subject()
     if visitors.is_visitor_pass(code):
         gate, compound = guard_gate(guard, data["gate_id"])
         subject = visitor_subject(code, gate, compound, data["direction"], occurred) or Subject()
@@ -299,10 +301,9 @@ def _guard_scan(guard: User | Row, data: dict, client_id: str, fp: str, offline:
             problem = exc.reason
             gate, compound = guard_gate(guard, data["gate_id"])
         else:
-            nonce = scanned.nonce
             gate, compound, subject = gate_and_holder(guard, data["gate_id"], scanned.user_id, occurred)
     return _record(guard, method="guard_scan", gate=gate, compound=compound, subject=subject, data=data,
-                   client_id=client_id, fp=fp, now=now, occurred=occurred, pass_problem=problem, nonce=nonce)
+                   client_id=client_id, fp=fp, now=now, occurred=occurred, pass_problem=problem, scanned=scanned)
 
 
 def _manual(guard: User, data: dict, client_id: str, fp: str, offline: bool) -> InsertedCheckIn:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models.alerts import Alert
 from server.models.checkins import CheckIn
+from server.services import pass_tokens, passes
 from tests.api.test_checkins import T0, _fresh_key_cache, count, pass_of  # noqa: F401 - an autouse fixture
 from tests.concurrency import run_together
 from tests.factories import make_gate
@@ -144,3 +145,25 @@ def test_one_pass_scanned_at_two_gates_at_the_same_moment_is_flagged_once(app, w
                                                           Alert.detail["checkin_id"].as_integer() == reused["id"]))
             assert alert is not None and alert.detail["gates"] == [first["gate"]["id"], reused["gate"]["id"]]
     assert count(app, CheckIn) == 12
+
+
+def test_a_nonce_drawn_again_months_later_is_another_pass_not_a_reuse(app, world, as_user):
+    # The 4-byte nonce repeats for one person now and then; the issue time tells the two codes apart.
+    with app.app_context():
+        pass_id = passes.encode_pass_id(world.resident_a.id)
+    flags = []
+    for day in (0, 60):
+        at = T0 + timedelta(days=day)
+        with time_machine.travel(at, tick=False), app.app_context():
+            code = pass_tokens.issue_pass(passes.signing_key(at), pass_id, at, passes.PASS_TTL_SECONDS).code
+        with time_machine.travel(at + timedelta(seconds=5), tick=False):
+            body = {"pass_code": code, "gate_id": world.gate_a.id, "direction": "in", "client_id": f"day-{day}"}
+            answer = as_user(world.guard_a).post("/api/v1/checkins", json=body)
+        assert answer.status_code == 201, answer.json
+        flags.append(answer.json["flags"])
+    assert ["pass_reused" in f for f in flags] == [False, False]
+    assert count(app, Alert, Alert.kind == "pass_reuse") == 0
+    with app.app_context():
+        stored = db.session.scalars(select(CheckIn).order_by(CheckIn.id)).all()
+        assert [c.pass_nonce for c in stored] == [pass_id.hex()] * 2
+        assert [c.first_pass_nonce for c in stored] == [pass_id.hex()] * 2
