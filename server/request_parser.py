@@ -2,7 +2,7 @@
 
 A JSON body may spell characters no database text column takes: NUL (PostgreSQL refuses it) and lone
 UTF-16 surrogates such as "\\ud800" (not encodable as UTF-8). Both are a 400 naming the body, as is
-JSON nested too deeply for the parser, instead of a failure deep in a service or at the database.
+JSON nested too deeply for the parser or a number too long to read, instead of a failure deep in a service or at the database.
 """
 
 from __future__ import annotations
@@ -17,19 +17,23 @@ from webargs.flaskparser import FlaskParser, abort
 _SUSPECT_ESCAPE = re.compile(rb"\\u(0000|[dD][89a-fA-F])")
 
 
-def _holds_unstorable_text(value: Any) -> bool:
-    if isinstance(value, str):
-        if "\x00" in value:
-            return True
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return True
-        return False
-    if isinstance(value, dict):
-        return any(_holds_unstorable_text(k) or _holds_unstorable_text(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_holds_unstorable_text(item) for item in value)
+def _holds_unstorable_text(data: Any) -> bool:
+    # Walked with a list, not recursion: a body the parser took may still be deeper than Python's stack.
+    pending = [data]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return True
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
     return False
 
 
@@ -41,6 +45,8 @@ class RequestParser(FlaskParser):
             data = super()._raw_load_json(req)
         except RecursionError:
             abort(400, messages={"json": ["JSON nested too deeply."]})
+        except ValueError:  # not a JSONDecodeError (webargs answers those): an integer of over 4,300 digits
+            abort(400, messages={"json": ["JSON number too long."]})
         if _SUSPECT_ESCAPE.search(req.get_data(cache=True)) and _holds_unstorable_text(data):
             abort(400, messages={"json": ["Text must not contain NUL characters or lone surrogates."]})
         return data

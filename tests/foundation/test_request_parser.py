@@ -46,3 +46,17 @@ def test_a_value_the_database_refuses_is_a_422(app, world, as_user):
     assert response.status_code == (422 if postgres else 200), response.json
     if postgres:
         assert response.json["reason"] == "value_invalid"
+
+
+def test_deep_json_holding_a_nul_is_a_400(world, as_user):
+    # Deep enough that a recursive walk of the parsed body would overflow Python's stack.
+    for body in (b"[" * 900 + b'"\\u0000"' + b"]" * 900, b'{"a":' * 900 + b'"\\ud800"' + b"}" * 900):
+        response = as_user(world.guard_a).open("POST", CHECKIN, data=body, headers=JSON)
+        assert response.status_code == 400, response.json
+        assert response.json["errors"]["json"] == ["Text must not contain NUL characters or lone surrogates."]
+
+
+def test_an_integer_too_long_to_read_is_a_400(world, as_user):
+    body = b'{"gate_id": ' + b"9" * 5000 + b', "direction": "in", "pass_code": "x", "client_id": "c1"}'
+    response = as_user(world.guard_a).open("POST", CHECKIN, data=body, headers=JSON)
+    assert response.status_code == 400 and response.json["errors"]["json"] == ["JSON number too long."]
