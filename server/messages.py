@@ -43,12 +43,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+def _prefers_english(accepted) -> bool:
+    # The caller's most preferred language that is Chinese or English, any region: "zh-CN,en;q=0.9" is
+    # Chinese (werkzeug's best_match would pick the exact "en" over the region-qualified "zh-CN").
+    for tag, _quality in accepted:  # ordered by quality, then as the caller listed them
+        primary = tag.split("-")[0].split("_")[0].lower()
+        if primary in ("zh", "en"):
+            return primary == "en"
+    return False
+
+
 def wants_english() -> bool:
     """True when the caller asked for English via Accept-Language."""
     if not has_request_context():
         return False
     if "wants_english" not in g:  # asked for every message of an answer: parsed once per request
-        g.wants_english = request.accept_languages.best_match(["zh", "en"], default="zh") == "en"
+        g.wants_english = _prefers_english(request.accept_languages)
     return g.wants_english
 
 
@@ -61,5 +71,8 @@ def message_for(reason: str, default: str | None = None) -> str:
 
 
 def register(messages: dict[str, tuple[str, str]]) -> None:
-    """Add a module's reason codes to the catalogue."""
+    """Add a module's reason codes to the catalogue; one code cannot mean two things."""
+    for reason, pair in messages.items():
+        if MESSAGES.get(reason, pair) != pair:
+            raise ValueError(f"reason code {reason!r} is already registered as {MESSAGES[reason]!r}")
     MESSAGES.update(messages)

@@ -38,7 +38,7 @@ PRESETS = {"1x24": (1, 24), "2x12": (2, 12), "3x8": (3, 8), "4x6": (4, 6)}
 MAX_SHIFT = timedelta(hours=24)
 
 messages.register({
-    "gate_closed": ("该出入口已关闭,无需排班", "The gate is closed; it needs no shifts"),
+    "gate_closed_no_shifts": ("该出入口已关闭,无需排班", "The gate is closed; it needs no shifts"),
     "shift_started": ("该班次已开始,不能再更改", "The shift has started and can no longer be changed"),
     "leave_overlaps_shifts": ("请假时段内已有排班", "The guard has shifts during this leave"),
     "bad_shift_times": ("班次时间无效", "The shift times are invalid"),
@@ -169,7 +169,7 @@ def generate_week(compound: Compound, day: date) -> dict:
 def create_shift(gate: Gate, data: dict) -> Shift:
     """A one-off shift at an open gate (aware start and end, at most 24 h)."""
     if not gate.is_open:
-        raise ConflictError("gate_closed")
+        raise ConflictError("gate_closed_no_shifts")
     starts, ends = data["starts_at"].astimezone(UTC), data["ends_at"].astimezone(UTC)
     if not starts < ends <= starts + MAX_SHIFT or ends <= utcnow():
         raise UnprocessableError("bad_shift_times", errors={"json": {"ends_at": ["after starts_at, within 24 h, in the future"]}})

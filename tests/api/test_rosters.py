@@ -181,7 +181,8 @@ def test_closing_a_gate_releases_its_future_shifts_only(app, world, as_user, fro
         assert db.session.scalars(select(ShiftAssignment.shift_id)).all() == [running]
     r = staff.post(f"/api/v1/gates/{world.gate_a.id}/shifts", json={"starts_at": at(8).isoformat(),
                                                                     "ends_at": at(16).isoformat()})
-    assert (r.status_code, r.json["reason"]) == (409, "gate_closed")
+    assert (r.status_code, r.json["reason"]) == (409, "gate_closed_no_shifts")
+    assert r.json["message"] == "该出入口已关闭,无需排班"
 
 
 def test_a_reopened_gate_gets_its_template_shifts_back(app, world, as_user):

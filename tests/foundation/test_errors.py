@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from server import create_app
+from server.messages import MESSAGES, register
 from tests.conftest import TEST_SECRET
 
 SHAPE = {"code", "status", "reason", "message"}
@@ -67,6 +68,20 @@ def test_english_on_request(client):
     response = client.get("/api/v1/me", headers={"Accept-Language": "en-US,en;q=0.9"})
     assert response.json["message"] == "Sign-in required"
     assert client.get("/api/v1/me").json["message"] == "请先登录"
+
+
+@pytest.mark.parametrize(("accept", "message"), [
+    ("zh-CN,en;q=0.9", "请先登录"), ("zh-TW,en;q=0.1", "请先登录"), ("en;q=0.5,zh-Hans;q=0.8", "请先登录"),
+    ("fr-FR,en-GB;q=0.8,zh;q=0.5", "Sign-in required"), ("en", "Sign-in required"), ("fr, de", "请先登录"),
+])
+def test_the_callers_most_preferred_of_chinese_and_english_wins(client, accept, message):
+    assert client.get("/api/v1/me", headers={"Accept-Language": accept}).json["message"] == message
+
+
+def test_one_reason_code_cannot_get_two_messages():
+    register({"pass_expired": MESSAGES["pass_expired"]})  # the same text again is harmless
+    with pytest.raises(ValueError, match="pass_expired"):
+        register({"pass_expired": ("别的意思", "Something else")})
 
 
 def test_health_probes(client):
