@@ -17,6 +17,7 @@ from server.extensions import db
 from server.models.compounds import Compound, Gate
 
 CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+_CODE_LETTERS = frozenset(CODE_ALPHABET)
 CODE_LENGTH = 12
 
 
@@ -63,7 +64,8 @@ def regenerate_code(gate: Gate) -> Gate:
 def gate_by_code(code: str) -> Gate | None:
     """The gate a scanned code names (its printed code, or a rotating code of any age)."""
     static = code.split("-", 1)[0] if isinstance(code, str) else ""
-    if not static or len(static) > CODE_LENGTH:
+    # Anything a printed code cannot be (a NUL from a URL included) is no gate, without asking the database.
+    if not static or len(static) > CODE_LENGTH or not set(static) <= _CODE_LETTERS:
         return None
     return db.session.scalar(select(Gate).where(Gate.code == static))
 

@@ -49,6 +49,9 @@ def test_h5_page_for_other_scanners(app, world, client):
     assert "甲小区" in text and "正门" in text and "小程序" in text
     assert client.get("/g/nosuchcode").status_code == 404
     assert client.get("/g/" + "x" * 300).status_code == 404
+    for odd in ("%00abc", "ab%00", "%F0%9F%98%80", "ABC"):  # NUL is refused by PostgreSQL: still the HTML 404
+        page = client.get(f"/g/{odd}")
+        assert page.status_code == 404 and page.mimetype == "text/html", odd
     assert client.get(f"/g/{world.gate_a.code}-1f-门禁").status_code == 404
 
 
