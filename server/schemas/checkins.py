@@ -8,7 +8,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 
 from server.models.checkins import DECISIONS, DIRECTIONS
 from server.pagination import PageArgs
-from server.schemas.fields import AwareDateTime, Id, StrictBoolean, label, text
+from server.schemas.fields import AwareDateTime, Id, StrictBoolean, label, optional_phone, text
 
 MAX_BATCH = 200
 
@@ -77,7 +77,7 @@ class WalkInSchema(Schema):
 
     gate_id = Id(required=True)
     name = label(50)
-    phone = fields.String(load_default="", validate=validate.Regexp(r"^(\+?\d{5,20})?$", error="digits only"))
+    phone = optional_phone()
     from_city = label(50)
     purpose = text(200, load_default="")
     household_id = Id(allow_none=True)

@@ -26,6 +26,13 @@ def label(max_length: int = 50, *, required: bool = True, **kwargs) -> fields.St
                                                   validate.Regexp(r".*\S.*", error="must not be blank")], **kwargs)
 
 
+def optional_phone() -> fields.String:
+    """A phone number or "": 5-19 ASCII digits, an optional leading +, at most the column's 20 characters."""
+    # \A..\Z and [0-9]: `$` would let a trailing newline through and `\d` any script's digits.
+    return fields.String(load_default="", validate=validate.Regexp(r"\A(?:\+?[0-9]{5,19})?\Z",
+                                                                   error="digits only, at most 19"))
+
+
 def Id(**kwargs) -> fields.Integer:  # noqa: N802 - reads like a field class
     """A row id: a positive integer the database's integer column can hold."""
     kwargs.setdefault("strict", True)

@@ -6,14 +6,14 @@ from marshmallow import Schema, fields, validate
 
 from server.models.checkins import VISITOR_STATUSES
 from server.pagination import PageArgs
-from server.schemas.fields import Day, Id, label, text
+from server.schemas.fields import Day, Id, label, optional_phone, text
 
 
 class VisitorCreateSchema(Schema):
     """A resident announces a visitor for a day."""
 
     name = label(50)
-    phone = fields.String(load_default="", validate=validate.Regexp(r"^(\+?\d{5,20})?$", error="digits only"))
+    phone = optional_phone()
     expected_date = Day(required=True, metadata={"description": "today to 30 days ahead (compound's time)"})
     from_city = text(50, load_default="")
     purpose = text(200, load_default="")

@@ -7,7 +7,7 @@ and nothing doubled. Passes are judged at the item's device time (the device saw
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 
 from server.errors import ApiError, ConflictError, UnprocessableError
 from server.extensions import db
@@ -47,6 +47,9 @@ def sync_batch(guard: User, items: list[tuple[str, dict | None, dict | None]]) -
             else:
                 results.append({"index": index, "client_id": client_id, "status": 200,
                                 "checkin": reply_of(stored, replayed=True)})
+        except DataError:
+            # A value the database refused (the savepoint is rolled back): this item's fault, not the batch's.
+            results.append(_item_error(index, client_id, UnprocessableError("value_invalid")))
         except ApiError as exc:
             results.append(_item_error(index, client_id, exc))
     return results

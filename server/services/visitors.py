@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from server.errors import ConflictError, NotFoundError, UnprocessableError
 from server.extensions import db
 from server.messages import register
-from server.models.checkins import Visitor
+from server.models.checkins import CheckIn, Visitor
 from server.models.compounds import Compound, Household
 from server.models.people import User
 from server.scope import compound_condition
@@ -156,13 +156,20 @@ def expected_at(visitor: Visitor, compound_id: int, direction: str, day: date) -
 
 
 def note_passage(visitor: Visitor, direction: str, at: datetime) -> None:
-    """An allowed passage moves the visitor inside or out."""
+    """An allowed passage (already stored) moves the visitor inside or out; arrival is the first way in,
+    leaving the last way out.
+
+    The status follows the latest allowed passage by when it happened, not by when it was uploaded: an
+    "in" queued offline and uploaded after the visitor left does not put them back inside.
+    """
     if direction == "in":
-        visitor.status = "inside"
-        visitor.arrived_at = visitor.arrived_at or at
+        visitor.arrived_at = min(visitor.arrived_at, at) if visitor.arrived_at else at
     else:
-        visitor.status = "left"
-        visitor.left_at = at
+        visitor.left_at = max(visitor.left_at, at) if visitor.left_at else at
+    latest = db.session.scalar(
+        select(CheckIn.direction).where(CheckIn.visitor_id == visitor.id, CheckIn.decision == "allowed")
+        .order_by(CheckIn.occurred_at.desc(), CheckIn.id.desc()).limit(1))
+    visitor.status = "inside" if (latest or direction) == "in" else "left"
 
 
 def alert_returnee(visitor: Visitor) -> None:

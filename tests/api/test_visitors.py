@@ -205,3 +205,45 @@ def test_returnee_visitor_notifies_staff_once(app, world, as_user):
         messages = db.session.scalars(select(Notification)).all()
         assert [(n.user_id, n.kind, n.page) for n in messages] == [
             (world.staff_a.id, "alert", f"pages/alerts/detail?id={alert.id}")]
+
+
+@time_machine.travel(T0, tick=False)
+def test_a_phone_the_column_cannot_hold_is_a_field_error_and_spoils_no_other_queued_scan(app, world, as_user):
+    guard, resident = as_user(world.guard_a), as_user(world.resident_a)
+    walk_in = {"gate_id": world.gate_a.id, "name": "赵志刚", "from_city": "北京",
+               "declaration_confirmed": True, "household_id": world.household_a.id, "device_time": T0.isoformat()}
+    for phone in ("+" + "1" * 20, "1" * 20, "13912345678\n", "１３９１２３４５６７８", "١٣٩١٢٣٤٥٦٧٨", "139 1234 5678"):
+        assert "phone" in pre_register(resident, phone=phone).json["errors"]["json"], phone
+        online = guard.post("/api/v1/visitors/walk-in", json={**walk_in, "phone": phone, "client_id": cid()})
+        assert online.status_code == 422 and list(online.json["errors"]["json"]) == ["phone"], phone
+    manual = {"kind": "manual", "gate_id": world.gate_a.id, "household_id": world.household_a.id,
+              "direction": "in", "person_name": "李大爷", "reason": "无手机", "device_time": T0.isoformat()}
+    items = [{**manual, "client_id": "m-1"}, {**walk_in, "kind": "walk_in", "phone": "+" + "1" * 20, "client_id": "w-1"},
+             {**manual, "client_id": "m-2"}, {**walk_in, "kind": "walk_in", "phone": "+" + "1" * 19,
+                                                                   "client_id": "w-2"}]
+    results = guard.post("/api/v1/checkins/batch", json={"items": items}).json["results"]
+    assert [r["status"] for r in results] == [201, 422, 201, 201], results
+    assert list(results[1]["error"]["errors"]) == ["phone"]
+    with app.app_context():
+        assert db.session.scalars(select(Visitor.phone)).all() == ["+" + "1" * 19]
+        assert len(db.session.scalars(select(CheckIn.id)).all()) == 3
+
+
+def test_an_offline_way_in_uploaded_after_the_visitor_left_does_not_put_them_back_inside(app, world, as_user):
+    with time_machine.travel(T0, tick=False):
+        visitor = pre_register(as_user(world.resident_a)).json
+        guard = as_user(world.guard_a)
+        assert scan_visitor(guard, visitor["pass_code"], world.gate_a.id, "out").json["decision"] == "allowed"
+        earlier_in = {"kind": "scan", "pass_code": visitor["pass_code"], "gate_id": world.gate_a.id,
+                      "direction": "in", "client_id": cid(), "device_time": (T0 - timedelta(minutes=30)).isoformat()}
+        uploaded = guard.post("/api/v1/checkins/batch", json={"items": [earlier_in]}).json["results"][0]
+        assert (uploaded["status"], uploaded["checkin"]["decision"]) == (201, "allowed")
+        staff = as_user(world.staff_a)
+        assert staff.get(f"/api/v1/compounds/{world.compound_a.id}/visitors/inside").json["total"] == 0
+        with app.app_context():
+            stored = db.session.get(Visitor, visitor["id"])
+            assert (stored.status, stored.arrived_at, stored.left_at) == ("left", T0 - timedelta(minutes=30), T0)
+    with time_machine.travel(T0 + timedelta(minutes=5), tick=False):  # and back in for real
+        scan_visitor(as_user(world.guard_a), visitor["pass_code"], world.gate_a.id, "in")
+        inside = as_user(world.staff_a).get(f"/api/v1/compounds/{world.compound_a.id}/visitors/inside").json
+        assert [v["id"] for v in inside["items"]] == [visitor["id"]]
