@@ -9,6 +9,7 @@ in the request; out of scope answers 404.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import ColumnElement, false, select, true
@@ -26,14 +27,15 @@ GUARD_COMPOUND_PROVIDERS: list[Callable[[User], set[int]]] = []
 
 # Gate-level checks for a guard acting away from the home post (the roster registers "a lent shift
 # at this very gate is in progress").
-GUARD_GATE_CHECKS: list[Callable[[User, int], bool]] = []
+GUARD_GATE_CHECKS: list[Callable[[User, int, datetime | None], bool]] = []
 
 
-def guard_acts_at_gate(user: User, gate_id: int, compound_id: int) -> bool:
-    """A guard acts at every gate of the home post; elsewhere only where a gate check allows it now."""
+def guard_acts_at_gate(user: User, gate_id: int, compound_id: int, at: datetime | None = None) -> bool:
+    """A guard acts at every gate of the home post; elsewhere only where a gate check allows it at `at`
+    (now, or when an offline scan was made: a lent guard uploads the shift's scans after it ended)."""
     if compound_id == user.compound_id:
         return True
-    return any(check(user, gate_id) for check in GUARD_GATE_CHECKS)
+    return any(check(user, gate_id, at) for check in GUARD_GATE_CHECKS)
 
 
 def guard_compound_ids(user: User) -> set[int]:

@@ -39,7 +39,8 @@ class Subject:
     quarantined: bool = False
     returned_from: str | None = None
     consented: bool = False  # a resident's consent to health processing is in force
-    nonce_elsewhere: int | None = None  # the gate of another scan that saw this pass
+    pass_seen_before: bool = False  # another check-in saw this very pass code first
+    first_seen_at_gate: int | None = None  # where, when that gate is of this compound
 
 
 def household_label(building: str | None, unit: str | None, room: str | None) -> str | None:
@@ -79,11 +80,11 @@ AnyGate = GateInfo | Gate
 AnyCompound = CompoundInfo | Compound
 
 
-def guard_gate(guard: User | Row, gate_id: int) -> tuple[GateInfo, CompoundInfo]:
-    """The gate and its compound, if the guard may act there now (else 404)."""
+def guard_gate(guard: User | Row, gate_id: int, at: datetime | None = None) -> tuple[GateInfo, CompoundInfo]:
+    """The gate and its compound, if the guard may act there at `at`, by default now (else 404)."""
     row = db.session.connection().execute(_GATE_WITH_COMPOUND, {"gate_id": gate_id}).one_or_none()
-    # The home post needs no look-up; elsewhere only the gate of a lent shift in progress.
-    if row is None or not guard_acts_at_gate(guard, row.id, row.compound_id):
+    # The home post needs no look-up; elsewhere only the gate of a lent shift in progress at `at`.
+    if row is None or not guard_acts_at_gate(guard, row.id, row.compound_id, at):
         raise NotFoundError("not_found")
     return (GateInfo(row.id, row.compound_id, row.name, row.is_open),
             CompoundInfo(row.compound_id, row.compound_name, row.timezone, row.health_emergency))
@@ -121,6 +122,10 @@ def resident_subject(user_id: int, gate: AnyGate, at: datetime) -> Subject:
 
 
 def _subject_of(row, user_id: int, gate_compound_id: int, home_compound_id: int | None, building: str | None):
+    if home_compound_id != gate_compound_id:
+        # Another compound's resident: refused as not registered here. The guard sees the masked name
+        # to tell whose pass it is; this compound's records keep nothing of them.
+        return Subject(kind="resident", name=row.display_name)
     registered = (row.role == "resident" and row.is_active and row.residency == "approved"
                   and home_compound_id == gate_compound_id)
     return Subject(kind="resident", user_id=user_id, household_id=row.household_id if registered else None,
@@ -153,7 +158,7 @@ def gate_and_holder(guard: User | Row, gate_id: int, user_id: int,
     # Core execution on the session's connection: plain rows, without the ORM's per-statement work.
     row = db.session.connection().execute(_GATE_AND_HOLDER, {
         "gate_id": gate_id, "user_id": user_id, "at": at}).one_or_none()
-    if row is None or not guard_acts_at_gate(guard, row.id, row.compound_id):
+    if row is None or not guard_acts_at_gate(guard, row.id, row.compound_id, at):
         raise NotFoundError("not_found")
     gate = GateInfo(row.id, row.compound_id, row.gate_name, row.is_open)
     compound = CompoundInfo(row.compound_id, row.compound_name, row.timezone, row.health_emergency)
@@ -167,6 +172,9 @@ def visitor_subject(code: str, gate: AnyGate, compound: AnyCompound, direction: 
     visitor = visitors.find_by_pass(code)
     if visitor is None:
         return None
+    if visitor.compound_id != gate.compound_id:
+        # Another compound's visitor: not expected here, and nothing of theirs is kept in this compound's records.
+        return Subject(kind="visitor", name=visitor.name, registered=True, visitor_expected=False)
     day = local_today(compound.timezone, at)
     return Subject(kind="visitor", visitor=visitor, household_id=visitor.household_id, name=visitor.name,
                    registered=True, visitor_expected=visitors.expected_at(visitor, gate.compound_id, direction, day),

@@ -92,7 +92,7 @@ _CLAIM_FIRST_SIGHTING = {
     name: insert(CheckIn.__table__).on_conflict_do_nothing(index_elements=["first_pass_nonce", "pass_issued_at"])
     .returning(CheckIn.__table__.c.id)
     for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))}
-_FIRST_SIGHTING_GATE = select(CheckIn.gate_id).where(CheckIn.first_pass_nonce == bindparam("pass_nonce"),
+_FIRST_SIGHTING_GATE = select(CheckIn.gate_id, CheckIn.compound_id).where(CheckIn.first_pass_nonce == bindparam("pass_nonce"),
                                                      CheckIn.pass_issued_at == bindparam("pass_issued_at"))
 
 
@@ -217,7 +217,9 @@ def _insert(values: dict, subject: Subject) -> int:
         if claimed is not None:
             values["first_pass_nonce"] = nonce
             return claimed
-        subject.nonce_elsewhere = connection.execute(_FIRST_SIGHTING_GATE, values).scalar()
+        first = connection.execute(_FIRST_SIGHTING_GATE, values).one_or_none()
+        subject.pass_seen_before = True
+        subject.first_seen_at_gate = first.gate_id if first and first.compound_id == values["compound_id"] else None
         values["flags"] = [*values["flags"], "pass_reused"]
     values["first_pass_nonce"] = None
     return connection.execute(_INSERT_CHECKIN, values).scalar_one()
@@ -259,9 +261,10 @@ def _after_insert(checkin: InsertedCheckIn, subject: Subject, decision: GateDeci
             detail["celsius"] = str(checkin.temperature)
         _alert(checkin, compound.id, "fever", subject_user_id=subject.user_id, household_id=subject.household_id,
                detail=detail, dedupe_key=f"fever:checkin:{checkin.id}")
-    if subject.nonce_elsewhere is not None:
+    if subject.pass_seen_before:
+        # The first gate is named only when it is this compound's (null: another compound's gate).
         _alert(checkin, compound.id, "pass_reuse", subject_user_id=subject.user_id,
-               detail={"pass_nonce": checkin.pass_nonce, "gates": [subject.nonce_elsewhere, checkin.gate_id],
+               detail={"pass_nonce": checkin.pass_nonce, "gates": [subject.first_seen_at_gate, checkin.gate_id],
                        "checkin_id": checkin.id},
                dedupe_key=f"pass_reuse:{checkin.pass_nonce}:{checkin.pass_issued_at.timestamp():.0f}")
 
@@ -291,7 +294,7 @@ def _guard_scan(guard: User | Row, data: dict, client_id: str, fp: str, offline:
     code = data["pass_code"]
     problem, scanned, subject = None, None, Subject()
     if visitors.is_visitor_pass(code):
-        gate, compound = guard_gate(guard, data["gate_id"])
+        gate, compound = guard_gate(guard, data["gate_id"], occurred)
         subject = visitor_subject(code, gate, compound, data["direction"], occurred) or Subject()
         problem = None if subject.kind == "visitor" else "pass_invalid"
     else:
@@ -299,7 +302,7 @@ def _guard_scan(guard: User | Row, data: dict, client_id: str, fp: str, offline:
             scanned = passes.read_pass(code, occurred)
         except PassError as exc:
             problem = exc.reason
-            gate, compound = guard_gate(guard, data["gate_id"])
+            gate, compound = guard_gate(guard, data["gate_id"], occurred)
         else:
             gate, compound, subject = gate_and_holder(guard, data["gate_id"], scanned.user_id, occurred)
     return _record(guard, method="guard_scan", gate=gate, compound=compound, subject=subject, data=data,
@@ -307,9 +310,9 @@ def _guard_scan(guard: User | Row, data: dict, client_id: str, fp: str, offline:
 
 
 def _manual(guard: User, data: dict, client_id: str, fp: str, offline: bool) -> InsertedCheckIn:
-    gate, compound = guard_gate(guard, data["gate_id"])
     now = utcnow()
     occurred = _occurred_at(data.get("device_time"), now, offline)
+    gate, compound = guard_gate(guard, data["gate_id"], occurred)
     row = db.session.execute(select(Household, Building.name).join(Building, Building.id == Household.building_id)
                              .where(Household.id == data["household_id"])).one_or_none()
     if row is None or row[0].compound_id != gate.compound_id:
@@ -334,9 +337,9 @@ def _manual(guard: User, data: dict, client_id: str, fp: str, offline: bool) -> 
 
 
 def _walk_in(guard: User, data: dict, client_id: str, fp: str, offline: bool) -> InsertedCheckIn:
-    gate, compound = guard_gate(guard, data["gate_id"])
     now = utcnow()
     occurred = _occurred_at(data.get("device_time"), now, offline)
+    gate, compound = guard_gate(guard, data["gate_id"], occurred)
     if data.get("household_id") is not None and db.session.scalar(
             select(Household.compound_id).where(Household.id == data["household_id"])) != compound.id:
         raise NotFoundError("not_found")

@@ -11,6 +11,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from server.extensions import db
+from server.masking import mask_name
 from server.models.alerts import Alert
 from server.models.audit import AuditEntry
 from server.models.checkins import CheckIn
@@ -145,8 +146,35 @@ def test_edited_or_forged_pass_is_refused(app, world, as_user):
 @time_machine.travel(T0, tick=False)
 def test_resident_of_another_compound_is_refused(app, world, as_user):
     code = pass_of(as_user, world.resident_b)
+    assert scan(as_user(world.guard_b), code, world.gate_b.id).json["reason"] == "ok"  # at home first
     response = scan(as_user(world.guard_a), code, world.gate_a.id)
     assert (response.json["decision"], response.json["reason"]) == ("denied", "not_registered")
+    assert response.json["subject"]["name"] == mask_name(world.resident_b.display_name)  # whose pass it is
+    assert "pass_reused" in response.json["flags"]
+    assert self_scan(as_user(world.resident_b), world.gate_a.code).json["reason"] == "not_registered"
+    # Compound A keeps nothing of a compound B resident: no link to the person, their household or
+    # where else they went.
+    with app.app_context():
+        here = db.session.scalars(select(CheckIn).where(CheckIn.compound_id == world.compound_a.id)).all()
+        assert [(c.subject_user_id, c.household_id) for c in here] == [(None, None), (None, None)]
+        alert = db.session.scalar(select(Alert).where(Alert.kind == "pass_reuse"))
+        assert (alert.compound_id, alert.subject_user_id, alert.detail["gates"]) == (
+            world.compound_a.id, None, [None, world.gate_a.id])
+    listed = as_user(world.staff_a).get(f"/api/v1/compounds/{world.compound_a.id}/checkins").json["items"]
+    assert [(i["subject_kind"], i["name"], i["phone"]) for i in listed] == [("unknown", None, None)] * 2
+
+
+@time_machine.travel(T0, tick=False)
+def test_visitor_of_another_compound_is_not_expected_and_not_kept(app, world, as_user):
+    visitor = as_user(world.resident_b).post("/api/v1/visitors", json={
+        "name": "王建华", "phone": "13900001111", "expected_date": "2020-02-03", "from_city": "北京"}).json
+    response = scan(as_user(world.guard_a), visitor["pass_code"], world.gate_a.id)
+    assert (response.json["decision"], response.json["reason"]) == ("denied", "visitor_not_expected")
+    with app.app_context():
+        row = db.session.scalar(select(CheckIn).where(CheckIn.compound_id == world.compound_a.id))
+        assert (row.visitor_id, row.household_id, row.person_name) == (None, None, "")
+    listed = as_user(world.staff_a).get(f"/api/v1/compounds/{world.compound_a.id}/checkins").json["items"]
+    assert [(i["subject_kind"], i["name"]) for i in listed] == [("unknown", None)]
 
 
 @time_machine.travel(T0, tick=False)

@@ -13,7 +13,7 @@ from server.extensions import db
 from server.models.roster_lending import LoanOffer, LoanRequest
 from server.models.rosters import Shift, ShiftAssignment
 from tests.concurrency import run_together
-from tests.factories import make_gate
+from tests.factories import make_gate, make_household
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)  # Sunday 20:00 in Shanghai
 MONDAY = datetime(2026, 3, 1, 16, 0, tzinfo=UTC)
@@ -221,3 +221,28 @@ def test_lent_guard_acts_at_the_lent_gate_only_during_the_shift(app, world, as_u
     assert scan(world.gate_b.id, 3).status_code == 201  # the home post, always
     frozen.move_to(END)
     assert scan(orphan_shift["gate"], 4).status_code == 404
+
+
+def test_a_lent_guard_uploads_the_shifts_offline_scans_after_it_ended(app, world, as_user, orphan_shift, frozen):
+    _loan_id, offer_id = post_and_offer(world, as_user, orphan_shift)
+    assert as_user(world.admin).post(f"/api/v1/loan-offers/{offer_id}/accept").status_code == 201
+    with app.app_context():
+        household = make_household(db.session.merge(world.compound_orphan)).id
+        db.session.commit()
+
+    def queued(n, at, gate_id=orphan_shift["gate"]):
+        return {"kind": "manual", "gate_id": gate_id, "household_id": household, "direction": "out",
+                "person_name": "刘奶奶", "reason": "无手机", "client_id": f"queued-{n}", "device_time": at.isoformat()}
+
+    # The network was down for the last hours of the shift; the device uploads once it is back, after it.
+    frozen.move_to(END + timedelta(hours=1))
+    items = [queued(1, END - timedelta(hours=2)), queued(2, END - timedelta(minutes=1)),
+             queued(3, END + timedelta(minutes=30)),  # after the shift: not the guard's gate any more
+             queued(4, START - timedelta(minutes=10))]  # before it began
+    results = as_user(world.guard_b).post("/api/v1/checkins/batch", json={"items": items}).json["results"]
+    assert [r["status"] for r in results] == [201, 201, 404, 404]
+    assert [r["checkin"]["reason"] for r in results[:2]] == ["ok", "ok"]
+    # Online, the same guard no longer acts there.
+    online = as_user(world.guard_b).post("/api/v1/checkins/manual", json={
+        k: v for k, v in queued(5, END).items() if k not in ("kind", "device_time")})
+    assert online.status_code == 404
