@@ -9,7 +9,6 @@ import pkgutil
 from flask import Flask, Response, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -40,13 +39,14 @@ def create_app(environ: dict | None = None, **overrides) -> Flask:
     api.spec.options["security"] = [{"bearerAuth": []}]
 
     from server.errors import register_error_handlers
+    from server.request_commit import install_request_commit
 
     register_error_handlers(app)
     app.url_map.converters["int"] = DatabaseIntConverter
     _register_blueprints(app, api)
     # after_request hooks run in reverse order: the commit first, then the headers on whatever it answers.
     _install_security_headers(app)
-    _install_request_commit(app, db)
+    install_request_commit(app)
     with app.app_context():
         _install_sqlite_pragmas()
 
@@ -80,38 +80,6 @@ def _register_blueprints(app: Flask, api) -> None:
             api.register_blueprint(module.blp, url_prefix="/api/v1" + (module.blp.url_prefix or ""))
         if hasattr(module, "bp"):
             app.register_blueprint(module.bp)
-
-
-def _install_request_commit(app: Flask, db) -> None:
-    """One commit per request, at its end; an error answer rolls everything back."""
-    from server.errors import RETRY_AFTER_SECONDS, error_body
-
-    @app.after_request
-    def commit_or_rollback(response: Response) -> Response:
-        if response.status_code >= 400:
-            db.session.rollback()
-            return response
-        try:
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            app.logger.warning("conflict at commit")
-            return _error_response(409, "conflict")
-        except DataError:
-            db.session.rollback()
-            app.logger.warning("value refused by the database at commit")
-            return _error_response(422, "value_invalid")
-        except OperationalError:
-            db.session.rollback()
-            app.logger.error("could not save the request: database unavailable")
-            return _error_response(503, "unavailable", {"Retry-After": RETRY_AFTER_SECONDS})
-        return response
-
-    def _error_response(code: int, reason: str, headers: dict | None = None) -> Response:
-        response = app.json.response(error_body(code, reason))
-        response.status_code = code
-        response.headers.update(headers or {})
-        return response
 
 
 def _install_security_headers(app: Flask) -> None:

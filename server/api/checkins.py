@@ -6,6 +6,7 @@ from flask import jsonify
 
 from server.auth import current_caller, current_user, roles_required
 from server.pagination import page_of, total_header
+from server.request_commit import commit_request
 from server.request_parser import Blueprint
 from server.schemas.checkins import (
     BatchReplySchema,
@@ -26,7 +27,12 @@ blp = Blueprint("checkins", __name__, url_prefix="", description="Gate check-ins
 
 
 def answer_checkin(recorded: checkins.Recorded):
-    """The JSON answer of a check-in write: 201 stored, 200 a retry's replay (dumped without the schema)."""
+    """The JSON answer of a check-in write: 201 stored, 200 a retry's replay (dumped without the schema).
+
+    A new check-in is committed before its answer is rendered (see `commit_request`).
+    """
+    if not recorded.replayed:
+        commit_request()
     body = dump_reply(checkins.reply_of(recorded.checkin, recorded.replayed))
     return jsonify(body), 200 if recorded.replayed else 201
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -117,8 +118,9 @@ class CheckIn(Base):
         Index("ix_checkins_gate_time", "gate_id", "occurred_at"),
         Index("ix_checkins_compound_time", "compound_id", "occurred_at"),
         Index("ix_checkins_subject_time", "subject_user_id", "occurred_at"),
-        Index("ix_checkins_visitor_time", "visitor_id", "occurred_at"),
-        Index("ix_checkins_pass_nonce", "pass_nonce"),
+        # Partial: most check-ins are residents', and a NULL key would still cost an index entry.
+        Index("ix_checkins_visitor_time", "visitor_id", "occurred_at",
+              sqlite_where=text("visitor_id IS NOT NULL"), postgresql_where=text("visitor_id IS NOT NULL")),
         # An index rather than a constraint: SQLite adds it without rebuilding the table.
         Index("ux_checkins_first_pass_sighting", "first_pass_nonce", "pass_issued_at", unique=True),
     )
