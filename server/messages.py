@@ -46,9 +46,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
 def _prefers_english(accepted) -> bool:
     # The caller's most preferred language that is Chinese or English, any region: "zh-CN,en;q=0.9" is
     # Chinese (werkzeug's best_match would pick the exact "en" over the region-qualified "zh-CN").
-    for tag, _quality in accepted:  # ordered by quality, then as the caller listed them
+    for tag, quality in accepted:  # ordered by quality, then as the caller listed them
         primary = tag.split("-")[0].split("_")[0].lower()
-        if primary in ("zh", "en"):
+        if primary in ("zh", "en") and quality > 0:  # q=0: "not this one"
             return primary == "en"
     return False
 

@@ -7,6 +7,7 @@ JSON nested too deeply for the parser or a number too long to read, instead of a
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -45,7 +46,9 @@ class RequestParser(FlaskParser):
             data = super()._raw_load_json(req)
         except RecursionError:
             abort(400, messages={"json": ["JSON nested too deeply."]})
-        except ValueError:  # not a JSONDecodeError (webargs answers those): an integer of over 4,300 digits
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise  # webargs answers these (an empty body is no body; other broken JSON is "Invalid JSON body.")
+        except ValueError:  # an integer of over 4,300 digits
             abort(400, messages={"json": ["JSON number too long."]})
         if _SUSPECT_ESCAPE.search(req.get_data(cache=True)) and _holds_unstorable_text(data):
             abort(400, messages={"json": ["Text must not contain NUL characters or lone surrogates."]})

@@ -266,7 +266,7 @@ def _after_insert(checkin: InsertedCheckIn, subject: Subject, decision: GateDeci
         _alert(checkin, compound.id, "pass_reuse", subject_user_id=subject.user_id,
                detail={"pass_nonce": checkin.pass_nonce, "gates": [subject.first_seen_at_gate, checkin.gate_id],
                        "checkin_id": checkin.id},
-               dedupe_key=f"pass_reuse:{checkin.pass_nonce}:{checkin.pass_issued_at.timestamp():.0f}")
+               dedupe_key=f"pass_reuse:{compound.id}:{checkin.pass_nonce}:{checkin.pass_issued_at.timestamp():.0f}")
 
 
 def stored_checkin(author_id: int, client_id: str) -> CheckIn | None:

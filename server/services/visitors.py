@@ -162,6 +162,11 @@ def note_passage(visitor: Visitor, direction: str, at: datetime) -> None:
     The status follows the latest allowed passage by when it happened, not by when it was uploaded: an
     "in" queued offline and uploaded after the visitor left does not put them back inside.
     """
+    # The visitor's row is locked and re-read first: a passage at another gate still being written is
+    # then committed, and seen, before this one settles the status (PostgreSQL; SQLite's writers are
+    # one at a time already).
+    db.session.scalars(select(Visitor).where(Visitor.id == visitor.id).with_for_update()
+                       .execution_options(populate_existing=True)).one()
     if direction == "in":
         visitor.arrived_at = min(visitor.arrived_at, at) if visitor.arrived_at else at
     else:

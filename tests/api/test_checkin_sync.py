@@ -167,3 +167,22 @@ def test_a_nonce_drawn_again_months_later_is_another_pass_not_a_reuse(app, world
         stored = db.session.scalars(select(CheckIn).order_by(CheckIn.id)).all()
         assert [c.pass_nonce for c in stored] == [pass_id.hex()] * 2
         assert [c.first_pass_nonce for c in stored] == [pass_id.hex()] * 2
+
+
+@time_machine.travel(T0, tick=False)
+def test_a_pass_reused_in_another_compound_first_still_alerts_its_own_compound(app, world, as_user):
+    # A screenshot of a pass shown twice at compound B, then at the holder's own compound A: B's staff
+    # and A's staff each get their alert (one alert for all compounds would leave A's never told).
+    code = pass_of(as_user, world.resident_a)
+    for i in range(2):
+        as_user(world.guard_b).post("/api/v1/checkins", json={"pass_code": code, "gate_id": world.gate_b.id,
+                                                               "direction": "in", "client_id": f"b-{i}"})
+    at_home = as_user(world.guard_a).post("/api/v1/checkins", json={"pass_code": code, "gate_id": world.gate_a.id,
+                                                                    "direction": "in", "client_id": "a-1"}).json
+    assert "pass_reused" in at_home["flags"]
+    with app.app_context():
+        alerts = {a.compound_id: a for a in db.session.scalars(select(Alert).where(Alert.kind == "pass_reuse"))}
+    assert set(alerts) == {world.compound_a.id, world.compound_b.id}
+    home = alerts[world.compound_a.id]
+    assert home.subject_user_id == world.resident_a.id and home.detail["gates"] == [None, world.gate_a.id]
+    assert alerts[world.compound_b.id].subject_user_id is None  # B keeps nothing linking to A's resident

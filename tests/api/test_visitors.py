@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import io
+import threading
 from datetime import UTC, datetime, timedelta
 
 import time_machine
 import zxingcpp
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 
 from server.extensions import db
 from server.models.alerts import Alert
@@ -247,3 +248,34 @@ def test_an_offline_way_in_uploaded_after_the_visitor_left_does_not_put_them_bac
         scan_visitor(as_user(world.guard_a), visitor["pass_code"], world.gate_a.id, "in")
         inside = as_user(world.staff_a).get(f"/api/v1/compounds/{world.compound_a.id}/visitors/inside").json
         assert [v["id"] for v in inside["items"]] == [visitor["id"]]
+
+
+def test_an_offline_way_in_uploaded_while_another_gate_lets_the_visitor_out_leaves_them_out(app, world, as_user):
+    # Another gate's "out" at T0 is written but not yet committed when an "in" of T0-30 min, queued
+    # offline, is uploaded: the upload must wait for it and see it, not set "inside" over it.
+    with time_machine.travel(T0 - timedelta(minutes=60), tick=False):
+        visitor = pre_register(as_user(world.resident_a)).json
+        assert scan_visitor(as_user(world.guard_a), visitor["pass_code"], world.gate_a.id, "in").json["decision"] == "allowed"
+    with time_machine.travel(T0 - timedelta(minutes=40), tick=False):
+        assert scan_visitor(as_user(world.guard_a), visitor["pass_code"], world.gate_a.id, "out").json["decision"] == "allowed"
+    with time_machine.travel(T0, tick=False), app.app_context():
+        guard = as_user(world.guard_a)
+        other_gate = db.engine.connect()
+        other_gate.execute(update(Visitor).where(Visitor.id == visitor["id"]).values(status="left", left_at=T0))
+        other_gate.execute(insert(CheckIn).values(
+            compound_id=world.compound_a.id, gate_id=world.gate_a.id, visitor_id=visitor["id"], direction="out",
+            method="guard_scan", decision="allowed", reason="ok", author_id=world.guard_a.id,
+            client_id="in-flight", fingerprint="x", lawful_basis="consent", occurred_at=T0, server_time=T0))
+        earlier_in = {"kind": "scan", "pass_code": visitor["pass_code"], "gate_id": world.gate_a.id,
+                      "direction": "in", "client_id": cid(), "device_time": (T0 - timedelta(minutes=30)).isoformat()}
+        upload = threading.Thread(target=lambda: results.append(
+            guard.post("/api/v1/checkins/batch", json={"items": [earlier_in]}).json["results"][0]))
+        results: list = []
+        upload.start()
+        upload.join(timeout=0.5)
+        other_gate.commit()
+        other_gate.close()
+        upload.join(timeout=30)
+        assert (results[0]["status"], results[0]["checkin"]["decision"]) == (201, "allowed")
+        stored = db.session.get(Visitor, visitor["id"])
+        assert (stored.status, stored.arrived_at, stored.left_at) == ("left", T0 - timedelta(minutes=60), T0)

@@ -73,6 +73,7 @@ def test_english_on_request(client):
 @pytest.mark.parametrize(("accept", "message"), [
     ("zh-CN,en;q=0.9", "请先登录"), ("zh-TW,en;q=0.1", "请先登录"), ("en;q=0.5,zh-Hans;q=0.8", "请先登录"),
     ("fr-FR,en-GB;q=0.8,zh;q=0.5", "Sign-in required"), ("en", "Sign-in required"), ("fr, de", "请先登录"),
+    ("fr, en;q=0", "请先登录"), ("en;q=0, zh;q=0.1", "请先登录"),
 ])
 def test_the_callers_most_preferred_of_chinese_and_english_wins(client, accept, message):
     assert client.get("/api/v1/me", headers={"Accept-Language": accept}).json["message"] == message

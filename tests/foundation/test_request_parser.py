@@ -60,3 +60,13 @@ def test_an_integer_too_long_to_read_is_a_400(world, as_user):
     body = b'{"gate_id": ' + b"9" * 5000 + b', "direction": "in", "pass_code": "x", "client_id": "c1"}'
     response = as_user(world.guard_a).open("POST", CHECKIN, data=body, headers=JSON)
     assert response.status_code == 400 and response.json["errors"]["json"] == ["JSON number too long."]
+
+
+def test_broken_json_is_invalid_json_and_an_empty_body_is_no_body(world, as_user):
+    for body in (b'{"gate_id": 1,', b'{"note": "\xff"}'):
+        response = as_user(world.guard_a).open("POST", CHECKIN, data=body, headers=JSON)
+        assert response.status_code == 400 and response.json["errors"]["json"] == ["Invalid JSON body."], body
+    # Every field of an acknowledgement is optional: an empty JSON body reads as {}, and the unknown
+    # alert is then what answers.
+    response = as_user(world.staff_a).open("POST", "/api/v1/alerts/999999/acknowledge", data=b"", headers=JSON)
+    assert response.status_code == 404 and response.json["reason"] == "not_found"
