@@ -369,12 +369,23 @@ def on_duty_compound_ids(user: User) -> set[int]:
         ShiftAssignment.guard_id == user.id, ShiftAssignment.starts_at <= now, ShiftAssignment.ends_at > now)))
 
 
+# A shift's scans queued offline upload up to this long after it ended; after that the gate's records
+# are closed to a guard who was only lent there (a device time cannot reopen them).
+SHIFT_SCANS_UPLOAD_WITHIN = timedelta(hours=24)
+
+
 def on_duty_at_gate(user: User, gate_id: int, at: datetime | None = None) -> bool:
-    """Whether the guard has a shift in progress at this very gate (for gate-level checks)."""
-    at = at or utcnow()
+    """Whether the guard's shift at this very gate covers `at` (default now; gate-level checks).
+
+    An earlier `at` is an offline scan's device time: its shift must have ended within
+    `SHIFT_SCANS_UPLOAD_WITHIN`.
+    """
+    now = utcnow()
+    at = at or now
     return db.session.scalar(select(ShiftAssignment.id).where(
         ShiftAssignment.guard_id == user.id, ShiftAssignment.gate_id == gate_id,
-        ShiftAssignment.starts_at <= at, ShiftAssignment.ends_at > at).limit(1)) is not None
+        ShiftAssignment.starts_at <= at, ShiftAssignment.ends_at > at,
+        ShiftAssignment.ends_at > now - SHIFT_SCANS_UPLOAD_WITHIN).limit(1)) is not None
 
 
 if on_duty_compound_ids not in GUARD_COMPOUND_PROVIDERS:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models.roster_lending import LoanOffer, LoanRequest
 from server.models.rosters import Shift, ShiftAssignment
+from server.services.rosters import SHIFT_SCANS_UPLOAD_WITHIN
 from tests.concurrency import run_together
 from tests.factories import make_gate, make_household
 
@@ -246,3 +247,12 @@ def test_a_lent_guard_uploads_the_shifts_offline_scans_after_it_ended(app, world
     online = as_user(world.guard_b).post("/api/v1/checkins/manual", json={
         k: v for k, v in queued(5, END).items() if k not in ("kind", "device_time")})
     assert online.status_code == 404
+    # A day after the shift, its device time no longer opens the gate's records to the guard.
+    frozen.move_to(END + SHIFT_SCANS_UPLOAD_WITHIN - timedelta(minutes=1))
+    late = as_user(world.guard_b).post("/api/v1/checkins/batch", json={"items": [
+        queued(6, END - timedelta(minutes=5))]}).json["results"]
+    assert [r["status"] for r in late] == [201]
+    frozen.move_to(END + SHIFT_SCANS_UPLOAD_WITHIN + timedelta(minutes=1))
+    too_late = as_user(world.guard_b).post("/api/v1/checkins/batch", json={"items": [
+        queued(7, END - timedelta(minutes=5))]}).json["results"]
+    assert [r["status"] for r in too_late] == [404]
