@@ -54,6 +54,13 @@ class RequestParser(FlaskParser):
             abort(400, messages={"json": ["Text must not contain NUL characters or lone surrogates."]})
         return data
 
+    def load_querystring(self, req, schema):
+        """The query arguments; a NUL in any of them is a 400 (PostgreSQL refuses it in text)."""
+        raw = req.query_string
+        if (b"%00" in raw or b"\x00" in raw) and any("\x00" in v for _name, v in req.args.items(multi=True)):
+            abort(400, messages={"query": ["Text must not contain NUL characters."]})
+        return super().load_querystring(req, schema)
+
 
 class Blueprint(flask_smorest.Blueprint):
     """The flask-smorest blueprint of every API module, with `RequestParser` for arguments."""

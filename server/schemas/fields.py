@@ -6,9 +6,10 @@ an out-of-range value is a 422 naming its field, never a 500.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, datetime
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
@@ -20,10 +21,16 @@ def text(max_length: int, *, required: bool = False, min_length: int = 0, **kwar
     return fields.String(required=required, validate=validate.Length(min=min_length, max=max_length), **kwargs)
 
 
+def _not_blank(value: str) -> None:
+    # Blank also when it holds only invisible characters: zero-width spaces, BOMs, control characters.
+    if not any(not ch.isspace() and unicodedata.category(ch) not in ("Cc", "Cf") for ch in value):
+        raise ValidationError("must not be blank")
+
+
 def label(max_length: int = 50, *, required: bool = True, **kwargs) -> fields.String:
     """A non-blank name or label (required unless said otherwise)."""
-    return fields.String(required=required, validate=[validate.Length(min=1, max=max_length),
-                                                  validate.Regexp(r".*\S.*", error="must not be blank")], **kwargs)
+    return fields.String(required=required, validate=[validate.Length(min=1, max=max_length), _not_blank],
+                         **kwargs)
 
 
 def optional_phone() -> fields.String:

@@ -47,7 +47,7 @@ from server.services.checkin_subjects import (
 )
 from server.services.clock import local_today, utcnow
 from server.services.consent import CONSENT, EMERGENCY
-from server.services.gates import resolve_gate_code
+from server.services.gates import gate_code_in, resolve_gate_code
 from server.services.idempotency import client_id_of, fingerprint
 from server.services.pass_tokens import PassError
 from server.services.temperatures import FEVER_CELSIUS, REMEASURE_WINDOW, record_reading
@@ -387,9 +387,7 @@ def self_scan(resident: User, data: dict) -> Recorded:
     if stored is not None:
         return replay_of(stored, data)
     now = utcnow()
-    # Scanners hand over the poster's whole URL (https://HOST/g/<code>); the code is its last part.
-    code = data["gate_code"].rsplit("/g/", 1)[-1].split("?", 1)[0]
-    gate, fresh = resolve_gate_code(code, now)
+    gate, fresh = resolve_gate_code(gate_code_in(data["gate_code"]), now)
     if gate is None:
         raise NotFoundError("gate_code_invalid")
     compound = db.session.get(Compound, gate.compound_id)

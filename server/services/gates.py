@@ -8,6 +8,7 @@ import hmac
 import re
 import secrets
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import select
@@ -59,6 +60,15 @@ def regenerate_code(gate: Gate) -> Gate:
     gate.code = new_gate_code()
     db.session.flush()
     return gate
+
+
+def gate_code_in(scanned: str) -> str:
+    """The gate code in what a scanner handed over: the poster's URL (https://HOST/g/<code>) or the code."""
+    try:
+        path = urlsplit(scanned).path
+    except ValueError:  # not a URL at all (e.g. "http://[x"): no code
+        return ""
+    return path.rsplit("/g/", 1)[-1]
 
 
 def gate_by_code(code: str) -> Gate | None:

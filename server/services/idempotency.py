@@ -20,15 +20,17 @@ def fingerprint(payload: dict) -> str:
 
 
 def client_id_of(payload: dict) -> str:
-    """The client id from the body or, failing that, the Idempotency-Key header; 422 when neither."""
-    value = payload.get("client_id")
-    if not value and has_request_context():
-        value = request.headers.get("Idempotency-Key")
-    if not value or len(value) > MAX_CLIENT_ID:
-        raise UnprocessableError(
-            "validation_failed",
-            errors={"json": {"client_id": [f"required: 1 to {MAX_CLIENT_ID} characters (or Idempotency-Key)"]}},
-        )
+    """The client id from the body or, failing that, the Idempotency-Key header; 422 when neither.
+
+    Printable characters only: a header is not screened like a JSON body, and PostgreSQL refuses a NUL.
+    """
+    value, where = payload.get("client_id"), {"json": "client_id"}
+    if not value and has_request_context() and request.headers.get("Idempotency-Key"):
+        value, where = request.headers["Idempotency-Key"], {"headers": "Idempotency-Key"}
+    if not value or len(value) > MAX_CLIENT_ID or not value.isprintable():
+        rule = f"required: 1 to {MAX_CLIENT_ID} printable characters (or Idempotency-Key)"
+        raise UnprocessableError("validation_failed",
+                                 errors={location: {name: [rule]} for location, name in where.items()})
     return value
 
 

@@ -284,6 +284,15 @@ def test_retry_returns_the_stored_result_and_a_changed_body_conflicts(app, world
     changed = guard.post("/api/v1/checkins", json={**body, "direction": "out"})
     assert changed.status_code == 409 and changed.json["reason"] == "idempotency_mismatch"
     assert count(app, CheckIn) == 1
+    # The client id may come as an Idempotency-Key header instead: printable, like a body's.
+    headerless = {k: v for k, v in body.items() if k != "client_id"}
+    for key in ("a\x00b", "\x00", "tab\there"):
+        refused = guard.post("/api/v1/checkins", json=headerless, headers={"Idempotency-Key": key})
+        assert refused.status_code == 422, refused.json
+        assert refused.json["errors"]["headers"]["Idempotency-Key"][0].startswith("required: 1 to 64 printable")
+    missing = guard.post("/api/v1/checkins", json=headerless)
+    assert missing.status_code == 422 and "client_id" in missing.json["errors"]["json"]
+    assert count(app, CheckIn) == 1
 
 
 @time_machine.travel(T0, tick=False)
@@ -332,6 +341,10 @@ def test_self_scan_of_the_poster_shows_the_guard_a_big_status(app, world, as_use
     assert self_scan(as_user(world.resident_a), "nosuchgatecode").status_code == 404
     url = f"https://wuye.example.cn/g/{world.gate_a.code}"
     assert self_scan(as_user(world.resident_a), url, "in").json["reason"] == "ok"
+    # A scanner may hand over the URL with a query (WeChat adds its own); the code is the path's.
+    tagged = f"{url}?from=singlemessage&next=/g/ZZZZZZ#top"
+    assert self_scan(as_user(world.resident_a), tagged, "in").json["reason"] == "ok"
+    assert self_scan(as_user(world.resident_a), "http://[not-a-url/g/x").status_code == 404
 
 
 @time_machine.travel(T0, tick=False)

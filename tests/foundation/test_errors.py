@@ -148,3 +148,17 @@ def test_out_of_range_numbers_and_dates_are_422(world, as_user):
                        json={"company_id": 2**64}).status_code == 422
     early = staff.get(f"/api/v1/compounds/{world.compound_a.id}/checkins?from=0001-01-01T00:00:00%2B05:00")
     assert early.status_code == 422 and "from" in str(early.json["errors"])
+
+
+def test_a_value_the_database_refuses_is_a_422(tmp_path):
+    from sqlalchemy.exc import DataError
+
+    app = _isolated_app(tmp_path)
+
+    @app.get("/refused")
+    def refused():
+        # What psycopg raises for a value PostgreSQL cannot hold (e.g. a NUL in text).
+        raise DataError("SELECT 1", {}, ValueError("invalid byte sequence"))
+
+    response = app.test_client().get("/refused")
+    assert response.status_code == 422 and response.json["reason"] == "value_invalid"
