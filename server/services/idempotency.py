@@ -24,13 +24,12 @@ def client_id_of(payload: dict) -> str:
 
     Printable characters only: a header is not screened like a JSON body, and PostgreSQL refuses a NUL.
     """
-    value, where = payload.get("client_id"), {"json": "client_id"}
+    value, location, name = payload.get("client_id"), "json", "client_id"
     if not value and has_request_context() and request.headers.get("Idempotency-Key"):
-        value, where = request.headers["Idempotency-Key"], {"headers": "Idempotency-Key"}
+        value, location, name = request.headers["Idempotency-Key"], "headers", "Idempotency-Key"
     if not value or len(value) > MAX_CLIENT_ID or not value.isprintable():
         rule = f"required: 1 to {MAX_CLIENT_ID} printable characters (or Idempotency-Key)"
-        raise UnprocessableError("validation_failed",
-                                 errors={location: {name: [rule]} for location, name in where.items()})
+        raise UnprocessableError("validation_failed", errors={location: {name: [rule]}})
     return value
 
 

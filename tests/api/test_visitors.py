@@ -263,21 +263,20 @@ def test_an_offline_way_in_uploaded_while_another_gate_lets_the_visitor_out_leav
         assert scan_visitor(as_user(world.guard_a), visitor["pass_code"], world.gate_a.id, "out").json["decision"] == "allowed"
     with time_machine.travel(T0, tick=False), app.app_context():
         guard = as_user(world.guard_a)
-        other_gate = db.engine.connect()
-        other_gate.execute(update(Visitor).where(Visitor.id == visitor["id"]).values(status="left", left_at=T0))
-        other_gate.execute(insert(CheckIn).values(
-            compound_id=world.compound_a.id, gate_id=world.gate_a.id, visitor_id=visitor["id"], direction="out",
-            method="guard_scan", decision="allowed", reason="ok", author_id=world.guard_a.id,
-            client_id="in-flight", fingerprint="x", lawful_basis="consent", occurred_at=T0, server_time=T0))
         earlier_in = {"kind": "scan", "pass_code": visitor["pass_code"], "gate_id": world.gate_a.id,
                       "direction": "in", "client_id": cid(), "device_time": (T0 - timedelta(minutes=30)).isoformat()}
+        results: list = []
         upload = threading.Thread(target=lambda: results.append(
             guard.post("/api/v1/checkins/batch", json={"items": [earlier_in]}).json["results"][0]))
-        results: list = []
-        upload.start()
-        upload.join(timeout=0.5)
-        other_gate.commit()
-        other_gate.close()
+        with db.engine.connect() as other_gate:
+            other_gate.execute(update(Visitor).where(Visitor.id == visitor["id"]).values(status="left", left_at=T0))
+            other_gate.execute(insert(CheckIn).values(
+                compound_id=world.compound_a.id, gate_id=world.gate_a.id, visitor_id=visitor["id"], direction="out",
+                method="guard_scan", decision="allowed", reason="ok", author_id=world.guard_a.id,
+                client_id="in-flight", fingerprint="x", lawful_basis="consent", occurred_at=T0, server_time=T0))
+            upload.start()
+            upload.join(timeout=0.5)  # the upload is now waiting for the other gate's write
+            other_gate.commit()
         upload.join(timeout=30)
         assert (results[0]["status"], results[0]["checkin"]["decision"]) == (201, "allowed")
         stored = db.session.get(Visitor, visitor["id"])
