@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 SYSTEM_STAMP := instance/.system-packages
 export FLASK_APP := wsgi:app
 
-.PHONY: run test test-sqlite test-postgres install system-packages migrate bench lint clean
+.PHONY: run test layers test-sqlite test-postgres install system-packages migrate bench lint clean
 
 # System packages from Debian: PostgreSQL 15 for the tests, a CJK font for gate posters, wrk for bench.
 system-packages: $(SYSTEM_STAMP)
@@ -33,6 +33,7 @@ run: install
 	WUYE_ENV=$${WUYE_ENV:-development} $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 test: install
+	$(MAKE) --no-print-directory layers
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 
@@ -43,6 +44,11 @@ test-sqlite: install
 test-postgres: install
 	@echo "== test suite on a throwaway PostgreSQL 15 =="
 	bash scripts/with-postgres.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The import layers of server/ (.importlinter): a forbidden import fails `make test` and CI.
+layers: install
+	@echo "== import layers (.importlinter) =="
+	$(BIN)/lint-imports --no-cache
 
 bench: install
 	bash bench/run.sh

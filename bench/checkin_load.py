@@ -115,7 +115,7 @@ from wsgi import app
 from server.extensions import db
 from server.models.compounds import Compound, Gate, Household
 from server.models.people import User
-from server.services.passes import issue_for
+from server.services.gate.passes import issue_for
 with app.app_context():
     compound = db.session.scalar(select(Compound).where(Compound.name == "黄平路8号院"))
     gate = db.session.scalar(select(Gate).where(Gate.compound_id == compound.id, Gate.is_open.is_(True)))

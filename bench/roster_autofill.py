@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from server.services.roster_solver import GuardInfo, RosterRules, ShiftSlot, solve_roster  # noqa: E402
+from server.services.roster.roster_solver import GuardInfo, RosterRules, ShiftSlot, solve_roster  # noqa: E402
 
 BUDGET_SECONDS = 10.0
 GATES, GUARDS, DAYS = 30, 120, 7

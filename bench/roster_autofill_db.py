@@ -31,9 +31,9 @@ from server.models.companies import Company  # noqa: E402
 from server.models.compounds import Compound, Gate  # noqa: E402
 from server.models.people import User  # noqa: E402
 from server.models.rosters import GuardLeave, ShiftAssignment  # noqa: E402
-from server.services.roster_autofill import autofill_roster  # noqa: E402
-from server.services.roster_rules import Booking, check_booking, policy  # noqa: E402
-from server.services.rosters import add_templates, generate_week  # noqa: E402
+from server.services.roster.roster_autofill import autofill_roster  # noqa: E402
+from server.services.roster.roster_rules import Booking, check_booking, policy  # noqa: E402
+from server.services.roster.rosters import add_templates, generate_week  # noqa: E402
 
 BUDGET_SECONDS = 10.0
 WEEK = date(2020, 2, 3)  # a Monday

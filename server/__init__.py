@@ -42,6 +42,7 @@ def create_app(environ: dict | None = None, **overrides) -> Flask:
     from server.request_commit import install_request_commit
 
     register_error_handlers(app)
+    _wire_domains()
     app.url_map.converters["int"] = DatabaseIntConverter
     _register_blueprints(app, api)
     # after_request hooks run in reverse order: the commit first, then the headers on whatever it answers.
@@ -54,6 +55,25 @@ def create_app(environ: dict | None = None, **overrides) -> Flask:
 
     app.cli.add_command(wuye_cli)
     return app
+
+
+def _wire_domains() -> None:
+    """Connect the domains explicitly, never as a side effect of an import: a guard acts beyond the
+    home post only where a lent shift is in progress, and closing a gate or changing a guard's post
+    releases the roster's shifts there."""
+    from server.scope import wire_guard_scope
+    from server.services.gate import gates
+    from server.services.people import people
+    from server.services.roster.rosters import (
+        guard_changed,
+        on_duty_at_gate,
+        on_duty_compound_ids,
+        release_gate_shifts,
+    )
+
+    wire_guard_scope(compound_providers=(on_duty_compound_ids,), gate_checks=(on_duty_at_gate,))
+    gates.GATE_CLOSED_HOOKS[:] = [release_gate_shifts]
+    people.GUARD_CHANGED_HOOKS[:] = [guard_changed]
 
 
 class DatabaseIntConverter(IntegerConverter):

@@ -25,7 +25,7 @@ from server.errors import ForbiddenError, UnauthorizedError
 from server.extensions import db
 from server.models.people import ROLES, User
 from server.models.sessions import AuthSession, RefreshToken
-from server.services.clock import utcnow
+from server.plumbing.clock import utcnow
 
 ALGORITHMS = ["HS256"]
 ISSUER = "wuye"
@@ -191,11 +191,6 @@ def current_caller() -> Row:
     ORM instance; the guard scan, answered hundreds of times a second, uses it.
     """
     return authenticate()
-
-
-def caller_if_authenticated() -> User | Row | None:
-    """This request's caller when authentication has run (the User if a view built one), else None."""
-    return g.get("current_user") or g.get("caller")
 
 
 def current_user() -> User:

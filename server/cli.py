@@ -19,7 +19,7 @@ wuye_cli = AppGroup("wuye", help="Wuye administration.")
 def create_admin(username: str, password: str, alliance_name: str) -> None:
     """Create an alliance-admin account (and the alliance on a new deployment)."""
     from server.models.alliance import Alliance
-    from server.services.people import create_password_user
+    from server.services.people.people import create_password_user
 
     if len(password) < 10:
         raise click.BadParameter("at least 10 characters", param_hint="--password")
@@ -39,8 +39,8 @@ def demo_data(if_empty: bool) -> None:
     """Load the demo alliance built from the seeds (Huilongguan)."""
     from flask import current_app
 
+    from server.demo.load import DEMO_LOGINS, load_demo
     from server.models.alliance import Alliance
-    from server.services.demo import DEMO_LOGINS, load_demo
 
     if current_app.config["WUYE_ENV"] == "production":
         # The demo's accounts have passwords printed in the README.
@@ -62,7 +62,7 @@ def demo_data(if_empty: bool) -> None:
 @click.option("--seed", default=1, show_default=True)
 def synth(compounds: int, households_per_compound: int, days: int, seed: int) -> None:
     """Generate a synthetic district of the given size, for benchmarks."""
-    from server.services.synth import generate_district
+    from server.demo.synth import generate_district
 
     counts = generate_district(compounds, households_per_compound, days, seed)
     db.session.commit()

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from server.messages import message_for
@@ -141,43 +140,6 @@ def handle_http_exception(error: HTTPException):
     return body, code, headers
 
 
-def _handle_operational_error(error: OperationalError):
-    from server.extensions import db
-
-    db.session.rollback()
-    current_app.logger.error("database unavailable: %s", type(error.orig).__name__)
-    return error_body(503, "unavailable"), 503, {"Retry-After": RETRY_AFTER_SECONDS}
-
-
-def _handle_integrity_error(error: IntegrityError):
-    from server.extensions import db
-
-    db.session.rollback()
-    # The driver's detail names the values (usernames, phones): only the constraint is logged.
-    current_app.logger.warning("integrity error: %s", getattr(getattr(error.orig, "diag", None),
-                                                             "constraint_name", type(error.orig).__name__))
-    return error_body(409, "conflict"), 409
-
-
-def _handle_data_error(error: DataError):
-    # A value the database refuses (NUL in a query string on PostgreSQL, a number out of a column's
-    # range): the input is at fault. Only the driver's error class is logged, never the value.
-    from server.extensions import db
-
-    db.session.rollback()
-    current_app.logger.warning("value refused by the database: %s", type(error.orig).__name__)
-    return error_body(422, "value_invalid"), 422
-
-
-def _handle_overflow(error: OverflowError):
-    # A number or date too large for the database or for datetime arithmetic: the input is at fault.
-    from server.extensions import db
-
-    db.session.rollback()
-    current_app.logger.warning("value out of range: %s", error)
-    return error_body(422, "value_out_of_range"), 422
-
-
 def _handle_unexpected(error: Exception):
     if isinstance(error, HTTPException):
         return handle_http_exception(error)
@@ -186,10 +148,7 @@ def _handle_unexpected(error: Exception):
 
 
 def register_error_handlers(app: Flask) -> None:
-    """Install the handlers; called after flask-smorest's so ours win."""
+    """Install the handlers of HTTP errors and the last-resort 500; called after flask-smorest's so ours win
+    (the database errors' handlers, which roll back, are `request_commit.install_request_commit`'s)."""
     app.register_error_handler(HTTPException, handle_http_exception)
-    app.register_error_handler(OperationalError, _handle_operational_error)
-    app.register_error_handler(IntegrityError, _handle_integrity_error)
-    app.register_error_handler(DataError, _handle_data_error)
-    app.register_error_handler(OverflowError, _handle_overflow)
     app.register_error_handler(Exception, _handle_unexpected)

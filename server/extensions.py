@@ -5,9 +5,8 @@ from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 
 from server.models.base import Base
-from server.rate_limits import RateLimiter
+from server.rate_limits import limiter  # noqa: F401 (bound in create_app with the others)
 
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 api = Api()
-limiter = RateLimiter()

@@ -44,6 +44,9 @@ class RateLimiter:
             self._storage.reset()
 
 
+limiter = RateLimiter()
+
+
 def rate_limited(limit: str) -> Callable:
     """Limit a view per client address, e.g. `@rate_limited("10/minute")`."""
     item = parse(limit)
@@ -51,8 +54,6 @@ def rate_limited(limit: str) -> Callable:
     def decorator(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
-            from server.extensions import limiter
-
             limiter.hit(item, f"{request.endpoint}:{request.remote_addr}")
             return view(*args, **kwargs)
 

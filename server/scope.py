@@ -21,13 +21,18 @@ from server.models.people import User
 
 T = TypeVar("T")
 
-# Extra compounds a guard may act at (the roster issue adds guards lent for a shift).
-GUARD_COMPOUND_PROVIDERS: list[Callable[[User], set[int]]] = []
+# Where a guard may act besides the home post (the roster's lent shifts). Wired once by create_app,
+# never filled as a side effect of an import: what a guard may do must not depend on import order.
+GUARD_COMPOUND_PROVIDERS: tuple[Callable[[User], set[int]], ...] = ()
+GUARD_GATE_CHECKS: tuple[Callable[[User, int, datetime | None], bool], ...] = ()
 
 
-# Gate-level checks for a guard acting away from the home post (the roster registers "a lent shift
-# at this very gate is in progress").
-GUARD_GATE_CHECKS: list[Callable[[User, int, datetime | None], bool]] = []
+def wire_guard_scope(compound_providers: tuple, gate_checks: tuple) -> None:
+    """Set the extra compounds (`provider(user) -> ids`) and gate checks (`check(user, gate_id, at)`)
+    that widen a guard's scope beyond the home post; called by create_app."""
+    global GUARD_COMPOUND_PROVIDERS, GUARD_GATE_CHECKS
+    GUARD_COMPOUND_PROVIDERS = tuple(compound_providers)
+    GUARD_GATE_CHECKS = tuple(gate_checks)
 
 
 def guard_acts_at_gate(user: User, gate_id: int, compound_id: int, at: datetime | None = None) -> bool:

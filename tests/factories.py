@@ -13,7 +13,7 @@ from server.models.alliance import Alliance
 from server.models.companies import Company
 from server.models.compounds import Building, Compound, Gate, Household
 from server.models.people import User
-from server.services.gates import new_gate_code
+from server.services.gate.gates import new_gate_code
 
 _seq = itertools.count(1)
 

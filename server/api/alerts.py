@@ -1,11 +1,11 @@
 """Alerts (fever, missed report, returnee, welfare) that staff see and acknowledge."""
 
 from server.auth import current_user, roles_required
-from server.pagination import PageArgs, page_of, paginate, total_header
+from server.plumbing.pagination import PageArgs, page_of, paginate, total_header
 from server.request_parser import Blueprint
 from server.schemas.alerts import AcknowledgeSchema, AlertArgsSchema, AlertSchema
-from server.services.alerts import acknowledge, alerts_query
-from server.services.consent import record_bulk_read
+from server.services.organisation.alerts import acknowledge, alerts_query
+from server.services.people.consent import record_bulk_read
 
 blp = Blueprint("alerts", __name__, url_prefix="/alerts", description="Alerts for staff")
 

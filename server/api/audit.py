@@ -6,7 +6,7 @@ from server.auth import current_user, roles_required
 from server.models.audit import AuditEntry
 from server.models.compounds import Compound
 from server.models.people import User
-from server.pagination import PageArgs, page_of, paginate, total_header
+from server.plumbing.pagination import PageArgs, page_of, paginate, total_header
 from server.request_parser import Blueprint
 from server.schemas.audit import AuditArgsSchema, AuditEntrySchema
 

@@ -7,7 +7,7 @@ from server.models.people import ROLES
 from server.rate_limits import rate_limited
 from server.request_parser import Blueprint
 from server.schemas.auth import PasswordLoginSchema, RefreshSchema, TokenPairSchema, WeChatLoginSchema
-from server.services.sign_in import sign_in_with_password, sign_in_with_wechat
+from server.services.people.sign_in import sign_in_with_password, sign_in_with_wechat
 
 blp = Blueprint("auth", __name__, url_prefix="/auth", description="Sign-in for every role")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import jsonify
 
 from server.auth import current_caller, current_user, roles_required
-from server.pagination import page_of, total_header
+from server.plumbing.pagination import page_of, total_header
 from server.request_commit import commit_request
 from server.request_parser import Blueprint
 from server.schemas.checkins import (
@@ -21,7 +21,7 @@ from server.schemas.checkins import (
     dump_reply,
     load_batch_items,
 )
-from server.services import checkin_reports, checkin_sync, checkins
+from server.services.gate import checkin_reports, checkin_sync, checkins
 
 blp = Blueprint("checkins", __name__, url_prefix="", description="Gate check-ins (出入登记)")
 

@@ -6,12 +6,12 @@ from server.auth import current_user, roles_required
 from server.errors import NotFoundError
 from server.extensions import db
 from server.models.companies import Company
-from server.pagination import PageArgs, page_of, paginate, total_header
+from server.plumbing.pagination import PageArgs, page_of, paginate, total_header
 from server.request_parser import Blueprint
 from server.schemas.companies import CompanySchema, CompanyUpdateSchema
 from server.schemas.people import PersonSchema, StaffCreateSchema
-from server.services.companies import create_company, delete_company, update_company
-from server.services.people import create_staff
+from server.services.organisation.companies import create_company, delete_company, update_company
+from server.services.people.people import create_staff
 
 blp = Blueprint("companies", __name__, url_prefix="/companies", description="Property companies")
 

@@ -4,11 +4,11 @@ from sqlalchemy import select
 
 from server.auth import current_user, roles_required
 from server.models.compounds import Building, Compound
-from server.pagination import PageArgs, page_of, paginate, total_header
+from server.plumbing.pagination import PageArgs, page_of, paginate, total_header
 from server.request_parser import Blueprint
 from server.schemas.compounds import BuildingSchema, CompoundSchema, CompoundUpdateSchema
 from server.scope import compound_condition, get_compound
-from server.services.compounds import create_building, create_compound, update_compound
+from server.services.organisation.compounds import create_building, create_compound, update_compound
 
 blp = Blueprint("compounds", __name__, url_prefix="/compounds", description="Compounds and buildings")
 

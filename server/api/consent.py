@@ -5,7 +5,7 @@ from server.extensions import db
 from server.models.compounds import Compound, Household
 from server.request_parser import Blueprint
 from server.schemas.consent import ConsentGiveSchema, ConsentStateSchema
-from server.services.consent import (
+from server.services.people.consent import (
     consent_history,
     give_consent,
     lawful_basis_for,

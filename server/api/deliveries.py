@@ -2,7 +2,7 @@
 
 from server.auth import current_user, roles_required
 from server.models.people import User
-from server.pagination import PageArgs, page_of, paginate, total_header
+from server.plumbing.pagination import PageArgs, page_of, paginate, total_header
 from server.request_parser import Blueprint
 from server.schemas.deliveries import (
     DeliveryCancelSchema,
@@ -21,8 +21,8 @@ from server.schemas.deliveries import (
     DeliverySubstitutionsSchema,
 )
 from server.scope import get_compound
-from server.services import delivery_lifecycle as lifecycle
-from server.services.deliveries import (
+from server.services.delivery import delivery_lifecycle as lifecycle
+from server.services.delivery.deliveries import (
     deliveries_query,
     delivery_history,
     delivery_settings,
@@ -31,9 +31,9 @@ from server.services.deliveries import (
     rate_delivery,
     set_delivery_settings,
 )
-from server.services.deliveries import submit_delivery as submit
-from server.services.delivery_figures import service_figures
-from server.services.delivery_views import RUNNERS, present_deliveries, present_delivery
+from server.services.delivery.deliveries import submit_delivery as submit
+from server.services.delivery.delivery_figures import service_figures
+from server.services.delivery.delivery_views import RUNNERS, present_deliveries, present_delivery
 
 blp = Blueprint("deliveries", __name__, url_prefix="", description="Grocery delivery for households in quarantine")
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from server.auth import current_user, roles_required
-from server.pagination import page_of, paginate, total_header
+from server.plumbing.csv_export import csv_response
+from server.plumbing.pagination import page_of, paginate, total_header
 from server.request_parser import Blueprint
 from server.schemas.exposure import (
     ContactsSchema,
@@ -12,8 +13,7 @@ from server.schemas.exposure import (
     ExposureRequestCreateSchema,
     ExposureRequestSchema,
 )
-from server.services import exposure
-from server.services.csv_export import csv_response
+from server.services.health import exposure
 
 blp = Blueprint("exposure", __name__, url_prefix="/exposure-requests", description="Exposure look-ups (密接排查)")
 

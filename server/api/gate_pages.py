@@ -13,13 +13,13 @@ from server.errors import ConflictError
 from server.extensions import db
 from server.messages import register
 from server.models.compounds import Compound, Gate
+from server.plumbing.clock import utcnow
 from server.request_parser import Blueprint
 from server.schemas.passes import LiveGateCodeSchema
 from server.scope import get_in_compound_scope
-from server.services.clock import utcnow
-from server.services.gate_posters import poster_html, poster_png, poster_svg
-from server.services.gates import resolve_gate_code, rotating_code
-from server.services.qr_images import qr_svg
+from server.services.gate.gate_posters import poster_html, poster_png, poster_svg
+from server.services.gate.gates import resolve_gate_code, rotating_code
+from server.services.gate.qr_images import qr_svg
 
 blp = Blueprint("gate_pages", __name__, url_prefix="", description="Gate posters and codes (场所码)")
 bp = FlaskBlueprint("gate_h5", __name__)

@@ -4,11 +4,11 @@ from sqlalchemy import select
 
 from server.auth import current_user, roles_required
 from server.models.compounds import Gate
-from server.pagination import PageArgs, page_of, paginate, total_header
+from server.plumbing.pagination import PageArgs, page_of, paginate, total_header
 from server.request_parser import Blueprint
 from server.schemas.gates import GateSchema, GateUpdateSchema
 from server.scope import get_compound, get_in_compound_scope
-from server.services.gates import create_gate, regenerate_code, update_gate
+from server.services.gate.gates import create_gate, regenerate_code, update_gate
 
 blp = Blueprint("gates", __name__, url_prefix="", description="Gates (main or side, open or closed)")
 

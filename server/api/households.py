@@ -7,13 +7,13 @@ from server.errors import NotFoundError
 from server.extensions import db
 from server.models.compounds import Building, Household
 from server.models.people import User
-from server.pagination import PageArgs, page_of, paginate, total_header
+from server.plumbing.pagination import PageArgs, page_of, paginate, total_header
 from server.request_parser import Blueprint
 from server.schemas.compounds import HouseholdArgsSchema, HouseholdSchema
 from server.schemas.people import InviteSchema, PersonSchema
 from server.scope import get_compound, get_in_compound_scope
-from server.services.compounds import create_household, household_label
-from server.services.people import invite_to_household
+from server.services.organisation.compounds import create_household, household_label
+from server.services.people.people import invite_to_household
 
 blp = Blueprint("households", __name__, url_prefix="", description="Households and their invite codes")
 

@@ -9,7 +9,7 @@ from server.models.people import ROLES
 from server.request_parser import Blueprint
 from server.schemas.people import InviteRedeemSchema, MeSchema, MeUpdateSchema
 from server.scope import compound_condition
-from server.services.people import redeem_invite
+from server.services.people.people import redeem_invite
 
 blp = Blueprint("me", __name__, url_prefix="/me", description="The signed-in user")
 

@@ -7,11 +7,11 @@ import base64
 from flask import Response
 
 from server.auth import current_user, public, roles_required
+from server.plumbing.clock import utcnow
 from server.request_parser import Blueprint
 from server.schemas.passes import JwksSchema, PassArgs, PassSchema
-from server.services import passes
-from server.services.clock import utcnow
-from server.services.qr_images import qr_png, qr_svg
+from server.services.gate import passes
+from server.services.gate.qr_images import qr_png, qr_svg
 
 blp = Blueprint("passes", __name__, url_prefix="", description="Personal passes (通行码)")
 

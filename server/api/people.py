@@ -7,11 +7,11 @@ from server.errors import NotFoundError
 from server.extensions import db
 from server.models.compounds import Household
 from server.models.people import User
-from server.pagination import PageArgs, page_of, paginate, total_header
+from server.plumbing.pagination import PageArgs, page_of, paginate, total_header
 from server.request_parser import Blueprint
 from server.schemas.people import GuardUpdateSchema, InviteSchema, PersonSchema, ResidentArgsSchema
 from server.scope import compound_condition, get_compound, in_scope
-from server.services.people import approve_resident, invite_guard, remove_resident, update_guard
+from server.services.people.people import approve_resident, invite_guard, remove_resident, update_guard
 
 blp = Blueprint("people", __name__, url_prefix="", description="Residents and guards")
 

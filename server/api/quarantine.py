@@ -4,7 +4,8 @@ from server.auth import current_user, roles_required
 from server.extensions import db
 from server.models.compounds import Compound
 from server.models.health import QuarantineOrder
-from server.pagination import PageArgs, page_of, paginate, total_header
+from server.plumbing.clock import utcnow
+from server.plumbing.pagination import PageArgs, page_of, paginate, total_header
 from server.request_parser import Blueprint
 from server.schemas.quarantine import (
     ExtendOrderSchema,
@@ -15,9 +16,7 @@ from server.schemas.quarantine import (
     PlaceOrderSchema,
 )
 from server.scope import get_compound, get_in_compound_scope
-from server.services.clock import utcnow
-from server.services.consent import record_bulk_read
-from server.services.quarantine import (
+from server.services.health.quarantine import (
     active_order,
     extend_quarantine,
     extensions_of,
@@ -27,7 +26,8 @@ from server.services.quarantine import (
     orders_query,
     place_quarantine,
 )
-from server.services.welfare import report_slot, reports_in_slot, reports_today
+from server.services.health.welfare import report_slot, reports_in_slot, reports_today
+from server.services.people.consent import record_bulk_read
 
 blp = Blueprint("quarantine", __name__, url_prefix="", description="Home-quarantine orders")
 

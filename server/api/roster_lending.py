@@ -1,7 +1,7 @@
 """Lending guards across the alliance: post an uncovered shift, offer a guard, accept an offer."""
 
 from server.auth import current_user, roles_required
-from server.pagination import PageArgs, page_of, total_header
+from server.plumbing.pagination import PageArgs, page_of, total_header
 from server.request_parser import Blueprint
 from server.schemas.roster_lending import (
     LoanArgsSchema,
@@ -12,8 +12,8 @@ from server.schemas.roster_lending import (
     LoanSummarySchema,
 )
 from server.schemas.rosters import AssignmentSchema
-from server.services import roster_lending as lending
-from server.services.rosters import managed_shift
+from server.services.roster import roster_lending as lending
+from server.services.roster.rosters import managed_shift
 
 blp = Blueprint("roster_lending", __name__, url_prefix="", description="Lending guards across the alliance (互助)")
 

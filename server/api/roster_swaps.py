@@ -2,10 +2,10 @@
 
 from server.auth import current_user, roles_required
 from server.models.roster_swaps import SwapRequest
-from server.pagination import PageArgs, page_of, paginate, total_header
+from server.plumbing.pagination import PageArgs, page_of, paginate, total_header
 from server.request_parser import Blueprint
 from server.schemas.roster_swaps import SwapArgsSchema, SwapOfferSchema, SwapSchema
-from server.services import roster_swaps
+from server.services.roster import roster_swaps
 
 blp = Blueprint("roster_swaps", __name__, url_prefix="", description="Shift swaps (换班)")
 

@@ -30,8 +30,8 @@ from server.schemas.rosters import (
     WeekGridSchema,
 )
 from server.scope import get_in_compound_scope
-from server.services import roster_clock, roster_views, rosters
-from server.services.roster_autofill import autofill_roster, autofill_scope
+from server.services.roster import roster_clock, roster_views, rosters
+from server.services.roster.roster_autofill import autofill_roster, autofill_scope
 
 blp = Blueprint("rosters", __name__, url_prefix="", description="Guard rosters (排班)")
 MANAGERS = ("staff", "alliance_admin")

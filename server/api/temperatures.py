@@ -4,7 +4,8 @@ from flask import Response
 
 from server.auth import current_user, roles_required
 from server.messages import message_for
-from server.pagination import PageArgs, page_of, paginate, total_header
+from server.plumbing.clock import local_today
+from server.plumbing.pagination import PageArgs, page_of, paginate, total_header
 from server.request_parser import Blueprint
 from server.schemas.temperatures import (
     DailyArgs,
@@ -17,9 +18,8 @@ from server.schemas.temperatures import (
     SelfReadingSchema,
 )
 from server.scope import get_compound
-from server.services import temperatures as readings
-from server.services.clock import local_today
-from server.services.consent import record_bulk_read
+from server.services.health import temperatures as readings
+from server.services.people.consent import record_bulk_read
 
 blp = Blueprint("temperatures", __name__, url_prefix="", description="Temperature readings and fever workflow")
 

@@ -9,14 +9,14 @@ from server.api.checkins import answer_checkin
 from server.auth import current_user, roles_required
 from server.errors import NotFoundError
 from server.extensions import db
-from server.masking import mask_name, mask_phone
-from server.pagination import page_of, total_header
+from server.plumbing.masking import mask_name, mask_phone
+from server.plumbing.pagination import page_of, total_header
 from server.request_parser import Blueprint
 from server.schemas.checkins import CheckInReplySchema, WalkInSchema
 from server.schemas.visitors import VisitorCreateSchema, VisitorListArgs, VisitorPassSchema, VisitorSchema
 from server.scope import get_compound
-from server.services import checkins, visitors
-from server.services.qr_images import qr_png, qr_svg
+from server.services.gate import checkins, visitors
+from server.services.gate.qr_images import qr_png, qr_svg
 
 blp = Blueprint("visitors", __name__, url_prefix="", description="Visitors (访客)")
 

@@ -17,7 +17,7 @@ def register(group: click.Group) -> None:
     @group.command("confirm-deliveries")
     def confirm_deliveries() -> None:
         """Confirm deliveries the resident left unconfirmed for 24 hours (and notify them)."""
-        from server.services.delivery_lifecycle import confirm_overdue_deliveries
+        from server.services.delivery.delivery_lifecycle import confirm_overdue_deliveries
 
         count = confirm_overdue_deliveries()
         db.session.commit()

@@ -16,8 +16,8 @@ def register(group) -> None:
     def notify(batch: int, limit: int | None) -> None:
         """Send due WeChat subscribe messages from the outbox (safe to run in several processes)."""
         from server.errors import ApiError
-        from server.services.notify_drain import drain
-        from server.services.sign_in import wechat_client
+        from server.plumbing.notify_drain import drain
+        from server.services.people.sign_in import wechat_client
 
         try:
             client = wechat_client()
@@ -35,7 +35,7 @@ def register(group) -> None:
     @click.option("--pause", default=0.05, show_default=True, help="seconds between batches")
     def purge_command(days: int | None, batch: int, pause: float) -> None:
         """Delete health and movement records older than the retention period, in small batches."""
-        from server.services.retention import purge
+        from server.services.people.retention import purge
 
         if days is not None and days < 1:
             raise click.BadParameter("at least 1", param_hint="--days")
@@ -45,7 +45,7 @@ def register(group) -> None:
     @group.command("check-reports")
     def check_reports() -> None:
         """Alert staff about people in home quarantine who missed a twice-daily temperature report."""
-        from server.services.welfare import check_missed_reports
+        from server.services.health.welfare import check_missed_reports
 
         alerts = check_missed_reports()
         db.session.commit()
@@ -55,7 +55,7 @@ def register(group) -> None:
     @click.option("--days", default=2, show_default=True, help="days without a gate passage or a report")
     def welfare(days: int) -> None:
         """Raise check-on tasks for residents living alone who have gone quiet."""
-        from server.services.welfare import check_welfare
+        from server.services.health.welfare import check_welfare
 
         if days < 1:
             raise click.BadParameter("at least 1", param_hint="--days")

@@ -15,7 +15,7 @@ def register(group) -> None:
                   help="publish the new public key this long before it signs, so offline devices fetch it")
     def rotate_pass_key(lead_minutes: int) -> None:
         """Create a new pass signing key; older keys stop signing when it activates and retire after."""
-        from server.services.passes import rotate_signing_key
+        from server.services.gate.passes import rotate_signing_key
 
         kid = rotate_signing_key(timedelta(minutes=lead_minutes))
         click.echo(f"new pass signing key kid={kid}, signs in {lead_minutes} min")
@@ -23,6 +23,6 @@ def register(group) -> None:
     @group.command("drop-retired-pass-keys")
     def drop_retired_pass_keys() -> None:
         """Delete pass keys whose retire time has passed."""
-        from server.services.passes import drop_retired_keys
+        from server.services.gate.passes import drop_retired_keys
 
         click.echo(f"{drop_retired_keys()} retired pass keys removed")

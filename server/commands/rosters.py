@@ -13,7 +13,7 @@ def register(group) -> None:
     @group.command("coverage")
     def coverage() -> None:
         """Alert staff about shifts started past the grace window with a guard missing."""
-        from server.services.roster_clock import flag_coverage_gaps
+        from server.services.roster.roster_clock import flag_coverage_gaps
 
         gaps = flag_coverage_gaps()
         db.session.commit()

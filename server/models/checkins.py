@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.models.base import Base
-from server.services.clock import utcnow
+from server.plumbing.clock import utcnow
 
 DIRECTIONS = ("in", "out")
 METHODS = ("guard_scan", "self_scan", "manual")

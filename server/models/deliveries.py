@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integ
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.models.base import Base
-from server.services.clock import utcnow
+from server.plumbing.clock import utcnow
 
 DELIVERY_STATUSES = ("submitted", "claimed", "purchasing", "on_the_way", "delivered", "confirmed",
                      "cancelled", "rejected")

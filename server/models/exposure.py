@@ -8,7 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.models.base import Base
-from server.services.clock import utcnow
+from server.plumbing.clock import utcnow
 
 EXPOSURE_STATUSES = ("pending", "approved", "rejected")
 

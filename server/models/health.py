@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.models.base import Base
-from server.services.clock import utcnow
+from server.plumbing.clock import utcnow
 
 QUARANTINE_REASONS = ("returned_from_city", "close_contact", "other")
 LAWFUL_BASES = ("consent", "public_health_emergency")

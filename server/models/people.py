@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.models.base import Base
-from server.services.clock import utcnow
+from server.plumbing.clock import utcnow
 
 ROLES = ("resident", "guard", "staff", "alliance_admin")
 RESIDENCY = ("pending", "approved", "removed")

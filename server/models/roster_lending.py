@@ -8,7 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.models.base import Base
-from server.services.clock import utcnow
+from server.plumbing.clock import utcnow
 
 LOAN_STATUSES = ("open", "filled", "cancelled")
 OFFER_STATUSES = ("offered", "accepted", "declined", "withdrawn")

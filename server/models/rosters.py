@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.models.base import Base
-from server.services.clock import utcnow
+from server.plumbing.clock import utcnow
 
 SHIFT_STATUSES = ("open", "cancelled")
 CANCEL_REASONS = ("gate_closed", "manual")

@@ -2,8 +2,8 @@
 
 from marshmallow import Schema, fields, validate
 
+from server.plumbing.alerts import ALERT_KINDS
 from server.schemas.fields import Id, text
-from server.services.alerts import ALERT_KINDS
 
 
 class AlertArgsSchema(Schema):

@@ -7,7 +7,7 @@ from decimal import Decimal
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
 
 from server.models.checkins import DECISIONS, DIRECTIONS
-from server.pagination import PageArgs
+from server.plumbing.pagination import PageArgs
 from server.schemas.fields import AwareDateTime, Id, StrictBoolean, label, optional_phone, text
 
 MAX_BATCH = 200

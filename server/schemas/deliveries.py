@@ -12,8 +12,8 @@ from server.models.deliveries import (
     URGENCY_TAGS,
 )
 from server.schemas.fields import AwareDateTime, Id, label, text
-from server.services.deliveries import MAX_ITEMS
-from server.services.delivery_figures import MAX_FIGURES_PERIOD
+from server.services.delivery.deliveries import MAX_ITEMS
+from server.services.delivery.delivery_figures import MAX_FIGURES_PERIOD
 
 MAX_QUANTITY = 9999
 MAX_COST_CENTS = 10_000_000

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from server.pagination import PageArgs
+from server.plumbing.pagination import PageArgs
 from server.schemas.fields import AwareDateTime, Id, label, text
 
 

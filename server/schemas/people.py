@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields
 
-from server.masking import mask_phone
+from server.plumbing.masking import mask_phone
 from server.schemas.fields import label, text
 
 

@@ -4,7 +4,7 @@ from marshmallow import Schema, fields, validate
 
 from server.models.health import QUARANTINE_REASONS
 from server.schemas.fields import AwareDateTime, Id, label, text
-from server.services.quarantine import MAX_DAYS, ORDER_STATUSES
+from server.services.health.quarantine import MAX_DAYS, ORDER_STATUSES
 
 
 class PlaceOrderSchema(Schema):

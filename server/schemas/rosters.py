@@ -4,7 +4,7 @@ from marshmallow import Schema, fields, validate
 
 from server.models.rosters import LEAVE_KINDS, MAX_GUARDS_PER_SHIFT
 from server.schemas.fields import AwareDateTime, Day, Id, label, text
-from server.services.rosters import PRESETS
+from server.services.roster.rosters import PRESETS
 
 GUARDS_NEEDED = validate.Range(min=1, max=MAX_GUARDS_PER_SHIFT)
 

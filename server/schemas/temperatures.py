@@ -4,7 +4,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from server.errors import UnprocessableError
 from server.schemas.fields import AwareDateTime, Day, Id, text
-from server.services.temperatures import parse_celsius
+from server.services.health.temperatures import parse_celsius
 
 # Where bulk reads of health data ask why (written to the audit log).
 PURPOSE_FIELD = {"validate": validate.Length(min=1, max=200)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from server.models.checkins import VISITOR_STATUSES
-from server.pagination import PageArgs
+from server.plumbing.pagination import PageArgs
 from server.schemas.fields import Day, Id, label, optional_phone, text
 
 

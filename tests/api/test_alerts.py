@@ -3,7 +3,7 @@
 import pytest
 
 from server.extensions import db
-from server.services.alerts import raise_alert
+from server.plumbing.alerts import raise_alert
 
 
 @pytest.fixture

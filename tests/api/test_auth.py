@@ -14,7 +14,7 @@ from server.auth import AUDIENCE, ISSUER, current_caller, current_user
 from server.extensions import db
 from server.models.people import User
 from server.models.sessions import AuthSession
-from server.services.people import create_password_user
+from server.services.people.people import create_password_user
 from tests.conftest import TEST_SECRET
 
 

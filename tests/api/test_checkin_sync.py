@@ -10,7 +10,7 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models.alerts import Alert
 from server.models.checkins import CheckIn
-from server.services import pass_tokens, passes
+from server.services.gate import pass_tokens, passes
 from tests.api.test_checkins import T0, _fresh_key_cache, count, pass_of  # noqa: F401 - an autouse fixture
 from tests.concurrency import run_together
 from tests.factories import make_gate
@@ -102,7 +102,7 @@ def test_each_item_needs_its_own_client_id_and_a_known_kind(app, world, as_user)
 
 
 def test_synthetic_traffic(app):
-    from server.services.synth import generate_district
+    from server.demo.synth import generate_district
 
     with app.app_context():
         counts = generate_district(2, 12, 2, seed=3)

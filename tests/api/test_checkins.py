@@ -11,7 +11,6 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from server.extensions import db
-from server.masking import mask_name
 from server.models.alerts import Alert
 from server.models.audit import AuditEntry
 from server.models.checkins import CheckIn
@@ -19,10 +18,11 @@ from server.models.compounds import Compound, Gate
 from server.models.health import QuarantineOrder, TemperatureReading
 from server.models.notifications import Notification
 from server.models.people import User
+from server.plumbing.masking import mask_name
 from server.schemas.checkins import CheckInReplySchema
-from server.services import passes
-from server.services.checkins import reply_of
-from server.services.gates import rotating_code
+from server.services.gate import passes
+from server.services.gate.checkins import reply_of
+from server.services.gate.gates import rotating_code
 from tests.factories import make_gate, make_household, make_user
 
 T0 = datetime(2020, 2, 3, 0, 30, tzinfo=UTC)  # 08:30 in Beijing
@@ -125,7 +125,7 @@ def test_screenshot_replayed_after_expiry_is_refused(app, world, as_user):
 
 @time_machine.travel(T0, tick=False)
 def test_edited_or_forged_pass_is_refused(app, world, as_user):
-    from server.services.pass_tokens import SigningKey, generate_keypair, issue_pass
+    from server.services.gate.pass_tokens import SigningKey, generate_keypair, issue_pass
 
     code = pass_of(as_user, world.resident_a)
     flipped = code[:20] + ("A" if code[20] != "A" else "B") + code[21:]

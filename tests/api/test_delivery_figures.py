@@ -11,8 +11,8 @@ from server.extensions import db
 from server.models.compounds import Compound, Household
 from server.models.health import QuarantineOrder
 from server.models.people import User
-from server.services import delivery_lifecycle as lifecycle
-from server.services.deliveries import create_delivery, get_delivery, rate_delivery
+from server.services.delivery import delivery_lifecycle as lifecycle
+from server.services.delivery.deliveries import create_delivery, get_delivery, rate_delivery
 from tests.factories import make_compound, make_household, make_user
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)

@@ -12,7 +12,7 @@ from sqlalchemy import insert, select
 from server.extensions import db
 from server.models.audit import AuditEntry
 from server.models.checkins import CheckIn
-from server.services.csv_export import escape_cell
+from server.plumbing.csv_export import escape_cell
 from tests.factories import make_household, make_user
 
 T0 = datetime(2020, 2, 3, 0, 30, tzinfo=UTC)

@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models.checkins import PassSigningKey
-from server.services import pass_tokens, passes
-from server.services.pass_tokens import PassExpired, VerifyKey, verify_pass
+from server.services.gate import pass_tokens, passes
+from server.services.gate.pass_tokens import PassExpired, VerifyKey, verify_pass
 
 T0 = datetime(2020, 2, 3, 0, 30, tzinfo=UTC)
 

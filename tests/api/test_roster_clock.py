@@ -77,7 +77,7 @@ def test_wrong_gate_unknown_code_and_clock_out(app, world, as_user, shift):
 
 
 def test_missing_clock_in_and_unfilled_seat_alert_staff_once(app, world, shift):
-    from server.services.roster_clock import flag_coverage_gaps
+    from server.services.roster.roster_clock import flag_coverage_gaps
 
     with app.app_context():
         assert flag_coverage_gaps(START + timedelta(minutes=10)) == 0
@@ -114,7 +114,7 @@ def test_gate_board_shows_who_is_on_duty_now(app, world, as_user, shift):
 
 def test_a_rotating_gate_needs_its_current_code(app, world, as_user, shift):
     from server.models.compounds import Gate
-    from server.services.gates import rotating_code
+    from server.services.gate.gates import rotating_code
 
     with app.app_context():
         db.session.get(Gate, world.gate_a.id).rotating_code = True

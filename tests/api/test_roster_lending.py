@@ -12,7 +12,7 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models.roster_lending import LoanOffer, LoanRequest
 from server.models.rosters import Shift, ShiftAssignment
-from server.services.rosters import SHIFT_SCANS_UPLOAD_WITHIN
+from server.services.roster.rosters import SHIFT_SCANS_UPLOAD_WITHIN
 from tests.concurrency import run_together
 from tests.factories import make_gate, make_household
 
@@ -74,7 +74,7 @@ def test_lent_guard_joins_the_roster_and_acts_there_only_during_the_shift(app, w
         assert guard.get(f"/api/v1/compounds/{world.compound_b.id}").status_code == 200  # home post throughout
     # Gate-level checks: on duty at the borrowing gate only, and only during the shift.
     from server.models.people import User
-    from server.services.rosters import on_duty_at_gate
+    from server.services.roster.rosters import on_duty_at_gate
 
     with app.app_context():
         guard = db.session.get(User, world.guard_b.id)
@@ -158,8 +158,8 @@ def test_who_may_post_offer_and_accept(app, world, as_user, orphan_shift):
 def test_demo_roster_has_zhang_lent_to_the_old_compound(app):
     from datetime import date
 
-    from server.services.demo import load_demo
-    from server.services.roster_views import week_grid
+    from server.demo.load import load_demo
+    from server.services.roster.roster_views import week_grid
 
     with app.app_context():
         org = load_demo()

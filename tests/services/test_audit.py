@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from server.auth import authenticate, current_user
-from server.services import audit
+from server.plumbing import audit
 
 
 def test_the_caller_is_the_actor_whether_or_not_the_view_built_a_user(app, world, as_user):

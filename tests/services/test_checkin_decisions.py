@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.services.checkin_decisions import GateFacts, decide
+from server.services.gate.checkin_decisions import GateFacts, decide
 
 
 @pytest.mark.parametrize(("facts", "decision", "reason", "action", "color"), [

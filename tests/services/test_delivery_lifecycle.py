@@ -29,9 +29,9 @@ from server.integrations.wechat import fit_subscribe_data
 from server.models.deliveries import DeliveryEvent, DeliveryRequest, DeliverySettings
 from server.models.health import QuarantineOrder
 from server.models.notifications import Notification
-from server.services import delivery_lifecycle as lifecycle
-from server.services.clock import utcnow
-from server.services.deliveries import create_delivery, get_delivery, max_open_deliveries
+from server.plumbing.clock import utcnow
+from server.services.delivery import delivery_lifecycle as lifecycle
+from server.services.delivery.deliveries import create_delivery, get_delivery, max_open_deliveries
 from tests.factories import build_world, make_user
 
 ACTORS = ("resident", "staff", "staff2", "guard", "guard2")

@@ -8,8 +8,8 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from server.services import gate_posters
-from server.services.gate_posters import (
+from server.services.gate import gate_posters
+from server.services.gate.gate_posters import (
     DEFAULT_INSTRUCTION,
     find_cjk_font,
     poster_html,

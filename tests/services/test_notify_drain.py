@@ -11,10 +11,10 @@ from sqlalchemy import select, update
 from server.extensions import db
 from server.models.notifications import Notification, WeChatAccessToken
 from server.models.people import User
-from server.services.clock import utcnow
-from server.services.notifications import enqueue
-from server.services.notify_drain import MAX_ATTEMPTS, drain
-from server.services.sign_in import wechat_client
+from server.plumbing.clock import utcnow
+from server.plumbing.notifications import enqueue
+from server.plumbing.notify_drain import MAX_ATTEMPTS, drain
+from server.services.people.sign_in import wechat_client
 from tests.factories import build_world, make_user
 from tests.fakes.wechat_server import STABLE_TOKEN, SUBSCRIBE_SEND
 
@@ -202,7 +202,7 @@ def test_two_workers_draining_at_once_never_send_twice(outbox, wechat_app, app):
 
 
 def test_a_claimed_row_cannot_be_claimed_again(outbox):
-    from server.services.notify_drain import claim
+    from server.plumbing.notify_drain import claim
 
     _, resident = outbox
     ids = _queue(resident, n=3)

@@ -8,7 +8,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from server.services.pass_tokens import (
+from server.services.gate.pass_tokens import (
     CODE_LENGTH,
     PASS_ID_BYTES,
     PassError,

@@ -10,8 +10,8 @@ import zxingcpp
 from PIL import Image, ImageDraw
 from qrcode.util import MODE_ALPHA_NUM
 
-from server.services.pass_tokens import SigningKey, generate_keypair, issue_pass
-from server.services.qr_images import qr_image, qr_png, qr_svg, qr_svg_path
+from server.services.gate.pass_tokens import SigningKey, generate_keypair, issue_pass
+from server.services.gate.qr_images import qr_image, qr_png, qr_svg, qr_svg_path
 from tests.services.test_pass_tokens import new_pass_id
 
 SVG_NS = "{http://www.w3.org/2000/svg}"

@@ -12,8 +12,7 @@ from server.models.compounds import Compound
 from server.models.health import QuarantineExtension
 from server.models.notifications import Notification
 from server.models.people import User
-from server.services.consent import give_consent
-from server.services.quarantine import (
+from server.services.health.quarantine import (
     active_order,
     extend_quarantine,
     household_under_quarantine,
@@ -21,6 +20,7 @@ from server.services.quarantine import (
     order_status,
     place_quarantine,
 )
+from server.services.people.consent import give_consent
 from tests.factories import build_world, make_user
 
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)

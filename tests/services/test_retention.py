@@ -59,7 +59,7 @@ def test_purge_deletes_only_rows_older_than_28_days(w, app):
     recently_ended = _order(w, edge - 10 * DAY, edge + DAY)
     long_running = _order(w, edge - 5 * DAY, NOW + 10 * DAY)
     # Every kind of alert repeats health or movement data: all go once old enough, acknowledged or not.
-    from server.services.alerts import ALERT_KINDS
+    from server.plumbing.alerts import ALERT_KINDS
 
     for kind in ALERT_KINDS:
         db.session.add(Alert(compound_id=w.compound_a.id, kind=kind, created_at=edge - DAY))
@@ -72,7 +72,7 @@ def test_purge_deletes_only_rows_older_than_28_days(w, app):
                                expected_date=created.date(), created_at=created, left_at=left))
     db.session.commit()
 
-    from server.services.retention import purge
+    from server.services.people.retention import purge
 
     counts = purge(NOW, batch=2)
 
@@ -97,7 +97,7 @@ def test_retention_days_come_from_config(w, app):
     db.session.commit()
     app.config["RETENTION_DAYS"] = 7
     try:
-        from server.services.retention import purge
+        from server.services.people.retention import purge
 
         assert purge(NOW)["temperature_readings"] == 1
     finally:

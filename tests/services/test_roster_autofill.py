@@ -12,9 +12,9 @@ from sqlalchemy import delete, select
 from server.extensions import db
 from server.models.compounds import Compound
 from server.models.rosters import GuardLeave, Shift, ShiftAssignment
-from server.services.roster_autofill import autofill_roster
-from server.services.roster_rules import Booking, RosterPolicy, check_booking
-from server.services.rosters import add_templates, generate_week
+from server.services.roster.roster_autofill import autofill_roster
+from server.services.roster.roster_rules import Booking, RosterPolicy, check_booking
+from server.services.roster.rosters import add_templates, generate_week
 from tests.factories import build_world, make_gate, make_user
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)  # Sunday 20:00 in Shanghai

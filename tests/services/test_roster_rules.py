@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from server.services.roster_rules import (
+from server.services.roster.roster_rules import (
     MIN_REST,
     ON_LEAVE,
     OVERLAP,

@@ -9,7 +9,7 @@ from itertools import pairwise
 
 import pytest
 
-from server.services.roster_solver import (
+from server.services.roster.roster_solver import (
     NO_GUARD_AVAILABLE,
     REST_OR_HOURS,
     GuardInfo,

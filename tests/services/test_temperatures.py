@@ -13,8 +13,8 @@ from server.models.compounds import Compound
 from server.models.health import TemperatureReading
 from server.models.notifications import Notification
 from server.models.people import User
-from server.services.consent import give_consent
-from server.services.temperatures import record_reading
+from server.services.health.temperatures import record_reading
+from server.services.people.consent import give_consent
 from tests.factories import build_world
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)

@@ -12,9 +12,9 @@ from server.models.checkins import CheckIn
 from server.models.compounds import Compound
 from server.models.notifications import Notification
 from server.models.people import User
-from server.services.quarantine import place_quarantine
-from server.services.temperatures import record_reading
-from server.services.welfare import check_missed_reports, check_welfare, completed_slots
+from server.services.health.quarantine import place_quarantine
+from server.services.health.temperatures import record_reading
+from server.services.health.welfare import check_missed_reports, check_welfare, completed_slots
 from tests.factories import build_world
 
 # 2026-03-02 08:00 in Shanghai (UTC+8).

@@ -1,0 +1,1 @@
+"""Alliance: the property alliance across companies (mutual aid, supplies, statistics, rankings)."""

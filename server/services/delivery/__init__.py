@@ -1,0 +1,1 @@
+"""Delivery: grocery requests for households in quarantine, their lifecycle, queue and figures."""

@@ -1,0 +1,1 @@
+"""Gate: passes, gate codes and posters, check-ins (online, offline, self), visitors."""

@@ -1,0 +1,181 @@
+"""Who is at the gate: the look-ups a check-in decides on, each in as few queries as possible.
+
+The guard scan reads the gate, its compound, the pass holder, their household, an active
+quarantine order, their consent in force and whether another scan saw this pass in one statement,
+built once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Row, and_, bindparam, exists, or_, select
+
+from server.errors import NotFoundError
+from server.extensions import db
+from server.models.checkins import Visitor
+from server.models.compounds import Building, Compound, Gate, Household
+from server.models.consent import Consent
+from server.models.health import QuarantineOrder
+from server.models.people import User
+from server.plumbing.clock import local_today
+from server.scope import guard_acts_at_gate
+from server.services.gate import visitors
+
+
+@dataclass
+class Subject:
+    """Who is at the gate, as far as the check-in needs to know."""
+
+    kind: str = "unknown"  # resident, visitor, household, unknown
+    user_id: int | None = None
+    household_id: int | None = None
+    visitor: Visitor | None = None
+    name: str = ""
+    household_label: str | None = None
+    registered: bool = False
+    visitor_expected: bool = True
+    quarantined: bool = False
+    returned_from: str | None = None
+    consented: bool = False  # a resident's consent to health processing is in force
+    pass_seen_before: bool = False  # another check-in saw this very pass code first
+    first_seen_at_gate: int | None = None  # where, when that gate is of this compound
+
+
+def household_label(building: str | None, unit: str | None, room: str | None) -> str | None:
+    """"1号楼1单元101": how a guard names a household."""
+    if building is None:
+        return None
+    return f"{building}{unit}单元{room}" if unit else f"{building}{room}"
+
+
+# Statements of the hot path are built once: constructing SQL expressions costs more than running them.
+_GATE_WITH_COMPOUND = select(Gate.id, Gate.compound_id, Gate.name, Gate.is_open, Compound.name.label("compound_name"),
+                             Compound.timezone, Compound.health_emergency) \
+    .join(Compound, Compound.id == Gate.compound_id).where(Gate.id == bindparam("gate_id"))
+
+
+@dataclass(frozen=True)
+class GateInfo:
+    """What a check-in needs of its gate (read as plain columns on the hot path)."""
+
+    id: int
+    compound_id: int
+    name: str
+    is_open: bool
+
+
+@dataclass(frozen=True)
+class CompoundInfo:
+    """What a check-in needs of the gate's compound."""
+
+    id: int
+    name: str
+    timezone: str
+    health_emergency: bool
+
+
+AnyGate = GateInfo | Gate
+AnyCompound = CompoundInfo | Compound
+
+
+def guard_gate(guard: User | Row, gate_id: int, at: datetime | None = None) -> tuple[GateInfo, CompoundInfo]:
+    """The gate and its compound, if the guard may act there at `at`, by default now (else 404)."""
+    row = db.session.connection().execute(_GATE_WITH_COMPOUND, {"gate_id": gate_id}).one_or_none()
+    # The home post needs no look-up; elsewhere only the gate of a lent shift in progress at `at`.
+    if row is None or not guard_acts_at_gate(guard, row.id, row.compound_id, at):
+        raise NotFoundError("not_found")
+    return (GateInfo(row.id, row.compound_id, row.name, row.is_open),
+            CompoundInfo(row.compound_id, row.compound_name, row.timezone, row.health_emergency))
+
+
+def quarantine_exists(user_column, household_column, at: datetime):
+    """SQL: an order confines the person (or their whole household) at `at`."""
+    return exists().where(
+        or_(QuarantineOrder.user_id == user_column,
+            and_(QuarantineOrder.household_id == household_column, QuarantineOrder.user_id.is_(None))),
+        QuarantineOrder.starts_at <= at, QuarantineOrder.ends_at > at, QuarantineOrder.lifted_at.is_(None))
+
+
+def consent_exists(user_column):
+    """SQL: the person's consent to health (and movement) processing is in force."""
+    return exists().where(Consent.user_id == user_column, Consent.purpose == "health",
+                          Consent.withdrawn_at.is_(None))
+
+
+_SUBJECT = (
+    select(User.role, User.display_name, User.household_id, User.residency, User.is_active, User.returned_from,
+           Household.compound_id, Building.name, Household.unit, Household.room,
+           quarantine_exists(User.id, User.household_id, bindparam("at")).label("quarantined"),
+           consent_exists(User.id).label("consented"))
+    .outerjoin(Household, Household.id == User.household_id)
+    .outerjoin(Building, Building.id == Household.building_id).where(User.id == bindparam("user_id")))
+
+
+def resident_subject(user_id: int, gate: AnyGate, at: datetime) -> Subject:
+    """A resident with household, quarantine and consent, in one query."""
+    row = db.session.connection().execute(_SUBJECT, {"user_id": user_id, "at": at}).one_or_none()
+    if row is None:
+        return Subject(kind="unknown")
+    return _subject_of(row, user_id, gate.compound_id, row.compound_id, row.name)
+
+
+def _subject_of(row, user_id: int, gate_compound_id: int, home_compound_id: int | None, building: str | None):
+    if home_compound_id != gate_compound_id:
+        # Another compound's resident: refused as not registered here. The guard sees the masked name
+        # to tell whose pass it is; this compound's records keep nothing of them.
+        return Subject(kind="resident", name=row.display_name)
+    registered = (row.role == "resident" and row.is_active and row.residency == "approved"
+                  and home_compound_id == gate_compound_id)
+    return Subject(kind="resident", user_id=user_id, household_id=row.household_id if registered else None,
+                   name=row.display_name, household_label=household_label(building, row.unit, row.room)
+                   if registered else None, registered=registered, quarantined=bool(row.quarantined),
+                   returned_from=row.returned_from or None, consented=bool(row.consented))
+
+
+# The guard scan's one query: the gate with its compound, and the pass holder with household,
+# quarantine and consent (no holder: the user columns are NULL). Whether another scan saw this pass
+# is settled by the insert itself (`checkins._insert`).
+_GATE_AND_HOLDER = (
+    select(Gate.id, Gate.compound_id, Gate.name.label("gate_name"), Gate.is_open,
+           Compound.name.label("compound_name"), Compound.timezone, Compound.health_emergency,
+           User.id.label("user_id"), User.role, User.display_name, User.household_id, User.residency,
+           User.is_active, User.returned_from, Household.compound_id.label("home_compound_id"),
+           Building.name.label("building_name"), Household.unit, Household.room,
+           quarantine_exists(User.id, User.household_id, bindparam("at")).label("quarantined"),
+           consent_exists(User.id).label("consented"))
+    .select_from(Gate).join(Compound, Compound.id == Gate.compound_id)
+    .outerjoin(User, User.id == bindparam("user_id"))
+    .outerjoin(Household, Household.id == User.household_id)
+    .outerjoin(Building, Building.id == Household.building_id)
+    .where(Gate.id == bindparam("gate_id")))
+
+
+def gate_and_holder(guard: User | Row, gate_id: int, user_id: int,
+                    at: datetime) -> tuple[GateInfo, CompoundInfo, Subject]:
+    """The guard-scan look-up in one query: gate, compound and the pass holder (404 when out of scope)."""
+    # Core execution on the session's connection: plain rows, without the ORM's per-statement work.
+    row = db.session.connection().execute(_GATE_AND_HOLDER, {
+        "gate_id": gate_id, "user_id": user_id, "at": at}).one_or_none()
+    if row is None or not guard_acts_at_gate(guard, row.id, row.compound_id, at):
+        raise NotFoundError("not_found")
+    gate = GateInfo(row.id, row.compound_id, row.gate_name, row.is_open)
+    compound = CompoundInfo(row.compound_id, row.compound_name, row.timezone, row.health_emergency)
+    if row.user_id is None:
+        return gate, compound, Subject(kind="unknown")
+    return gate, compound, _subject_of(row, user_id, row.compound_id, row.home_compound_id, row.building_name)
+
+
+def visitor_subject(code: str, gate: AnyGate, compound: AnyCompound, direction: str, at: datetime) -> Subject | None:
+    """The visitor a visitor pass names, and whether they are expected here today (None: unknown pass)."""
+    visitor = visitors.find_by_pass(code)
+    if visitor is None:
+        return None
+    if visitor.compound_id != gate.compound_id:
+        # Another compound's visitor: not expected here, and nothing of theirs is kept in this compound's records.
+        return Subject(kind="visitor", name=visitor.name, registered=True, visitor_expected=False)
+    day = local_today(compound.timezone, at)
+    return Subject(kind="visitor", visitor=visitor, household_id=visitor.household_id, name=visitor.name,
+                   registered=True, visitor_expected=visitors.expected_at(visitor, gate.compound_id, direction, day),
+                   returned_from=(visitor.from_city or "外地") if visitor.returnee else None)

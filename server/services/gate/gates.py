@@ -1,0 +1,120 @@
+"""Gates: main or side, open or closed, each with a short opaque code."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from flask import current_app
+from sqlalchemy import select
+
+from server.errors import ConflictError
+from server.extensions import db
+from server.models.compounds import Compound, Gate
+
+CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+_CODE_LETTERS = frozenset(CODE_ALPHABET)
+CODE_LENGTH = 12
+
+
+def new_gate_code() -> str:
+    """A random code of 12 unambiguous characters: fits a mini-program scene (<= 32) and a URL."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def create_gate(compound: Compound, data: dict) -> Gate:
+    """Add a gate to a compound."""
+    if db.session.scalar(select(Gate.id).where(Gate.compound_id == compound.id, Gate.name == data["name"])):
+        raise ConflictError("duplicate", errors={"json": {"name": ["already used in this compound"]}})
+    gate = Gate(compound_id=compound.id, code=new_gate_code(), **data)
+    db.session.add(gate)
+    db.session.flush()
+    return gate
+
+
+# Called as hook(gate) when a gate closes; create_app wires the roster here (releasing its shifts).
+GATE_CLOSED_HOOKS: list = []
+
+
+def update_gate(gate: Gate, data: dict) -> Gate:
+    """Edit a gate; closing it runs the hooks (the roster releases its future shifts)."""
+    closing = data.get("is_open") is False and gate.is_open
+    if "name" in data and data["name"] != gate.name and db.session.scalar(
+            select(Gate.id).where(Gate.compound_id == gate.compound_id, Gate.name == data["name"])):
+        raise ConflictError("duplicate", errors={"json": {"name": ["already used in this compound"]}})
+    for key, value in data.items():
+        setattr(gate, key, value)
+    db.session.flush()
+    if closing:
+        for hook in GATE_CLOSED_HOOKS:
+            hook(gate)
+    return gate
+
+
+def regenerate_code(gate: Gate) -> Gate:
+    """Give the gate a new code: old posters stop working."""
+    gate.code = new_gate_code()
+    db.session.flush()
+    return gate
+
+
+def gate_code_in(scanned: str) -> str:
+    """The gate code in what a scanner handed over: the poster's URL (https://HOST/g/<code>) or the code."""
+    try:
+        path = urlsplit(scanned).path
+    except ValueError:  # not a URL at all (e.g. "http://[x"): no code
+        return ""
+    return path.rsplit("/g/", 1)[-1]
+
+
+def gate_by_code(code: str) -> Gate | None:
+    """The gate a scanned code names (its printed code, or a rotating code of any age)."""
+    static = code.split("-", 1)[0] if isinstance(code, str) else ""
+    # Anything a printed code cannot be (a NUL from a URL included) is no gate, without asking the database.
+    if not static or len(static) > CODE_LENGTH or not set(static) <= _CODE_LETTERS:
+        return None
+    return db.session.scalar(select(Gate).where(Gate.code == static))
+
+
+# A rotating code shown on a guard's screen: "<gate code>-<window, hex>-<mac>", windows of 30 s;
+# the current and the previous window are accepted, so a code is good for at most 60 seconds.
+ROTATION_SECONDS = 30
+
+
+def _rotation_mac(gate_code: str, window: int) -> str:
+    secret = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(secret, f"gate:{gate_code}:{window}".encode(), hashlib.sha256).digest()
+    return base64.b32encode(digest[:5]).decode().lower()
+
+
+def rotating_code(gate: Gate, now: datetime) -> tuple[str, datetime]:
+    """The gate's current rotating code and the moment it stops being accepted."""
+    window = int(now.timestamp()) // ROTATION_SECONDS
+    expires_at = datetime.fromtimestamp((window + 2) * ROTATION_SECONDS, UTC)
+    return f"{gate.code}-{window:x}-{_rotation_mac(gate.code, window)}", expires_at
+
+
+def resolve_gate_code(code: str, now: datetime) -> tuple[Gate | None, bool]:
+    """(gate, fresh): the gate a scanned code names, and whether the code is acceptable now.
+
+    A gate with `rotating_code` accepts only a current rotating code (a photo of the poster or an
+    old screen is stale); a gate without it accepts its printed code. A forged mac names no gate.
+    """
+    gate = gate_by_code(code)
+    if gate is None:
+        return None, False
+    parts = code.split("-")
+    if len(parts) == 1:
+        return gate, not gate.rotating_code
+    if len(parts) != 3 or not re.fullmatch(r"[0-9a-f]{1,12}", parts[1]):
+        return None, False
+    window = int(parts[1], 16)
+    if not hmac.compare_digest(parts[2].encode(), _rotation_mac(gate.code, window).encode()):
+        return None, False
+    current = int(now.timestamp()) // ROTATION_SECONDS
+    return gate, current - 1 <= window <= current

@@ -1,0 +1,1 @@
+"""Health: temperature readings, home-quarantine orders, exposure look-ups, welfare checks."""

@@ -1,0 +1,1 @@
+"""Organisation: companies, compounds and their gates, and the alerts raised in them."""

@@ -1,0 +1,1 @@
+"""People: accounts, sign-in, households and residents, consent, retention of personal data."""

@@ -1,0 +1,126 @@
+"""People: invite codes, binding residents to households, guards to posts, staff accounts."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from werkzeug.security import generate_password_hash
+
+from server.errors import ConflictError, UnprocessableError
+from server.extensions import db
+from server.models.compounds import Compound, Household
+from server.models.people import Invite, User
+from server.plumbing.clock import utcnow
+
+# Called as hook(guard, before) after a guard was edited, ``before`` holding the old values of the
+# edited fields; create_app wires the roster here (freeing a deactivated or moved guard's shifts).
+GUARD_CHANGED_HOOKS: list = []
+
+INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+INVITE_DAYS = 14
+
+
+def _new_invite_code() -> str:
+    return "".join(secrets.choice(INVITE_ALPHABET) for _ in range(8))
+
+
+def invite_to_household(staff: User, household: Household) -> Invite:
+    """A single-use code a resident enters to bind to this household (valid 14 days)."""
+    invite = Invite(code=_new_invite_code(), kind="household", household_id=household.id,
+                    compound_id=household.compound_id, created_by_id=staff.id,
+                    expires_at=utcnow() + timedelta(days=INVITE_DAYS))
+    db.session.add(invite)
+    db.session.flush()
+    return invite
+
+
+def invite_guard(staff: User, compound: Compound) -> Invite:
+    """A single-use code that makes the WeChat user who enters it a guard posted at the compound."""
+    invite = Invite(code=_new_invite_code(), kind="guard", company_id=staff.company_id,
+                    compound_id=compound.id, created_by_id=staff.id,
+                    expires_at=utcnow() + timedelta(days=INVITE_DAYS))
+    db.session.add(invite)
+    db.session.flush()
+    return invite
+
+
+def redeem_invite(user: User, code: str) -> User:
+    """Use an invite: a resident's binding waits for staff approval; a guard's is immediate."""
+    invite = db.session.scalar(select(Invite).where(Invite.code == code.strip().upper()))
+    now = utcnow()
+    if invite is None or invite.used_at is not None or invite.expires_at <= now:
+        raise UnprocessableError("invite_invalid", errors={"json": {"code": ["invalid or expired"]}})
+    if user.role not in ("resident", "guard"):
+        raise ConflictError("already_bound")
+    if invite.kind == "household" and user.role == "resident" and user.residency in ("pending", "approved"):
+        raise ConflictError("already_bound")
+    if invite.kind == "guard" and user.role == "guard":
+        raise ConflictError("already_bound")
+    # Conditional update: two people entering the same code at once, only one gets it.
+    taken = db.session.execute(update(Invite).where(Invite.id == invite.id, Invite.used_at.is_(None))
+                               .values(used_at=now, used_by_id=user.id)).rowcount
+    if taken != 1:
+        raise UnprocessableError("invite_invalid", errors={"json": {"code": ["invalid or expired"]}})
+    if invite.kind == "household":
+        user.household_id = invite.household_id
+        user.residency = "pending"
+    else:
+        user.role = "guard"
+        user.company_id = invite.company_id
+        user.compound_id = invite.compound_id
+        user.household_id = None
+        user.residency = None
+    db.session.flush()
+    return user
+
+
+def approve_resident(resident: User) -> User:
+    """Staff confirm a resident's binding to their household."""
+    if resident.residency != "pending":
+        raise ConflictError("conflict", errors={"residency": [resident.residency or "none"]})
+    resident.residency = "approved"
+    db.session.flush()
+    return resident
+
+
+def remove_resident(resident: User) -> User:
+    """Staff unbind a resident from their household (moved out, wrong binding)."""
+    if resident.residency not in ("pending", "approved"):
+        raise ConflictError("conflict", errors={"residency": [resident.residency or "none"]})
+    resident.residency = "removed"
+    resident.household_id = None
+    db.session.flush()
+    return resident
+
+
+def create_staff(admin_or_staff: User, company_id: int, data: dict) -> User:
+    """A staff account with a username and a strong password hash."""
+    return create_password_user("staff", admin_or_staff.alliance_id, data, company_id=company_id)
+
+
+def create_password_user(role: str, alliance_id: int, data: dict, company_id: int | None = None) -> User:
+    """A staff or alliance-admin account signing in by password."""
+    if db.session.scalar(select(User.id).where(User.username == data["username"])):
+        raise ConflictError("duplicate", errors={"json": {"username": ["already taken"]}})
+    user = User(role=role, alliance_id=alliance_id, company_id=company_id, username=data["username"],
+                password_hash=generate_password_hash(data["password"]),
+                display_name=data.get("display_name", ""), phone=data.get("phone"))
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def update_guard(guard: User, data: dict, scope_compound_ok) -> User:
+    """Move a guard to another post of the company, or deactivate them."""
+    if "compound_id" in data and not scope_compound_ok(data["compound_id"]):
+        raise UnprocessableError("validation_failed", errors={"json": {"compound_id": ["no such compound"]}})
+    before = {key: getattr(guard, key) for key in data}
+    for key, value in data.items():
+        setattr(guard, key, value)
+    db.session.flush()
+    if any(before[key] != getattr(guard, key) for key in ("is_active", "compound_id") if key in before):
+        for hook in GUARD_CHANGED_HOOKS:
+            hook(guard, before)
+    return guard

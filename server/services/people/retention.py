@@ -1,0 +1,72 @@
+"""PIPL retention: health and movement records are deleted once older than RETENTION_DAYS.
+
+Deletes go in small batches, each its own short transaction, so the gate's inserts never wait
+long behind the purge. Runs outside a request (`flask wuye purge`), so it commits.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import ColumnElement, delete, func, or_, select
+
+from server.extensions import db
+from server.models.alerts import Alert
+from server.models.checkins import CheckIn, Visitor
+from server.models.health import QuarantineOrder, TemperatureReading
+from server.plumbing.audit import record
+from server.plumbing.clock import utcnow
+
+BATCH = 500
+
+
+def retention_cutoff(now: datetime | None = None, days: int | None = None) -> datetime:
+    """The moment before which records are too old to keep."""
+    days = current_app.config["RETENTION_DAYS"] if days is None else days
+    return (now or utcnow()) - timedelta(days=days)
+
+
+def purge(now: datetime | None = None, *, days: int | None = None, batch: int = BATCH, pause: float = 0.0,
+          progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
+    """Delete check-ins, visitors, readings, ended orders and alerts older than the retention period;
+    answers the counts deleted and writes one audit row. Commits each batch.
+
+    Every alert kind goes: each repeats health or movement data (a temperature, a missed report, a
+    returnee's cities, a reused pass, a welfare check's last sighting), acknowledged or not.
+    """
+    cutoff = retention_cutoff(now, days)
+    last_seen = func.coalesce(Visitor.left_at, Visitor.arrived_at, Visitor.created_at)
+    targets: list[tuple[str, type, ColumnElement[bool]]] = [
+        ("checkins", CheckIn, CheckIn.server_time < cutoff),
+        # Visitors carry names, phones and travel history: they go once their visit is that old.
+        ("visitors", Visitor, (Visitor.created_at < cutoff) & (last_seen < cutoff)),
+        ("temperature_readings", TemperatureReading, TemperatureReading.measured_at < cutoff),
+        ("quarantine_orders", QuarantineOrder, or_(QuarantineOrder.lifted_at < cutoff,
+                                                   QuarantineOrder.ends_at < cutoff)),
+        ("alerts", Alert, Alert.created_at < cutoff),
+    ]
+    counts = {}
+    for name, model, too_old in targets:
+        counts[name] = _delete_in_batches(model, too_old, batch, pause)
+        if progress is not None:
+            progress(name, counts[name])
+    record("retention.purge", object_type="retention", reason="PIPL retention period",
+           detail={"cutoff": cutoff.isoformat(), **counts})
+    db.session.commit()
+    return counts
+
+
+def _delete_in_batches(model: type, condition: ColumnElement[bool], batch: int, pause: float) -> int:
+    total = 0
+    while True:
+        ids = db.session.scalars(select(model.id).where(condition).order_by(model.id).limit(batch)).all()
+        if not ids:
+            return total
+        total += db.session.execute(delete(model).where(model.id.in_(ids))
+                                    .execution_options(synchronize_session=False)).rowcount
+        db.session.commit()
+        if pause:
+            time.sleep(pause)

@@ -1,0 +1,104 @@
+"""Signing in: WeChat code for residents and guards, password for staff and admins, dev login."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+from werkzeug.security import check_password_hash
+
+from server.auth import TokenPair, start_session
+from server.errors import ApiError, ForbiddenError, UnauthorizedError, UnavailableError
+from server.extensions import db
+from server.models.alliance import Alliance
+from server.models.people import User
+from server.plumbing.clock import utcnow
+
+DEV_PREFIX = "dev:"
+# Compared against when the username is unknown, so both paths cost one hash check.
+_DUMMY_HASH = "scrypt:32768:8:1$dummysaltdummys$" + "0" * 128
+
+
+def wechat_client():
+    """The WeChat client built from settings."""
+    from server.integrations.wechat import WeChatClient
+
+    cfg = current_app.config
+    if not cfg["WECHAT_APP_ID"] or not cfg["WECHAT_APP_SECRET"]:
+        raise UnavailableError("wechat_not_configured")
+    return WeChatClient(cfg["WECHAT_API_BASE"], cfg["WECHAT_APP_ID"], cfg["WECHAT_APP_SECRET"],
+                        timeout=cfg["WECHAT_TIMEOUT"])
+
+
+def sign_in_with_wechat(code: str) -> tuple[User, TokenPair]:
+    """Exchange a mini-program login code for our tokens; the first login creates the user."""
+    if code.startswith(DEV_PREFIX):
+        if current_app.config["WUYE_ENV"] != "development":
+            raise ForbiddenError("dev_login_disabled")
+        openid, session_key = code.removeprefix(DEV_PREFIX).strip(), None
+        if not openid:
+            raise UnauthorizedError("wechat_code_invalid")
+    else:
+        openid, session_key = _code2session(code)
+    user = db.session.scalar(select(User).where(User.openid == openid))
+    if user is None:
+        user = User(role="resident", alliance_id=_the_alliance_id(), openid=openid)
+        db.session.add(user)
+        db.session.flush()
+    if not user.is_active:
+        raise ForbiddenError("account_disabled")
+    return user, start_session(user, wechat_session_key=session_key)
+
+
+def _code2session(code: str) -> tuple[str, str]:
+    from server.integrations.wechat import WeChatError
+
+    reasons = {401: "wechat_code_invalid", 429: "wechat_rate_limited", 503: "wechat_busy"}
+    client = wechat_client()
+    try:
+        session = client.code2session(code)
+    except WeChatError as exc:
+        status = exc.http_status if exc.http_status in reasons else 503
+        headers = {"Retry-After": "5"} if status in (429, 503) else None
+        raise ApiError(reasons.get(status, "wechat_unavailable"), code=status, headers=headers) from exc
+    finally:
+        client.close()
+    return session.openid, session.session_key
+
+
+def _the_alliance_id() -> int:
+    alliance_id = db.session.scalar(select(Alliance.id).order_by(Alliance.id).limit(1))
+    if alliance_id is None:
+        raise UnavailableError("unavailable", "no alliance configured: run `flask wuye create-admin`")
+    return alliance_id
+
+
+def sign_in_with_password(username: str, password: str) -> tuple[User, TokenPair]:
+    """Check a staff or admin password, with a temporary lockout after repeated failures."""
+    cfg = current_app.config
+    user = db.session.scalar(select(User).where(User.username == username))
+    now = utcnow()
+    if user is not None and user.locked_until is not None and user.locked_until > now:
+        raise ApiError("account_locked", code=429,
+                       headers={"Retry-After": str(int((user.locked_until - now).total_seconds()) + 1)})
+    ok = check_password_hash(user.password_hash if user and user.password_hash else _DUMMY_HASH, password)
+    if user is None or not ok:
+        if user is not None:
+            _count_failure(user, now, cfg["LOGIN_MAX_FAILURES"], cfg["LOGIN_LOCKOUT_MINUTES"])
+        raise UnauthorizedError("bad_credentials")
+    if not user.is_active:
+        raise ForbiddenError("account_disabled")
+    user.failed_logins = 0
+    user.locked_until = None
+    return user, start_session(user)
+
+
+def _count_failure(user: User, now, max_failures: int, lockout_minutes: int) -> None:
+    # The failure must be remembered although the answer is an error (which rolls back).
+    failures = db.session.scalar(update(User).where(User.id == user.id)
+                                 .values(failed_logins=User.failed_logins + 1).returning(User.failed_logins))
+    if failures >= max_failures:
+        db.session.execute(update(User).where(User.id == user.id)
+                           .values(failed_logins=0, locked_until=now + timedelta(minutes=lockout_minutes)))
+    db.session.commit()
