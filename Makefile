@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 SYSTEM_STAMP := instance/.system-packages
 export FLASK_APP := wsgi:app
 
-.PHONY: run test layers test-sqlite test-postgres install system-packages migrate bench lint clean
+.PHONY: run test layers test-sqlite test-postgres install system-packages migrate bench lint lock clean
 
 # System packages from Debian: PostgreSQL 15 for the tests, a CJK font for gate posters, wrk for bench.
 system-packages: $(SYSTEM_STAMP)
@@ -14,11 +14,22 @@ $(SYSTEM_STAMP):
 	@bash scripts/system-packages.sh
 	@mkdir -p instance && touch $@
 
-$(STAMP): setup.cfg pyproject.toml $(SYSTEM_STAMP)
+# Installs exactly the versions pinned in requirements.lock; setup.cfg keeps the ranges.
+$(STAMP): setup.cfg pyproject.toml requirements.lock $(SYSTEM_STAMP)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,postgres]'
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev,postgres,redis]'
 	@touch $@
+
+# Regenerates requirements.lock from setup.cfg's ranges (the package with its dev, postgres and
+# redis extras; Python 3.11 on Linux x86_64). uv goes into the venv for this target only. Pins
+# already in the file are kept; `make lock LOCK_ARGS=--upgrade` moves everything to the newest.
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile setup.cfg --extra dev --extra postgres --extra redis \
+		--python-version 3.11 --python-platform x86_64-unknown-linux-gnu \
+		--custom-compile-command "make lock" $(LOCK_ARGS) -o requirements.lock
 
 install: $(STAMP) $(SYSTEM_STAMP)
 
