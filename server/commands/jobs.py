@@ -1,4 +1,14 @@
-"""`flask wuye notify | purge | check-reports | welfare`: the health issue's cron jobs."""
+"""The periodic jobs, all in one place: run each from exactly one scheduler (cron or a systemd timer),
+never inside a web worker. Each is safe to run on several hosts at once (conditional updates, a
+claimed outbox), so a second scheduler does no harm.
+
+    * * * * *     flask wuye notify               the notification outbox (WeChat subscribe messages)
+    */5 * * * *   flask wuye coverage             shifts started with a guard missing
+    */10 * * * *  flask wuye confirm-deliveries   deliveries left unconfirmed for 24 hours
+    0 10,20 * * * flask wuye check-reports        quarantine temperature reports missed
+    0 9 * * *     flask wuye welfare              residents living alone who have gone quiet
+    30 3 * * *    flask wuye purge                retention: health and movement records past their days
+"""
 
 from __future__ import annotations
 
@@ -8,7 +18,7 @@ from server.extensions import db
 
 
 def register(group) -> None:
-    """Add the health commands to the `flask wuye` group."""
+    """Add the periodic jobs to the `flask wuye` group."""
 
     @group.command("notify")
     @click.option("--batch", default=50, show_default=True, help="rows claimed at a time")
@@ -62,3 +72,21 @@ def register(group) -> None:
         alerts = check_welfare(days)
         db.session.commit()
         click.echo(f"welfare checks: {len(alerts)}")
+
+    @group.command("coverage")
+    def coverage() -> None:
+        """Alert staff about shifts started past the grace window with a guard missing."""
+        from server.services.roster.roster_clock import flag_coverage_gaps
+
+        gaps = flag_coverage_gaps()
+        db.session.commit()
+        click.echo(f"coverage gaps seen: {gaps}")
+
+    @group.command("confirm-deliveries")
+    def confirm_deliveries() -> None:
+        """Confirm deliveries the resident left unconfirmed for 24 hours (and notify them)."""
+        from server.services.delivery.delivery_lifecycle import confirm_overdue_deliveries
+
+        count = confirm_overdue_deliveries()
+        db.session.commit()
+        click.echo(f"{count} deliveries confirmed automatically")
