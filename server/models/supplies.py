@@ -51,7 +51,8 @@ class SupplyStock(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     alliance_id: Mapped[int] = mapped_column(ForeignKey("alliances.id", ondelete="CASCADE"), index=True)
-    item_id: Mapped[int] = mapped_column(ForeignKey("supply_items.id", ondelete="RESTRICT"), index=True)
+    # Looked up by (item, holder): the two unique keys serve as its indexes.
+    item_id: Mapped[int] = mapped_column(ForeignKey("supply_items.id", ondelete="RESTRICT"))
     company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id", ondelete="RESTRICT"), index=True)
     compound_id: Mapped[int | None] = mapped_column(ForeignKey("compounds.id", ondelete="RESTRICT"), index=True)
     quantity: Mapped[int] = mapped_column(Integer, default=0)
@@ -129,4 +130,4 @@ class SupplyEntry(Base):
     source: Mapped[str] = mapped_column(String(100), default="")
     reason: Mapped[str] = mapped_column(String(200), default="")
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
