@@ -353,3 +353,21 @@ def test_racing_decline_and_cancel_return_the_items_once(app, story, as_user):
         assert sorted(a.status_code for a in answers) == [200, 409], [a.json for a in answers]
         quantity, balances = _stock_of(app, "company_id", story.big)
         assert quantity == 10 and balances[-1] == 10
+
+
+def test_moves_in_opposite_directions_at_once_both_go_through(app, story, as_user):
+    """The two stock rows are always changed in id order, so opposite moves wait for each other, never deadlock."""
+    clients = [as_user(story.staff_small1) for _ in range(2)]
+    warehouse, yard = company(story.small1), compound(story.yard1)
+    ok(clients[0].post(f"{URL}/receipts", json={"item": "gloves", "holder": warehouse, "quantity": 50}))
+    ok(clients[0].post(f"{URL}/receipts", json={"item": "gloves", "holder": yard, "quantity": 50}))
+    for _ in range(4):
+        answers = run_together([
+            lambda: clients[0].post(f"{URL}/moves", json={"item": "gloves", "from": warehouse, "to": yard,
+                                                          "quantity": 10}),
+            lambda: clients[1].post(f"{URL}/moves", json={"item": "gloves", "from": yard, "to": warehouse,
+                                                          "quantity": 5}),
+        ])
+        assert [a.status_code for a in answers] == [201, 201], [a.json for a in answers]
+    assert _stock_of(app, "company_id", story.small1, "gloves")[0] == 30
+    assert _stock_of(app, "compound_id", story.yard1, "gloves")[0] == 70
