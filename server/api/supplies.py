@@ -3,6 +3,7 @@
 from flask import Response
 
 from server.auth import current_user, roles_required
+from server.models.supplies import SupplyEntry, SupplyTransfer
 from server.plumbing.csv_export import csv_response
 from server.plumbing.pagination import PageArgs, page_of, total_header
 from server.request_parser import Blueprint
@@ -26,6 +27,7 @@ from server.schemas.supplies import (
 from server.services.alliance import supplies, supply_ledger, supply_transfers
 from server.services.alliance.supply_catalogue import add_item, find_item, list_items
 from server.services.alliance.supply_holders import alliance_holder, get_holder, parse_holder
+from server.services.alliance.supply_retries import once
 
 blp = Blueprint("supplies", __name__, url_prefix="/supplies", description="The supplies ledger (防疫物资)")
 
@@ -90,8 +92,9 @@ def receipt(args):
     """Record items received from outside the alliance at a holder I run."""
     user = current_user()
     item, holder = find_item(user, args["item"]), _acting(user, args)
-    entry = supplies.record_receipt(user, item, holder, args["quantity"], args["source"], args["note"])
-    return supplies.entry_dict(entry, item, holder)
+    entry, replayed = once(SupplyEntry, user, args, lambda stamp: supplies.record_receipt(
+        user, item, holder, args["quantity"], args["source"], args["note"], stamp))
+    return supplies.entry_dict(entry, item, holder), 200 if replayed else 201
 
 
 @blp.route("/uses", methods=["POST"])
@@ -102,8 +105,9 @@ def use(args):
     """Record items used at a holder I run (409 stock_insufficient with what is available)."""
     user = current_user()
     item, holder = find_item(user, args["item"]), _acting(user, args)
-    entry = supplies.record_use(user, item, holder, args["quantity"], args["note"])
-    return supplies.entry_dict(entry, item, holder)
+    entry, replayed = once(SupplyEntry, user, args, lambda stamp: supplies.record_use(
+        user, item, holder, args["quantity"], args["note"], stamp))
+    return supplies.entry_dict(entry, item, holder), 200 if replayed else 201
 
 
 @blp.route("/adjustments", methods=["POST"])
@@ -114,8 +118,9 @@ def adjustment(args):
     """Correct a holder's stock after a count, with the reason (never below zero)."""
     user = current_user()
     item, holder = find_item(user, args["item"]), _acting(user, args)
-    entry = supplies.record_adjustment(user, item, holder, args["delta"], args["reason"])
-    return supplies.entry_dict(entry, item, holder)
+    entry, replayed = once(SupplyEntry, user, args, lambda stamp: supplies.record_adjustment(
+        user, item, holder, args["delta"], args["reason"], stamp))
+    return supplies.entry_dict(entry, item, holder), 200 if replayed else 201
 
 
 @blp.route("/transfers", methods=["POST"])
@@ -127,8 +132,9 @@ def offer(args):
     user = current_user()
     item, giver = find_item(user, args["item"]), _acting(user, args, "giver")
     receiver = alliance_holder(user, args["receiver"]["kind"], args["receiver"]["id"])
-    transfer = supply_transfers.offer_transfer(user, item, giver, receiver, args["quantity"], args["note"])
-    return supply_transfers.transfer_row(user, transfer)
+    transfer, replayed = once(SupplyTransfer, user, args, lambda stamp: supply_transfers.offer_transfer(
+        user, item, giver, receiver, args["quantity"], args["note"], stamp))
+    return supply_transfers.transfer_row(user, transfer), 200 if replayed else 201
 
 
 @blp.route("/moves", methods=["POST"])
@@ -140,8 +146,9 @@ def move(args):
     user = current_user()
     item, giver = find_item(user, args["item"]), _acting(user, args, "giver")
     receiver = alliance_holder(user, args["receiver"]["kind"], args["receiver"]["id"])
-    transfer = supply_transfers.move(user, item, giver, receiver, args["quantity"], args["note"])
-    return supply_transfers.transfer_row(user, transfer)
+    transfer, replayed = once(SupplyTransfer, user, args, lambda stamp: supply_transfers.move(
+        user, item, giver, receiver, args["quantity"], args["note"], stamp))
+    return supply_transfers.transfer_row(user, transfer), 200 if replayed else 201
 
 
 @blp.route("/transfers", methods=["GET"])

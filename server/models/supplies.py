@@ -73,6 +73,7 @@ class SupplyTransfer(Base):
         CheckConstraint("kind IN ('transfer', 'move')", name="kind"),
         CheckConstraint("(from_company_id IS NULL) != (from_compound_id IS NULL)", name="one_giver"),
         CheckConstraint("(to_company_id IS NULL) != (to_compound_id IS NULL)", name="one_receiver"),
+        UniqueConstraint("offered_by_id", "client_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -96,6 +97,9 @@ class SupplyTransfer(Base):
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     closed_at: Mapped[datetime | None]
     close_reason: Mapped[str] = mapped_column(String(200), default="")
+    # A retried offer or move (same client id from the same person) is answered from the stored one.
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
 
 
 class SupplyEntry(Base):
@@ -113,6 +117,7 @@ class SupplyEntry(Base):
         CheckConstraint("kind != 'adjustment' OR reason != ''", name="adjustment_reason"),
         CheckConstraint("kind NOT IN ('transfer_out', 'transfer_in', 'transfer_return') OR transfer_id IS NOT NULL",
                         name="transfer_reference"),
+        UniqueConstraint("actor_id", "client_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -131,3 +136,6 @@ class SupplyEntry(Base):
     reason: Mapped[str] = mapped_column(String(200), default="")
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A retried receipt, use or adjustment (same client id from the same person) is recorded once.
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    fingerprint: Mapped[str | None] = mapped_column(String(64))

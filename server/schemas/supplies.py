@@ -1,4 +1,6 @@
-"""The supplies ledger: catalogue, stock, entries (receipt, use, adjustment), transfers and moves."""
+"""The supplies ledger: catalogue, stock, entries (receipt, use, adjustment), transfers and moves.
+
+Every write takes an optional `client_id` (or an Idempotency-Key header): a retry is recorded once."""
 
 from marshmallow import Schema, ValidationError, fields, validate
 
@@ -60,6 +62,7 @@ class ItemSchema(Schema):
 class ReceiptSchema(Schema):
     """Items that arrived from outside (a purchase, the street office, a donor)."""
 
+    client_id = text(64, min_length=1)
     item = item_ref(required=True)
     holder = fields.Nested(HolderRefSchema, required=True)
     quantity = quantity(required=True)
@@ -70,6 +73,7 @@ class ReceiptSchema(Schema):
 class UseSchema(Schema):
     """Items used up at a holder."""
 
+    client_id = text(64, min_length=1)
     item = item_ref(required=True)
     holder = fields.Nested(HolderRefSchema, required=True)
     quantity = quantity(required=True)
@@ -79,6 +83,7 @@ class UseSchema(Schema):
 class AdjustmentSchema(Schema):
     """A correction after a count: positive or negative, with its reason."""
 
+    client_id = text(64, min_length=1)
     item = item_ref(required=True)
     holder = fields.Nested(HolderRefSchema, required=True)
     delta = fields.Integer(required=True, strict=True, validate=[
@@ -99,6 +104,7 @@ class ThresholdSchema(Schema):
 class TransferCreateSchema(Schema):
     """Items offered (or moved) from one holder to another."""
 
+    client_id = text(64, min_length=1)
     item = item_ref(required=True)
     giver = fields.Nested(HolderRefSchema, required=True, data_key="from")
     receiver = fields.Nested(HolderRefSchema, required=True, data_key="to")

@@ -371,3 +371,31 @@ def test_moves_in_opposite_directions_at_once_both_go_through(app, story, as_use
         assert [a.status_code for a in answers] == [201, 201], [a.json for a in answers]
     assert _stock_of(app, "company_id", story.small1, "gloves")[0] == 30
     assert _stock_of(app, "compound_id", story.yard1, "gloves")[0] == 70
+
+
+def test_a_retried_write_is_recorded_once(app, story, as_user):
+    small1 = as_user(story.staff_small1)
+    yard = compound(story.yard1)
+    body = {"client_id": "console-1", "item": "masks", "holder": yard, "quantity": 30}
+    first = small1.post(f"{URL}/receipts", json=body)
+    again = small1.post(f"{URL}/receipts", json=body)
+    assert (first.status_code, again.status_code) == (201, 200) and first.json["id"] == again.json["id"]
+    changed = small1.post(f"{URL}/receipts", json={**body, "quantity": 31})
+    assert (changed.status_code, changed.json["reason"]) == (409, "idempotency_mismatch")
+    use = {"item": "masks", "holder": yard, "quantity": 10}
+    key = {"Idempotency-Key": "use-7"}
+    assert [small1.post(f"{URL}/uses", json=use, headers=key).status_code for _ in range(2)] == [201, 200]
+    # the same retry sent twice at once, from two tabs: one records, the other answers the same entry
+    clients = [as_user(story.staff_small1) for _ in range(2)]
+    for n in range(4):  # 20 left, 5 each time: the last copy finds the stock gone and still answers the entry
+        answers = run_together([lambda c=c, n=n: c.post(f"{URL}/uses", json={**use, "quantity": 5,
+                                                                              "client_id": f"race-{n}"})
+                                for c in clients])
+        assert sorted(a.status_code for a in answers) == [200, 201], [a.json for a in answers]
+        assert answers[0].json["id"] == answers[1].json["id"]
+    assert _stock_of(app, "compound_id", story.yard1)[0] == 0
+    ok(small1.post(f"{URL}/receipts", json={"item": "masks", "holder": yard, "quantity": 5}))
+    moved = [small1.post(f"{URL}/moves", json={"client_id": "mv", "item": "masks", "from": yard,
+                                               "to": company(story.small1), "quantity": 5}) for _ in range(2)]
+    assert [m.status_code for m in moved] == [201, 200] and moved[0].json["id"] == moved[1].json["id"]
+    assert _stock_of(app, "compound_id", story.yard1)[0] == 0

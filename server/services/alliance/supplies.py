@@ -18,7 +18,6 @@ from sqlalchemy.exc import IntegrityError
 from server import messages
 from server.errors import ConflictError
 from server.extensions import db
-from server.models.compounds import Compound
 from server.models.people import User
 from server.models.supplies import SupplyEntry, SupplyItem, SupplyStock, SupplyTransfer
 from server.plumbing.alerts import notify_staff, raise_alert
@@ -61,18 +60,19 @@ def available(item: SupplyItem, holder: Holder) -> int:
 
 
 def _entry(item: SupplyItem, holder: Holder, kind: str, quantity: int, balance: int, actor: User | None,
-           transfer: SupplyTransfer | None, source: str, reason: str) -> SupplyEntry:
+           transfer: SupplyTransfer | None, source: str, reason: str, stamp: dict | None) -> SupplyEntry:
     entry = SupplyEntry(alliance_id=item.alliance_id, item_id=item.id, kind=kind, quantity=quantity,
                         balance_after=balance, transfer_id=transfer.id if transfer else None, source=source,
                         reason=reason, actor_id=actor.id if actor else None, created_at=utcnow(),
-                        **holder.columns())
+                        **holder.columns(), **(stamp or {}))
     db.session.add(entry)
     db.session.flush()
     return entry
 
 
 def take(item: SupplyItem, holder: Holder, quantity: int, kind: str, actor: User | None, *,
-         transfer: SupplyTransfer | None = None, reason: str = "", row_id: int | None = None) -> SupplyEntry:
+         transfer: SupplyTransfer | None = None, reason: str = "", row_id: int | None = None,
+         stamp: dict | None = None) -> SupplyEntry:
     """Take `quantity` out of the holder's stock (never below zero: 409 with what is available)."""
     row_id = row_id or stock_row_id(item, holder)
     crossed = case((and_(SupplyStock.low_threshold.is_not(None), SupplyStock.quantity >= SupplyStock.low_threshold,
@@ -89,7 +89,7 @@ def take(item: SupplyItem, holder: Holder, quantity: int, kind: str, actor: User
         raise ConflictError("stock_insufficient", available=available(item, holder), requested=quantity,
                             item=item.code)
     balance, threshold, crossings = changed
-    entry = _entry(item, holder, kind, -quantity, balance, actor, transfer, "", reason)
+    entry = _entry(item, holder, kind, -quantity, balance, actor, transfer, "", reason, stamp)
     if threshold is not None and balance < threshold <= balance + quantity:
         _low_stock(item, holder, row_id, balance, threshold, crossings)
     return entry
@@ -97,14 +97,14 @@ def take(item: SupplyItem, holder: Holder, quantity: int, kind: str, actor: User
 
 def put(item: SupplyItem, holder: Holder, quantity: int, kind: str, actor: User | None, *,
         transfer: SupplyTransfer | None = None, source: str = "", reason: str = "",
-        row_id: int | None = None) -> SupplyEntry:
+        row_id: int | None = None, stamp: dict | None = None) -> SupplyEntry:
     """Add `quantity` to the holder's stock (its row is created on the first receipt)."""
     row_id = row_id or stock_row_id(item, holder, create=True)
     balance = db.session.execute(
         update(SupplyStock).where(SupplyStock.id == row_id)
         .values(quantity=SupplyStock.quantity + quantity, updated_at=utcnow())
         .returning(SupplyStock.quantity).execution_options(synchronize_session=False)).scalar_one()
-    return _entry(item, holder, kind, quantity, balance, actor, transfer, source, reason)
+    return _entry(item, holder, kind, quantity, balance, actor, transfer, source, reason, stamp)
 
 
 def move_between(item: SupplyItem, giver: Holder, receiver: Holder, quantity: int, actor: User,
@@ -143,21 +143,24 @@ def _low_stock(item: SupplyItem, holder: Holder, row_id: int, balance: int, thre
                 dedupe_key=f"{key}:user:{user_id}")
 
 
-def record_receipt(user: User, item: SupplyItem, holder: Holder, quantity: int, source: str, note: str) -> SupplyEntry:
+def record_receipt(user: User, item: SupplyItem, holder: Holder, quantity: int, source: str, note: str,
+                   stamp: dict | None = None) -> SupplyEntry:
     """Items arrived from outside the alliance (a purchase, the street office, a donor)."""
-    return put(item, holder, quantity, "receipt", user, source=source, reason=note)
+    return put(item, holder, quantity, "receipt", user, source=source, reason=note, stamp=stamp)
 
 
-def record_use(user: User, item: SupplyItem, holder: Holder, quantity: int, note: str) -> SupplyEntry:
+def record_use(user: User, item: SupplyItem, holder: Holder, quantity: int, note: str,
+               stamp: dict | None = None) -> SupplyEntry:
     """Items used up (handed to guards, worn, spent on a flood)."""
-    return take(item, holder, quantity, "use", user, reason=note)
+    return take(item, holder, quantity, "use", user, reason=note, stamp=stamp)
 
 
-def record_adjustment(user: User, item: SupplyItem, holder: Holder, delta: int, reason: str) -> SupplyEntry:
+def record_adjustment(user: User, item: SupplyItem, holder: Holder, delta: int, reason: str,
+                      stamp: dict | None = None) -> SupplyEntry:
     """A correction after a count (damaged, expired, miscounted), with its reason; never below zero."""
     if delta > 0:
-        return put(item, holder, delta, "adjustment", user, reason=reason)
-    return take(item, holder, -delta, "adjustment", user, reason=reason)
+        return put(item, holder, delta, "adjustment", user, reason=reason, stamp=stamp)
+    return take(item, holder, -delta, "adjustment", user, reason=reason, stamp=stamp)
 
 
 def set_threshold(user: User, item: SupplyItem, holder: Holder, threshold: int | None) -> SupplyStock:
@@ -166,13 +169,6 @@ def set_threshold(user: User, item: SupplyItem, holder: Holder, threshold: int |
     db.session.execute(update(SupplyStock).where(SupplyStock.id == row_id).values(low_threshold=threshold)
                        .execution_options(synchronize_session=False))
     return db.session.get(SupplyStock, row_id, populate_existing=True)
-
-
-def compound_timezone(holder: Holder) -> str:
-    """The time zone a holder's local times are shown in."""
-    if holder.kind == "compound":
-        return db.session.scalar(select(Compound.timezone).where(Compound.id == holder.id)) or "Asia/Shanghai"
-    return "Asia/Shanghai"
 
 
 def entry_dict(entry: SupplyEntry, item: SupplyItem, holder: Holder) -> dict:

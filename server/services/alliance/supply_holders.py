@@ -18,7 +18,7 @@ from server.extensions import db
 from server.models.companies import Company
 from server.models.compounds import Compound
 from server.models.people import User
-from server.scope import compound_condition, in_scope
+from server.scope import compound_condition
 
 HOLDER_KINDS = ("company", "compound")
 
@@ -130,13 +130,3 @@ def may_act(user: User, holder: Holder) -> bool:
     except (NotFoundError, ForbiddenError):
         return False
     return True
-
-
-def may_see(user: User, company_id: int | None, compound_id: int | None) -> bool:
-    """Whether the caller may see a holder given by its two columns."""
-    if company_id is not None:
-        if user.role == "staff":
-            return company_id == user.company_id
-        return user.role == "alliance_admin" and db.session.scalar(
-            select(Company.alliance_id).where(Company.id == company_id)) == user.alliance_id
-    return user.role in ("staff", "alliance_admin") and in_scope(user, compound_id)

@@ -49,7 +49,7 @@ def _check_pair(giver: Holder, receiver: Holder) -> None:
 
 
 def offer_transfer(user: User, item: SupplyItem, giver: Holder, receiver: Holder, quantity: int,
-                   note: str) -> SupplyTransfer:
+                   note: str, stamp: dict | None = None) -> SupplyTransfer:
     """Offer items of a holder the caller runs to another holder of the alliance; they leave the giver now."""
     _check_pair(giver, receiver)
     if may_act(user, receiver):
@@ -57,7 +57,7 @@ def offer_transfer(user: User, item: SupplyItem, giver: Holder, receiver: Holder
     now = utcnow()
     transfer = SupplyTransfer(alliance_id=user.alliance_id, item_id=item.id, kind="transfer", quantity=quantity,
                               status="offered", note=note, offered_by_id=user.id, offered_at=now,
-                              **giver.columns("from_"), **receiver.columns("to_"))
+                              **giver.columns("from_"), **receiver.columns("to_"), **(stamp or {}))
     with db.session.begin_nested():
         db.session.add(transfer)
         db.session.flush()
@@ -65,7 +65,8 @@ def offer_transfer(user: User, item: SupplyItem, giver: Holder, receiver: Holder
     return transfer
 
 
-def move(user: User, item: SupplyItem, giver: Holder, receiver: Holder, quantity: int, note: str) -> SupplyTransfer:
+def move(user: User, item: SupplyItem, giver: Holder, receiver: Holder, quantity: int, note: str,
+         stamp: dict | None = None) -> SupplyTransfer:
     """Move items between two holders the caller runs (warehouse to compound ...): received at once."""
     _check_pair(giver, receiver)
     if not may_act(user, receiver):
@@ -75,7 +76,7 @@ def move(user: User, item: SupplyItem, giver: Holder, receiver: Holder, quantity
     transfer = SupplyTransfer(alliance_id=user.alliance_id, item_id=item.id, kind="move", quantity=quantity,
                               status="received", note=note, offered_by_id=user.id, offered_at=now,
                               accepted_by_id=user.id, accepted_at=now, received_by_id=user.id, received_at=now,
-                              **giver.columns("from_"), **receiver.columns("to_"))
+                              **giver.columns("from_"), **receiver.columns("to_"), **(stamp or {}))
     with db.session.begin_nested():
         db.session.add(transfer)
         db.session.flush()

@@ -5,9 +5,9 @@ warehouse or a compound) that the database keeps at zero or above, transfers bet
 ledger entry for every change. The standard items are seeded by the application on first use, per
 alliance, so there is no data to migrate.
 
-Revision ID: 93da52bc20d4
+Revision ID: a7adbc3e9c9a
 Revises: f25c47ea62d8
-Create Date: 2026-12-02 00:59:20.349966
+Create Date: 2026-12-02 01:07:59.639256
 
 """
 from alembic import op
@@ -17,7 +17,7 @@ import server.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = '93da52bc20d4'
+revision = 'a7adbc3e9c9a'
 down_revision = 'f25c47ea62d8'
 branch_labels = None
 depends_on = None
@@ -88,6 +88,8 @@ def upgrade():
     sa.Column('closed_by_id', sa.Integer(), nullable=True),
     sa.Column('closed_at', server.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('close_reason', sa.String(length=200), nullable=False),
+    sa.Column('client_id', sa.String(length=64), nullable=True),
+    sa.Column('fingerprint', sa.String(length=64), nullable=True),
     sa.CheckConstraint("kind IN ('transfer', 'move')", name=op.f('ck_supply_transfers_kind')),
     sa.CheckConstraint("status IN ('offered', 'accepted', 'received', 'declined', 'cancelled')", name=op.f('ck_supply_transfers_status')),
     sa.CheckConstraint('(from_company_id IS NULL) != (from_compound_id IS NULL)', name=op.f('ck_supply_transfers_one_giver')),
@@ -103,7 +105,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['received_by_id'], ['users.id'], name=op.f('fk_supply_transfers_received_by_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['to_company_id'], ['companies.id'], name=op.f('fk_supply_transfers_to_company_id_companies'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['to_compound_id'], ['compounds.id'], name=op.f('fk_supply_transfers_to_compound_id_compounds'), ondelete='RESTRICT'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_supply_transfers'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_supply_transfers')),
+    sa.UniqueConstraint('offered_by_id', 'client_id', name=op.f('uq_supply_transfers_offered_by_id_client_id'))
     )
     with op.batch_alter_table('supply_transfers', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_supply_transfers_alliance_id'), ['alliance_id'], unique=False)
@@ -128,6 +131,8 @@ def upgrade():
     sa.Column('reason', sa.String(length=200), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('created_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('client_id', sa.String(length=64), nullable=True),
+    sa.Column('fingerprint', sa.String(length=64), nullable=True),
     sa.CheckConstraint("kind != 'adjustment' OR reason != ''", name=op.f('ck_supply_entries_adjustment_reason')),
     sa.CheckConstraint("kind IN ('receipt', 'use', 'transfer_out', 'transfer_in', 'transfer_return', 'adjustment')", name=op.f('ck_supply_entries_kind')),
     sa.CheckConstraint("kind NOT IN ('receipt', 'transfer_in', 'transfer_return') OR quantity > 0", name=op.f('ck_supply_entries_inflow')),
@@ -142,7 +147,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['compound_id'], ['compounds.id'], name=op.f('fk_supply_entries_compound_id_compounds'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['item_id'], ['supply_items.id'], name=op.f('fk_supply_entries_item_id_supply_items'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['transfer_id'], ['supply_transfers.id'], name=op.f('fk_supply_entries_transfer_id_supply_transfers'), ondelete='RESTRICT'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_supply_entries'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_supply_entries')),
+    sa.UniqueConstraint('actor_id', 'client_id', name=op.f('uq_supply_entries_actor_id_client_id'))
     )
     with op.batch_alter_table('supply_entries', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_supply_entries_alliance_id'), ['alliance_id'], unique=False)
