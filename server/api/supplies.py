@@ -8,21 +8,21 @@ from server.plumbing.csv_export import csv_response
 from server.plumbing.pagination import PageArgs, page_of, total_header
 from server.request_parser import Blueprint
 from server.schemas.supplies import (
-    AdjustmentSchema,
-    EntrySchema,
-    ItemCreateSchema,
-    ItemSchema,
-    LedgerArgsSchema,
-    LedgerSchema,
-    ReceiptSchema,
-    StockArgsSchema,
-    StockSchema,
-    ThresholdSchema,
-    TransferArgsSchema,
-    TransferCloseSchema,
-    TransferCreateSchema,
-    TransferSchema,
-    UseSchema,
+    SupplyAdjustmentSchema,
+    SupplyEntrySchema,
+    SupplyItemCreateSchema,
+    SupplyItemSchema,
+    SupplyLedgerArgsSchema,
+    SupplyLedgerSchema,
+    SupplyReceiptSchema,
+    SupplyStockArgsSchema,
+    SupplyStockSchema,
+    SupplyThresholdSchema,
+    SupplyTransferArgsSchema,
+    SupplyTransferCloseSchema,
+    SupplyTransferCreateSchema,
+    SupplyTransferSchema,
+    SupplyUseSchema,
 )
 from server.services.alliance import supplies, supply_ledger, supply_transfers
 from server.services.alliance.supply_catalogue import add_item, find_item, list_items
@@ -46,7 +46,7 @@ def _filter_holder(user, args):
 
 @blp.route("/items", methods=["GET"])
 @roles_required(*STAFF_AND_ADMIN)
-@blp.response(200, ItemSchema(many=True))
+@blp.response(200, SupplyItemSchema(many=True))
 def items():
     """The alliance's catalogue of supplies (masks, disinfectant, gloves, thermometers, pumps, sandbags ...)."""
     return list_items(current_user())
@@ -54,8 +54,8 @@ def items():
 
 @blp.route("/items", methods=["POST"])
 @roles_required("alliance_admin")
-@blp.arguments(ItemCreateSchema)
-@blp.response(201, ItemSchema)
+@blp.arguments(SupplyItemCreateSchema)
+@blp.response(201, SupplyItemSchema)
 def create_item(args):
     """Add an item to the catalogue, with the unit it is counted in."""
     return add_item(current_user(), args["code"], args["name"], args["unit"])
@@ -63,8 +63,8 @@ def create_item(args):
 
 @blp.route("/stock", methods=["GET"])
 @roles_required(*STAFF_AND_ADMIN)
-@blp.arguments(StockArgsSchema, location="query")
-@blp.response(200, StockSchema(many=True))
+@blp.arguments(SupplyStockArgsSchema, location="query")
+@blp.response(200, SupplyStockSchema(many=True))
 def stock(args):
     """Stock of every holder I may see (or ?holder=company:3 / compound:7, ?item=masks), with what is in transit."""
     user = current_user()
@@ -74,8 +74,8 @@ def stock(args):
 
 @blp.route("/thresholds", methods=["PUT"])
 @roles_required(*STAFF_AND_ADMIN)
-@blp.arguments(ThresholdSchema)
-@blp.response(200, StockSchema)
+@blp.arguments(SupplyThresholdSchema)
+@blp.response(200, SupplyStockSchema)
 def set_threshold(args):
     """Set the low-stock threshold of an item at a holder I run (falling below it alerts once per crossing)."""
     user = current_user()
@@ -86,8 +86,8 @@ def set_threshold(args):
 
 @blp.route("/receipts", methods=["POST"])
 @roles_required(*STAFF_AND_ADMIN)
-@blp.arguments(ReceiptSchema)
-@blp.response(201, EntrySchema)
+@blp.arguments(SupplyReceiptSchema)
+@blp.response(201, SupplyEntrySchema)
 def receipt(args):
     """Record items received from outside the alliance at a holder I run."""
     user = current_user()
@@ -99,8 +99,8 @@ def receipt(args):
 
 @blp.route("/uses", methods=["POST"])
 @roles_required(*STAFF_AND_ADMIN)
-@blp.arguments(UseSchema)
-@blp.response(201, EntrySchema)
+@blp.arguments(SupplyUseSchema)
+@blp.response(201, SupplyEntrySchema)
 def use(args):
     """Record items used at a holder I run (409 stock_insufficient with what is available)."""
     user = current_user()
@@ -112,8 +112,8 @@ def use(args):
 
 @blp.route("/adjustments", methods=["POST"])
 @roles_required(*STAFF_AND_ADMIN)
-@blp.arguments(AdjustmentSchema)
-@blp.response(201, EntrySchema)
+@blp.arguments(SupplyAdjustmentSchema)
+@blp.response(201, SupplyEntrySchema)
 def adjustment(args):
     """Correct a holder's stock after a count, with the reason (never below zero)."""
     user = current_user()
@@ -125,8 +125,8 @@ def adjustment(args):
 
 @blp.route("/transfers", methods=["POST"])
 @roles_required(*STAFF_AND_ADMIN)
-@blp.arguments(TransferCreateSchema)
-@blp.response(201, TransferSchema)
+@blp.arguments(SupplyTransferCreateSchema)
+@blp.response(201, SupplyTransferSchema)
 def offer(args):
     """Offer items of a holder I run to another company or compound; they leave my stock now (in transit)."""
     user = current_user()
@@ -139,8 +139,8 @@ def offer(args):
 
 @blp.route("/moves", methods=["POST"])
 @roles_required(*STAFF_AND_ADMIN)
-@blp.arguments(TransferCreateSchema)
-@blp.response(201, TransferSchema)
+@blp.arguments(SupplyTransferCreateSchema)
+@blp.response(201, SupplyTransferSchema)
 def move(args):
     """Move items between two holders I run (my warehouse and my compounds): done at once."""
     user = current_user()
@@ -153,9 +153,9 @@ def move(args):
 
 @blp.route("/transfers", methods=["GET"])
 @roles_required(*STAFF_AND_ADMIN)
-@blp.arguments(TransferArgsSchema, location="query")
+@blp.arguments(SupplyTransferArgsSchema, location="query")
 @blp.arguments(PageArgs, location="query")
-@blp.response(200, page_of(TransferSchema))
+@blp.response(200, page_of(SupplyTransferSchema))
 def transfers(filters, args):
     """Transfers to or from holders I may see, newest first (?status=in_transit: offered or accepted)."""
     user = current_user()
@@ -167,7 +167,7 @@ def transfers(filters, args):
 
 @blp.route("/transfers/<int:transfer_id>", methods=["GET"])
 @roles_required(*STAFF_AND_ADMIN)
-@blp.response(200, TransferSchema)
+@blp.response(200, SupplyTransferSchema)
 def transfer(transfer_id):
     """One transfer with who did what when."""
     user = current_user()
@@ -176,7 +176,7 @@ def transfer(transfer_id):
 
 @blp.route("/transfers/<int:transfer_id>/accept", methods=["POST"])
 @roles_required(*STAFF_AND_ADMIN)
-@blp.response(200, TransferSchema)
+@blp.response(200, SupplyTransferSchema)
 def accept(transfer_id):
     """The receiver accepts an offered transfer."""
     user = current_user()
@@ -186,7 +186,7 @@ def accept(transfer_id):
 
 @blp.route("/transfers/<int:transfer_id>/receive", methods=["POST"])
 @roles_required(*STAFF_AND_ADMIN)
-@blp.response(200, TransferSchema)
+@blp.response(200, SupplyTransferSchema)
 def receive(transfer_id):
     """The receiver confirms an accepted transfer arrived: the items enter its stock."""
     user = current_user()
@@ -196,8 +196,8 @@ def receive(transfer_id):
 
 @blp.route("/transfers/<int:transfer_id>/decline", methods=["POST"])
 @roles_required(*STAFF_AND_ADMIN)
-@blp.arguments(TransferCloseSchema)
-@blp.response(200, TransferSchema)
+@blp.arguments(SupplyTransferCloseSchema)
+@blp.response(200, SupplyTransferSchema)
 def decline(args, transfer_id):
     """The receiver turns an offer down: the items return to the giver."""
     user = current_user()
@@ -207,8 +207,8 @@ def decline(args, transfer_id):
 
 @blp.route("/transfers/<int:transfer_id>/cancel", methods=["POST"])
 @roles_required(*STAFF_AND_ADMIN)
-@blp.arguments(TransferCloseSchema)
-@blp.response(200, TransferSchema)
+@blp.arguments(SupplyTransferCloseSchema)
+@blp.response(200, SupplyTransferSchema)
 def cancel(args, transfer_id):
     """The giver calls a transfer off before it is received: the items return to the giver."""
     user = current_user()
@@ -218,9 +218,9 @@ def cancel(args, transfer_id):
 
 @blp.route("/ledger", methods=["GET"])
 @roles_required(*STAFF_AND_ADMIN)
-@blp.arguments(LedgerArgsSchema, location="query")
+@blp.arguments(SupplyLedgerArgsSchema, location="query")
 @blp.arguments(PageArgs, location="query")
-@blp.response(200, LedgerSchema)
+@blp.response(200, SupplyLedgerSchema)
 def ledger(filters, args):
     """Where each item went: ?item=masks by holder, with running totals (a page of entries) and summaries."""
     user = current_user()
@@ -230,7 +230,7 @@ def ledger(filters, args):
 
 @blp.route("/ledger.csv", methods=["GET"])
 @roles_required(*STAFF_AND_ADMIN)
-@blp.arguments(LedgerArgsSchema, location="query")
+@blp.arguments(SupplyLedgerArgsSchema, location="query")
 @blp.response(200, content_type="text/csv")
 def ledger_csv(filters):
     """The item's ledger as CSV (Excel-ready, formula cells escaped); every export is audited."""

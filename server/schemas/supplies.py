@@ -27,14 +27,14 @@ def _holder_text(value: str) -> None:
         raise ValidationError("company:<id> or compound:<id>")
 
 
-class HolderRefSchema(Schema):
+class SupplyHolderRefSchema(Schema):
     """A holder: a company (its warehouse) or a compound."""
 
     kind = fields.String(required=True, validate=validate.OneOf(HOLDER_KINDS))
     id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1))
 
 
-class HolderSchema(Schema):
+class SupplyHolderSchema(Schema):
     """A holder as replies show it."""
 
     kind = fields.String()
@@ -42,7 +42,7 @@ class HolderSchema(Schema):
     name = fields.String()
 
 
-class ItemCreateSchema(Schema):
+class SupplyItemCreateSchema(Schema):
     """A new item of the catalogue, counted in `unit`."""
 
     code = fields.String(required=True, validate=ITEM_CODE)
@@ -50,7 +50,7 @@ class ItemCreateSchema(Schema):
     unit = label(16)
 
 
-class ItemSchema(Schema):
+class SupplyItemSchema(Schema):
     """An item of the catalogue."""
 
     id = fields.Integer()
@@ -59,66 +59,66 @@ class ItemSchema(Schema):
     unit = fields.String()
 
 
-class ReceiptSchema(Schema):
+class SupplyReceiptSchema(Schema):
     """Items that arrived from outside (a purchase, the street office, a donor)."""
 
     client_id = text(64, min_length=1)
     item = item_ref(required=True)
-    holder = fields.Nested(HolderRefSchema, required=True)
+    holder = fields.Nested(SupplyHolderRefSchema, required=True)
     quantity = quantity(required=True)
     source = text(100, load_default="")
     note = text(200, load_default="")
 
 
-class UseSchema(Schema):
+class SupplyUseSchema(Schema):
     """Items used up at a holder."""
 
     client_id = text(64, min_length=1)
     item = item_ref(required=True)
-    holder = fields.Nested(HolderRefSchema, required=True)
+    holder = fields.Nested(SupplyHolderRefSchema, required=True)
     quantity = quantity(required=True)
     note = text(200, load_default="")
 
 
-class AdjustmentSchema(Schema):
+class SupplyAdjustmentSchema(Schema):
     """A correction after a count: positive or negative, with its reason."""
 
     client_id = text(64, min_length=1)
     item = item_ref(required=True)
-    holder = fields.Nested(HolderRefSchema, required=True)
+    holder = fields.Nested(SupplyHolderRefSchema, required=True)
     delta = fields.Integer(required=True, strict=True, validate=[
         validate.Range(min=-MAX_QUANTITY, max=MAX_QUANTITY),
         validate.NoneOf([0], error="must not be zero")])
     reason = label(200)
 
 
-class ThresholdSchema(Schema):
+class SupplyThresholdSchema(Schema):
     """The holder's low-stock threshold for an item (null clears it)."""
 
     item = item_ref(required=True)
-    holder = fields.Nested(HolderRefSchema, required=True)
+    holder = fields.Nested(SupplyHolderRefSchema, required=True)
     threshold = fields.Integer(required=True, allow_none=True, strict=True,
                                validate=validate.Range(min=0, max=MAX_QUANTITY))
 
 
-class TransferCreateSchema(Schema):
+class SupplyTransferCreateSchema(Schema):
     """Items offered (or moved) from one holder to another."""
 
     client_id = text(64, min_length=1)
     item = item_ref(required=True)
-    giver = fields.Nested(HolderRefSchema, required=True, data_key="from")
-    receiver = fields.Nested(HolderRefSchema, required=True, data_key="to")
+    giver = fields.Nested(SupplyHolderRefSchema, required=True, data_key="from")
+    receiver = fields.Nested(SupplyHolderRefSchema, required=True, data_key="to")
     quantity = quantity(required=True)
     note = text(200, load_default="")
 
 
-class TransferCloseSchema(Schema):
+class SupplyTransferCloseSchema(Schema):
     """Why a transfer is declined or cancelled."""
 
     reason = text(200, load_default="")
 
 
-class TransferArgsSchema(Schema):
+class SupplyTransferArgsSchema(Schema):
     """Filters of the transfer list."""
 
     status = fields.String(validate=validate.OneOf((*TRANSFER_STATUSES, "in_transit")))
@@ -126,27 +126,27 @@ class TransferArgsSchema(Schema):
     item = item_ref()
 
 
-class StockArgsSchema(Schema):
+class SupplyStockArgsSchema(Schema):
     """Filters of the stock list."""
 
     item = item_ref()
     holder = fields.String(validate=_holder_text)
 
 
-class LedgerArgsSchema(Schema):
+class SupplyLedgerArgsSchema(Schema):
     """Which item's ledger, for one holder or all the caller may see."""
 
     item = item_ref(required=True)
     holder = fields.String(validate=_holder_text)
 
 
-class EntrySchema(Schema):
+class SupplyEntrySchema(Schema):
     """One change of a holder's stock, with the balance right after it."""
 
     id = fields.Integer()
     kind = fields.String(metadata={"enum": list(ENTRY_KINDS)})
-    item = fields.Nested(ItemSchema)
-    holder = fields.Nested(HolderSchema)
+    item = fields.Nested(SupplyItemSchema)
+    holder = fields.Nested(SupplyHolderSchema)
     quantity = fields.Integer()
     balance_after = fields.Integer()
     transfer_id = fields.Integer(allow_none=True)
@@ -156,17 +156,17 @@ class EntrySchema(Schema):
     created_at = fields.AwareDateTime()
 
 
-class LedgerEntrySchema(EntrySchema):
+class SupplyLedgerEntrySchema(SupplyEntrySchema):
     """A ledger line: the entry, the other side of its transfer, and who recorded it."""
 
-    counterpart = fields.Nested(HolderSchema, allow_none=True)
+    counterpart = fields.Nested(SupplyHolderSchema, allow_none=True)
     actor_name = fields.String(allow_none=True)
 
 
-class HolderSummarySchema(Schema):
+class SupplyHolderSummarySchema(Schema):
     """Where a holder's items came from and went."""
 
-    holder = fields.Nested(HolderSchema)
+    holder = fields.Nested(SupplyHolderSchema)
     on_hand = fields.Integer()
     received = fields.Integer()
     used = fields.Integer()
@@ -178,22 +178,22 @@ class HolderSummarySchema(Schema):
     in_transit_in = fields.Integer()
 
 
-class LedgerSchema(Schema):
+class SupplyLedgerSchema(Schema):
     """One item's ledger: per-holder summaries and a page of entries by holder, with running totals."""
 
-    item = fields.Nested(ItemSchema)
-    holders = fields.List(fields.Nested(HolderSummarySchema))
-    items = fields.List(fields.Nested(LedgerEntrySchema))
+    item = fields.Nested(SupplyItemSchema)
+    holders = fields.List(fields.Nested(SupplyHolderSummarySchema))
+    items = fields.List(fields.Nested(SupplyLedgerEntrySchema))
     total = fields.Integer()
     page = fields.Integer()
     page_size = fields.Integer()
 
 
-class StockSchema(Schema):
+class SupplyStockSchema(Schema):
     """A holder's stock of an item, its threshold, and what is in transit to or from it."""
 
-    item = fields.Nested(ItemSchema)
-    holder = fields.Nested(HolderSchema)
+    item = fields.Nested(SupplyItemSchema)
+    holder = fields.Nested(SupplyHolderSchema)
     quantity = fields.Integer()
     low_threshold = fields.Integer(allow_none=True)
     low = fields.Boolean()
@@ -202,18 +202,18 @@ class StockSchema(Schema):
     updated_at = fields.AwareDateTime()
 
 
-class TransferSchema(Schema):
+class SupplyTransferSchema(Schema):
     """A transfer or move: what, from whom to whom, and who did what when."""
 
     id = fields.Integer()
     kind = fields.String()
     status = fields.String()
     in_transit = fields.Boolean()
-    item = fields.Nested(ItemSchema)
+    item = fields.Nested(SupplyItemSchema)
     quantity = fields.Integer()
     note = fields.String()
-    giver = fields.Nested(HolderSchema, data_key="from", attribute="from")
-    receiver = fields.Nested(HolderSchema, data_key="to", attribute="to")
+    giver = fields.Nested(SupplyHolderSchema, data_key="from", attribute="from")
+    receiver = fields.Nested(SupplyHolderSchema, data_key="to", attribute="to")
     offered_at = fields.AwareDateTime()
     offered_by_id = fields.Integer(allow_none=True)
     accepted_at = fields.AwareDateTime(allow_none=True)
