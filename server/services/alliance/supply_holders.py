@@ -72,7 +72,8 @@ def holder_names(alliance_id: int) -> dict[tuple[str, int], str]:
 def parse_holder(text: str) -> tuple[str, int] | None:
     """`company:3` or `compound:7` as (kind, id); None when malformed."""
     kind, _, number = text.partition(":")
-    if kind not in HOLDER_KINDS or not number.isascii() or not number.isdigit() or len(number) > 10:
+    if kind not in HOLDER_KINDS or not number.isascii() or not number.isdigit() or len(number) > 10 \
+            or not 1 <= int(number) <= 2**31 - 1:
         return None
     return kind, int(number)
 
