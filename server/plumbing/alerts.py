@@ -14,7 +14,7 @@ from server.models.people import User
 from server.plumbing.clock import utcnow
 from server.plumbing.notifications import enqueue
 
-ALERT_KINDS = ("fever", "missed_report", "returnee", "welfare", "coverage_gap", "pass_reuse")
+ALERT_KINDS = ("fever", "missed_report", "returnee", "welfare", "coverage_gap", "pass_reuse", "low_stock")
 # What a staff member reads on the phone (a WeChat "thing" field: at most 20 characters).
 ALERT_TITLES = {
     "fever": "发热预警:复测体温仍偏高",
@@ -23,6 +23,7 @@ ALERT_TITLES = {
     "welfare": "独居老人需上门探望",
     "coverage_gap": "门岗排班缺人",
     "pass_reuse": "通行码疑似被冒用",
+    "low_stock": "防疫物资库存不足",
 }
 
 

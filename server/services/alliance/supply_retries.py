@@ -1,0 +1,57 @@
+"""Retried supplies writes: a receipt, use, adjustment, offer or move sent again with the same client id
+(`client_id` in the body or an `Idempotency-Key` header) is recorded once.
+
+The client id is optional here (the staff console sends one; a script may not). A replay with the same
+body answers the stored record (200); with another body, 409 ``idempotency_mismatch``. Two copies sent
+at once: the unique key (person, client id) lets one insert, the other's savepoint is rolled back with
+its stock change, and it answers the winner's record (also when the winner took the last of the stock,
+so that the copy's own withdrawal was refused).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import has_request_context, request
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from server.errors import ConflictError
+from server.extensions import db
+from server.models.people import User
+from server.models.supplies import SupplyEntry, SupplyTransfer
+from server.plumbing.idempotency import check_replay, client_id_of, fingerprint
+
+T = TypeVar("T", SupplyEntry, SupplyTransfer)
+
+
+def optional_client_id(payload: dict) -> str | None:
+    """The write's client id, when the caller sent one (422 when it is malformed)."""
+    if payload.get("client_id") or (has_request_context() and request.headers.get("Idempotency-Key")):
+        return client_id_of(payload)
+    return None
+
+
+def _stored(model: type[T], user: User, client_id: str) -> T | None:
+    person = SupplyEntry.actor_id if model is SupplyEntry else SupplyTransfer.offered_by_id
+    return db.session.scalar(select(model).where(person == user.id, model.client_id == client_id))
+
+
+def once(model: type[T], user: User, payload: dict, write: Callable[[dict], T]) -> tuple[T, bool]:
+    """Run `write(stamp)` once per client id (the stamp goes on the new record); and whether it was a replay."""
+    client_id = optional_client_id(payload)
+    if client_id is None:
+        return write({}), False
+    stored = _stored(model, user, client_id)
+    if stored is None:
+        try:
+            with db.session.begin_nested():
+                return write({"client_id": client_id, "fingerprint": fingerprint(payload)}), False
+        except (IntegrityError, ConflictError):
+            # The same retry, sent at once, won the insert (or took the last of the stock first).
+            stored = _stored(model, user, client_id)
+            if stored is None:
+                raise
+    check_replay(stored.fingerprint, payload)
+    return stored, True
