@@ -24,6 +24,7 @@ DEMO_LOGINS = [
     f"alliance admin: POST /api/v1/auth/password {{\"username\": \"admin\", \"password\": \"{DEMO_PASSWORD}\"}}",
     f"staff 万龙物业: username wanlong, password {DEMO_PASSWORD}",
     f"staff 京安保安: username jingan, password {DEMO_PASSWORD}",
+    f"staff 万科物业 (the big company that shares its masks): username vanke, password {DEMO_PASSWORD}",
     "guard 张本轩 at 黄平路8号院: POST /api/v1/auth/wechat {\"code\": \"dev:guard-zhang\"}",
     "resident of 黄平路8号院 1号楼1单元101: {\"code\": \"dev:resident-hp-1\"}",
     "resident of 万龙小区 1号楼1单元101: {\"code\": \"dev:resident-wl-1\"}",
