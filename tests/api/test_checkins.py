@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from server.extensions import db
 from server.models.alerts import Alert
@@ -219,3 +219,27 @@ def test_ids_beyond_the_database_integer_are_404_not_500(app, world, as_user):
                                                     "client_id": "big"})
     assert response.status_code == 422
 
+
+
+@time_machine.travel(T0, tick=False)
+def test_the_guard_scan_hot_path_is_the_caller_one_look_up_and_one_insert(app, world, as_user):
+    # The idempotent write adds no look-up before the insert: a retry is caught by the unique key.
+    guard = as_user(world.guard_a)
+    code = pass_of(as_user, world.resident_a)
+    with app.app_context():
+        engine = db.engine
+    statements = []
+
+    def listen(conn, cursor, statement, params, context, executemany):
+        statements.append(" ".join(statement.split()[:4]))
+
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        response = scan(guard, code, world.gate_a.id)
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    assert response.status_code == 201, response.json
+    assert [s.split()[0] for s in statements] == ["SELECT", "SELECT", "INSERT"], statements
+    caller, gate_and_holder, insert = statements
+    assert caller.startswith("SELECT users.") and gate_and_holder.startswith("SELECT gates.")
+    assert insert.startswith("INSERT INTO checkins")
