@@ -94,10 +94,10 @@ class IdempotentWrite(Generic[Row]):
                 raise ConflictError(unexplained) from None
             return self.replay(stored), True
 
-    def add(self, row: Written) -> tuple[Written | Row, bool]:
+    def add(self, row: Written, *, unexplained: str | None = None) -> tuple[Written | Row, bool]:
         """Insert an ORM row in a savepoint; answers (row, replayed) as `insert`."""
         def write() -> Written:
             db.session.add(row)
             db.session.flush()
             return row
-        return self.insert(write)
+        return self.insert(write, unexplained=unexplained)
