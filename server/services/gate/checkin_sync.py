@@ -14,7 +14,8 @@ from sqlalchemy.exc import DataError
 from server.errors import ApiError, UnprocessableError
 from server.messages import message_for
 from server.models.people import User
-from server.services.gate.checkins import FLOWS, checkin_fingerprint, checkin_write, reply_of
+from server.services.gate.checkin_flows import FLOWS
+from server.services.gate.checkins import checkin_fingerprint, checkin_write, reply_of
 
 
 def sync_batch(guard: User, items: list[tuple[str, dict | None, dict | None]]) -> list[dict]:

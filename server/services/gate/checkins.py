@@ -27,9 +27,6 @@ from server.services.gate.checkin_rows import record_checkin
 from server.services.gate.checkin_subjects import InsertedCheckIn, resident_subject
 from server.services.gate.gates import gate_code_in, resolve_gate_code
 
-__all__ = ["FLOWS", "InsertedCheckIn", "Recorded", "checkin_fingerprint", "checkin_write", "record_guard",
-           "reply_of", "self_scan", "stored_checkin"]
-
 # Fields of a device write that do not change what was scanned: a queued scan re-sent with its device
 # time (or inside a batch, with its kind) is the same scan.
 _NOT_FINGERPRINTED = ("device_time", "kind")
