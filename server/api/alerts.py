@@ -1,7 +1,7 @@
 """Alerts (fever, missed report, returnee, welfare) that staff see and acknowledge."""
 
 from server.auth import current_user, roles_required
-from server.plumbing.pagination import PageArgs, page_of, paginate, total_header
+from server.plumbing.pagination import PageArgs, paged, paginate
 from server.request_parser import Blueprint
 from server.schemas.alerts import AcknowledgeSchema, AlertArgsSchema, AlertSchema
 from server.services.organisation.alerts import acknowledge, alerts_query
@@ -14,7 +14,7 @@ blp = Blueprint("alerts", __name__, url_prefix="/alerts", description="Alerts fo
 @roles_required("staff")
 @blp.arguments(AlertArgsSchema, location="query")
 @blp.arguments(PageArgs, location="query")
-@blp.response(200, page_of(AlertSchema))
+@paged(blp, AlertSchema)
 def list_alerts(filters, args):
     """Alerts of my compounds, newest first (open ones only with ?open=true).
 
@@ -28,7 +28,7 @@ def list_alerts(filters, args):
                      object_type="alert", detail={"kind": filters.get("kind"), "open": filters["open"],
                                                   "rows": len(body["items"]),
                                                   "alert_ids": [a.id for a in body["items"]]})
-    return body, 200, total_header(body)
+    return body
 
 
 @blp.route("/<int:alert_id>/acknowledge", methods=["POST"])

@@ -6,7 +6,7 @@ from server.auth import current_user, roles_required
 from server.models.audit import AuditEntry
 from server.models.compounds import Compound
 from server.models.people import User
-from server.plumbing.pagination import PageArgs, page_of, paginate, total_header
+from server.plumbing.pagination import PageArgs, paged, paginate
 from server.request_parser import Blueprint
 from server.schemas.audit import AuditArgsSchema, AuditEntrySchema
 
@@ -17,7 +17,7 @@ blp = Blueprint("audit", __name__, url_prefix="/audit", description="Audit log (
 @roles_required("alliance_admin")
 @blp.arguments(AuditArgsSchema, location="query")
 @blp.arguments(PageArgs, location="query")
-@blp.response(200, page_of(AuditEntrySchema))
+@paged(blp, AuditEntrySchema)
 def list_audit(filters, args):
     """Who read or exported which personal data, when and why; newest first."""
     admin = current_user()
@@ -34,5 +34,4 @@ def list_audit(filters, args):
         query = query.where(AuditEntry.at >= filters["since"])
     if "until" in filters:
         query = query.where(AuditEntry.at < filters["until"])
-    body = paginate(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()), args)
-    return body, 200, total_header(body)
+    return paginate(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()), args)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import jsonify
 
 from server.auth import current_caller, current_user, roles_required
-from server.plumbing.pagination import page_of, total_header
+from server.plumbing.pagination import paged
 from server.request_commit import commit_request
 from server.request_parser import Blueprint
 from server.schemas.checkins import (
@@ -76,21 +76,19 @@ def batch(args):
 @blp.route("/compounds/<int:compound_id>/checkins", methods=["GET"])
 @roles_required("staff", "guard")
 @blp.arguments(CheckInListArgs, location="query")
-@blp.response(200, page_of(CheckInItemSchema))
+@paged(blp, CheckInItemSchema)
 def list_checkins(args, compound_id):
     """Check-ins of a compound, newest first, filtered by gate, time, direction, decision or person."""
-    body = checkin_reports.checkins_page(current_user(), compound_id, args)
-    return body, 200, total_header(body)
+    return checkin_reports.checkins_page(current_user(), compound_id, args)
 
 
 @blp.route("/gates/<int:gate_id>/checkins", methods=["GET"])
 @roles_required("staff", "guard")
 @blp.arguments(CheckInListArgs, location="query")
-@blp.response(200, page_of(CheckInItemSchema))
+@paged(blp, CheckInItemSchema)
 def gate_checkins(args, gate_id):
     """Check-ins at one gate, with the same filters."""
-    body = checkin_reports.gate_checkins_page(current_user(), gate_id, args)
-    return body, 200, total_header(body)
+    return checkin_reports.gate_checkins_page(current_user(), gate_id, args)
 
 
 @blp.route("/compounds/<int:compound_id>/checkins/hourly", methods=["GET"])

@@ -6,7 +6,7 @@ from server.auth import current_user, roles_required
 from server.errors import NotFoundError
 from server.extensions import db
 from server.models.companies import Company
-from server.plumbing.pagination import PageArgs, page_of, paginate, total_header
+from server.plumbing.pagination import PageArgs, paged, paginate
 from server.request_parser import Blueprint
 from server.schemas.companies import CompanySchema, CompanyUpdateSchema
 from server.schemas.people import PersonSchema, StaffCreateSchema
@@ -33,11 +33,10 @@ def _get(company_id: int) -> Company:
 @blp.route("", methods=["GET"])
 @roles_required("alliance_admin", "staff")
 @blp.arguments(PageArgs, location="query")
-@blp.response(200, page_of(CompanySchema))
+@paged(blp, CompanySchema)
 def list_companies(args):
     """The alliance's companies (staff: their own)."""
-    body = paginate(_visible(current_user()).order_by(Company.id), args)
-    return body, 200, total_header(body)
+    return paginate(_visible(current_user()).order_by(Company.id), args)
 
 
 @blp.route("", methods=["POST"])

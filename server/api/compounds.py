@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from server.auth import current_user, roles_required
 from server.models.compounds import Building, Compound
-from server.plumbing.pagination import PageArgs, page_of, paginate, total_header
+from server.plumbing.pagination import PageArgs, paged, paginate
 from server.request_parser import Blueprint
 from server.schemas.compounds import BuildingSchema, CompoundSchema, CompoundUpdateSchema
 from server.scope import compound_condition, get_compound
@@ -16,12 +16,11 @@ blp = Blueprint("compounds", __name__, url_prefix="/compounds", description="Com
 @blp.route("", methods=["GET"])
 @roles_required("alliance_admin", "staff", "guard", "resident")
 @blp.arguments(PageArgs, location="query")
-@blp.response(200, page_of(CompoundSchema))
+@paged(blp, CompoundSchema)
 def list_compounds(args):
     """The compounds in my scope."""
     user = current_user()
-    body = paginate(select(Compound).where(compound_condition(user, Compound.id)).order_by(Compound.id), args)
-    return body, 200, total_header(body)
+    return paginate(select(Compound).where(compound_condition(user, Compound.id)).order_by(Compound.id), args)
 
 
 @blp.route("", methods=["POST"])
@@ -54,12 +53,11 @@ def edit_compound(args, compound_id):
 @blp.route("/<int:compound_id>/buildings", methods=["GET"])
 @roles_required("alliance_admin", "staff", "guard")
 @blp.arguments(PageArgs, location="query")
-@blp.response(200, page_of(BuildingSchema))
+@paged(blp, BuildingSchema)
 def list_buildings(args, compound_id):
     """The buildings of a compound."""
     compound = get_compound(current_user(), compound_id)
-    body = paginate(select(Building).where(Building.compound_id == compound.id).order_by(Building.id), args)
-    return body, 200, total_header(body)
+    return paginate(select(Building).where(Building.compound_id == compound.id).order_by(Building.id), args)
 
 
 @blp.route("/<int:compound_id>/buildings", methods=["POST"])

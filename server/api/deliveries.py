@@ -2,7 +2,7 @@
 
 from server.auth import current_user, roles_required
 from server.models.people import User
-from server.plumbing.pagination import PageArgs, page_of, paginate, total_header
+from server.plumbing.pagination import PageArgs, paged, paginate
 from server.request_parser import Blueprint
 from server.schemas.deliveries import (
     DeliveryCancelSchema,
@@ -41,7 +41,7 @@ blp = Blueprint("deliveries", __name__, url_prefix="", description="Grocery deli
 def _paged(viewer: User, query, args: dict):
     body = paginate(query, args)
     body["items"] = present_deliveries(viewer, body["items"])
-    return body, 200, total_header(body)
+    return body
 
 
 @blp.route("/deliveries", methods=["POST"])
@@ -59,7 +59,7 @@ def submit_delivery(args):
 @roles_required("resident", "staff")
 @blp.arguments(DeliveryListArgs, location="query")
 @blp.arguments(PageArgs, location="query")
-@blp.response(200, page_of(DeliverySchema))
+@paged(blp, DeliverySchema)
 def list_deliveries(filters, args):
     """Requests, newest first: a resident's household's, or staff's compounds' (filter by compound, status)."""
     user = current_user()
@@ -70,7 +70,7 @@ def list_deliveries(filters, args):
 @roles_required(*RUNNERS)
 @blp.arguments(DeliveryQueueArgs, location="query")
 @blp.arguments(PageArgs, location="query")
-@blp.response(200, page_of(DeliverySchema))
+@paged(blp, DeliverySchema)
 def delivery_queue(filters, args, compound_id):
     """A compound's open requests: most urgent first (medicine, infant, elderly), then longest waiting."""
     user = current_user()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from server.auth import current_user, roles_required
 from server.plumbing.csv_export import csv_response
-from server.plumbing.pagination import page_of, paginate, total_header
+from server.plumbing.pagination import paged, paginate
 from server.request_parser import Blueprint
 from server.schemas.exposure import (
     ContactsSchema,
@@ -30,11 +30,10 @@ def create(args):
 @blp.route("", methods=["GET"])
 @roles_required("staff", "alliance_admin")
 @blp.arguments(ExposureListArgs, location="query")
-@blp.response(200, page_of(ExposureRequestSchema))
+@paged(blp, ExposureRequestSchema)
 def list_requests(args):
     """Requests in the caller's scope, newest first (no results here)."""
-    body = paginate(exposure.requests_query(current_user(), args.get("status")), args)
-    return body, 200, total_header(body)
+    return paginate(exposure.requests_query(current_user(), args.get("status")), args)
 
 
 @blp.route("/<int:request_id>", methods=["GET"])

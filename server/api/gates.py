@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from server.auth import current_user, roles_required
 from server.models.compounds import Gate
-from server.plumbing.pagination import PageArgs, page_of, paginate, total_header
+from server.plumbing.pagination import PageArgs, paged, paginate
 from server.request_parser import Blueprint
 from server.schemas.gates import GateSchema, GateUpdateSchema
 from server.scope import get_compound, get_in_compound_scope
@@ -16,12 +16,11 @@ blp = Blueprint("gates", __name__, url_prefix="", description="Gates (main or si
 @blp.route("/compounds/<int:compound_id>/gates", methods=["GET"])
 @roles_required("alliance_admin", "staff", "guard")
 @blp.arguments(PageArgs, location="query")
-@blp.response(200, page_of(GateSchema))
+@paged(blp, GateSchema)
 def list_gates(args, compound_id):
     """The gates of a compound."""
     compound = get_compound(current_user(), compound_id)
-    body = paginate(select(Gate).where(Gate.compound_id == compound.id).order_by(Gate.id), args)
-    return body, 200, total_header(body)
+    return paginate(select(Gate).where(Gate.compound_id == compound.id).order_by(Gate.id), args)
 
 
 @blp.route("/compounds/<int:compound_id>/gates", methods=["POST"])

@@ -7,7 +7,7 @@ from server.errors import NotFoundError
 from server.extensions import db
 from server.models.compounds import Building, Household
 from server.models.people import User
-from server.plumbing.pagination import PageArgs, page_of, paginate, total_header
+from server.plumbing.pagination import PageArgs, paged, paginate
 from server.request_parser import Blueprint
 from server.schemas.compounds import HouseholdArgsSchema, HouseholdSchema
 from server.schemas.people import InviteSchema, PersonSchema
@@ -36,16 +36,14 @@ def _household_for(user, household_id: int) -> Household:
 @roles_required("staff", "guard")
 @blp.arguments(HouseholdArgsSchema, location="query")
 @blp.arguments(PageArgs, location="query")
-@blp.response(200, page_of(HouseholdSchema))
+@paged(blp, HouseholdSchema)
 def list_households(filters, args, compound_id):
     """The households of a compound (filter by building)."""
     compound = get_compound(current_user(), compound_id)
     query = select(Household).where(Household.compound_id == compound.id)
     if "building_id" in filters:
         query = query.where(Household.building_id == filters["building_id"])
-    body = paginate(query.order_by(Household.building_id, Household.unit, Household.room), args)
-    body["items"] = [_with_label(h) for h in body["items"]]
-    return body, 200, total_header(body)
+    return paginate(query.order_by(Household.building_id, Household.unit, Household.room), args, each=_with_label)
 
 
 @blp.route("/compounds/<int:compound_id>/households", methods=["POST"])

@@ -7,7 +7,7 @@ from server.errors import NotFoundError
 from server.extensions import db
 from server.models.compounds import Household
 from server.models.people import User
-from server.plumbing.pagination import PageArgs, page_of, paginate, total_header
+from server.plumbing.pagination import PageArgs, paged, paginate
 from server.request_parser import Blueprint
 from server.schemas.people import GuardUpdateSchema, InviteSchema, PersonSchema, ResidentArgsSchema
 from server.scope import compound_condition, get_compound, in_scope
@@ -38,7 +38,7 @@ def _guard(staff: User, guard_id: int) -> User:
 @roles_required("staff")
 @blp.arguments(ResidentArgsSchema, location="query")
 @blp.arguments(PageArgs, location="query")
-@blp.response(200, page_of(PersonSchema))
+@paged(blp, PersonSchema)
 def list_residents(filters, args, compound_id):
     """Residents bound to households of the compound (filter: residency=pending)."""
     compound = get_compound(current_user(), compound_id)
@@ -46,8 +46,7 @@ def list_residents(filters, args, compound_id):
              .where(Household.compound_id == compound.id, User.role == "resident"))
     if "residency" in filters:
         query = query.where(User.residency == filters["residency"])
-    body = paginate(query.order_by(User.id), args)
-    return body, 200, total_header(body)
+    return paginate(query.order_by(User.id), args)
 
 
 @blp.route("/residents/<int:resident_id>/approve", methods=["POST"])
@@ -78,13 +77,12 @@ def add_guard_invite(compound_id):
 @blp.route("/guards", methods=["GET"])
 @roles_required("staff")
 @blp.arguments(PageArgs, location="query")
-@blp.response(200, page_of(PersonSchema))
+@paged(blp, PersonSchema)
 def list_guards(args):
     """The guards of my company."""
     user = current_user()
     query = select(User).where(User.role == "guard", User.company_id == user.company_id).order_by(User.id)
-    body = paginate(query, args)
-    return body, 200, total_header(body)
+    return paginate(query, args)
 
 
 @blp.route("/guards/<int:guard_id>", methods=["PATCH"])

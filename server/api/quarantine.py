@@ -5,7 +5,7 @@ from server.extensions import db
 from server.models.compounds import Compound
 from server.models.health import QuarantineOrder
 from server.plumbing.clock import utcnow
-from server.plumbing.pagination import PageArgs, page_of, paginate, total_header
+from server.plumbing.pagination import PageArgs, paged, paginate
 from server.request_parser import Blueprint
 from server.schemas.quarantine import (
     ExtendOrderSchema,
@@ -54,16 +54,14 @@ def place(args, compound_id):
 @roles_required("staff", "alliance_admin")
 @blp.arguments(OrderArgsSchema, location="query")
 @blp.arguments(PageArgs, location="query")
-@blp.response(200, page_of(OrderSchema))
+@paged(blp, OrderSchema)
 def list_orders(filters, args, compound_id):
     """A compound's orders, newest first (a bulk read: audited; the alliance must give a purpose)."""
     user = current_user()
     compound = get_compound(user, compound_id)
     record_bulk_read(user, "quarantine.list", compound_id=compound.id, purpose=filters.get("purpose"),
                      object_type="compound", object_id=compound.id, detail={"status": filters.get("status")})
-    body = paginate(orders_query(compound.id, filters.get("status")), args)
-    body["items"] = [_dump(o) for o in body["items"]]
-    return body, 200, total_header(body)
+    return paginate(orders_query(compound.id, filters.get("status")), args, each=_dump)
 
 
 @blp.route("/quarantine-orders/<int:order_id>", methods=["GET"])

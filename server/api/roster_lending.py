@@ -1,7 +1,7 @@
 """Lending guards across the alliance: post an uncovered shift, offer a guard, accept an offer."""
 
 from server.auth import current_user, roles_required
-from server.plumbing.pagination import PageArgs, page_of, total_header
+from server.plumbing.pagination import PageArgs, paged
 from server.request_parser import Blueprint
 from server.schemas.roster_lending import (
     LoanArgsSchema,
@@ -36,11 +36,10 @@ def post(args, shift_id):
 @roles_required("staff", "alliance_admin")
 @blp.arguments(LoanArgsSchema, location="query")
 @blp.arguments(PageArgs, location="query")
-@blp.response(200, page_of(LoanSummarySchema))
+@paged(blp, LoanSummarySchema)
 def list_loans(filters, args):
     """The alliance's posted shifts (open ones with ?status=open), soonest first."""
-    body = lending.loan_page(current_user(), args, filters.get("status"))
-    return body, 200, total_header(body)
+    return lending.loan_page(current_user(), args, filters.get("status"))
 
 
 @blp.route("/loans/<int:loan_id>", methods=["GET"])

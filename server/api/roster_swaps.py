@@ -2,7 +2,7 @@
 
 from server.auth import current_user, roles_required
 from server.models.roster_swaps import SwapRequest
-from server.plumbing.pagination import PageArgs, page_of, paginate, total_header
+from server.plumbing.pagination import PageArgs, paged, paginate
 from server.request_parser import Blueprint
 from server.schemas.roster_swaps import SwapArgsSchema, SwapOfferSchema, SwapSchema
 from server.services.roster import roster_swaps
@@ -23,14 +23,13 @@ def offer(args, assignment_id):
 @roles_required("guard", "staff", "alliance_admin")
 @blp.arguments(SwapArgsSchema, location="query")
 @blp.arguments(PageArgs, location="query")
-@blp.response(200, page_of(SwapSchema))
+@paged(blp, SwapSchema)
 def list_swaps(filters, args):
     """Swaps I may see: my own and my company's compounds', newest first."""
     query = roster_swaps.visible_swaps(current_user())
     if filters.get("status"):
         query = query.where(SwapRequest.status == filters["status"])
-    body = paginate(query, args)
-    return body, 200, total_header(body)
+    return paginate(query, args)
 
 
 @blp.route("/swaps/<int:swap_id>/accept", methods=["POST"])

@@ -5,7 +5,7 @@ from flask import Response
 from server.auth import current_user, roles_required
 from server.messages import message_for
 from server.plumbing.clock import local_today
-from server.plumbing.pagination import PageArgs, page_of, paginate, total_header
+from server.plumbing.pagination import PageArgs, paged, paginate
 from server.request_parser import Blueprint
 from server.schemas.temperatures import (
     DailyArgs,
@@ -60,32 +60,31 @@ def report_own(args):
 @blp.route("/me/temperatures", methods=["GET"])
 @roles_required("resident", "guard")
 @blp.arguments(PageArgs, location="query")
-@blp.response(200, page_of(ReadingSchema))
+@paged(blp, ReadingSchema)
 def my_history(args):
     """My own readings, newest first."""
-    body = paginate(readings.history_of(current_user().id), args)
-    return body, 200, total_header(body)
+    return paginate(readings.history_of(current_user().id), args)
 
 
 @blp.route("/people/<int:user_id>/temperatures", methods=["GET"])
 @roles_required("staff")
 @blp.arguments(HistoryArgs, location="query")
 @blp.arguments(PageArgs, location="query")
-@blp.response(200, page_of(ReadingSchema))
+@paged(blp, ReadingSchema)
 def person_history(audit_args, args, user_id):
     """A person's readings at the caller's compounds (audited)."""
     staff = current_user()
     body = paginate(readings.person_history(staff, user_id), args)
     record_bulk_read(staff, "temperature.history", compound_id=None, purpose=audit_args.get("purpose"),
                      object_type="user", object_id=user_id, detail={"rows": len(body["items"])})
-    return body, 200, total_header(body)
+    return body
 
 
 @blp.route("/compounds/<int:compound_id>/temperatures", methods=["GET"])
 @roles_required("staff", "alliance_admin")
 @blp.arguments(ReadingListArgs, location="query")
 @blp.arguments(PageArgs, location="query")
-@blp.response(200, page_of(ReadingSchema))
+@paged(blp, ReadingSchema)
 def compound_readings(filters, args, compound_id):
     """One local day of a compound's readings (a bulk read: audited; the alliance must give a purpose)."""
     user = current_user()
@@ -94,8 +93,7 @@ def compound_readings(filters, args, compound_id):
     record_bulk_read(user, "temperature.list", compound_id=compound.id, purpose=filters.get("purpose"),
                      object_type="compound", object_id=compound.id,
                      detail={"day": day.isoformat(), "high_only": filters["high_only"]})
-    body = paginate(readings.readings_of_day(compound, day, filters["high_only"]), args)
-    return body, 200, total_header(body)
+    return paginate(readings.readings_of_day(compound, day, filters["high_only"]), args)
 
 
 @blp.route("/compounds/<int:compound_id>/temperatures/export", methods=["GET"])

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from flask import Response
-from sqlalchemy import func, select
 
 from server.api.checkins import answer_checkin
 from server.auth import current_user, roles_required
 from server.errors import NotFoundError
-from server.extensions import db
 from server.plumbing.masking import mask_name, mask_phone
-from server.plumbing.pagination import page_of, total_header
+from server.plumbing.pagination import paged, paginate
 from server.request_parser import Blueprint
 from server.schemas.checkins import CheckInReplySchema, WalkInSchema
 from server.schemas.visitors import VisitorCreateSchema, VisitorListArgs, VisitorPassSchema, VisitorSchema
@@ -33,12 +31,9 @@ def _view(visitor, role: str) -> dict:
 
 
 def _page(user, query, args: dict, action: str, compound_id: int | None):
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    page, size = args["page"], args["page_size"]
-    items = [_view(v, user.role) for v in db.session.scalars(query.limit(size).offset((page - 1) * size))]
-    visitors.record_list_read(user, action, compound_id=compound_id, args=args, returned=len(items))
-    body = {"items": items, "total": total, "page": page, "page_size": size}
-    return body, 200, total_header(body)
+    body = paginate(query, args, each=lambda visitor: _view(visitor, user.role))
+    visitors.record_list_read(user, action, compound_id=compound_id, args=args, returned=len(body["items"]))
+    return body
 
 
 @blp.route("/visitors", methods=["POST"])
@@ -54,7 +49,7 @@ def pre_register(args):
 @blp.route("/visitors", methods=["GET"])
 @roles_required("resident", "staff", "guard")
 @blp.arguments(VisitorListArgs, location="query")
-@blp.response(200, page_of(VisitorSchema))
+@paged(blp, VisitorSchema)
 def list_visitors(args):
     """Visitors: a resident's household's, or those of the caller's compounds."""
     user = current_user()
@@ -116,7 +111,7 @@ def walk_in(args):
 @blp.route("/compounds/<int:compound_id>/visitors/inside", methods=["GET"])
 @roles_required("staff", "guard")
 @blp.arguments(VisitorListArgs, location="query")
-@blp.response(200, page_of(VisitorSchema))
+@paged(blp, VisitorSchema)
 def inside(args, compound_id):
     """Visitors still inside the compound (came in, not yet out), earliest first."""
     user = current_user()

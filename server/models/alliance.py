@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.models.base import Base
-from server.plumbing.clock import utcnow
+from server.models.base import Base, CreatedAt
 
 
-class Alliance(Base):
+class Alliance(CreatedAt, Base):
     """物业联盟: ties the companies of one street or district together."""
 
     __tablename__ = "alliances"
@@ -19,4 +16,3 @@ class Alliance(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     region: Mapped[str] = mapped_column(String(100), default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, MetaData, TypeDecorator
-from sqlalchemy.orm import DeclarativeBase, registry
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
+
+from server.plumbing.clock import utcnow
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -41,3 +43,9 @@ class Base(DeclarativeBase):
 
     registry = registry(metadata=MetaData(naming_convention=NAMING_CONVENTION),
                         type_annotation_map={datetime: UTCDateTime})
+
+
+class CreatedAt:
+    """Mixin: the moment a row was created (aware UTC, set on insert)."""
+
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

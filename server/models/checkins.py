@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.models.base import Base
+from server.models.base import Base, CreatedAt
 from server.plumbing.clock import utcnow
 
 DIRECTIONS = ("in", "out")
@@ -32,7 +32,7 @@ VISITOR_KINDS = ("pre_registered", "walk_in")
 VISITOR_STATUSES = ("expected", "inside", "left", "cancelled")
 
 
-class PassSigningKey(Base):
+class PassSigningKey(CreatedAt, Base):
     """An Ed25519 key that signs personal passes; the rows are the truth every process and host shares.
 
     A key signs from `activates_at` until a newer key activates; its public half is published
@@ -46,7 +46,6 @@ class PassSigningKey(Base):
     kid: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
     private_key_encrypted: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
     activates_at: Mapped[datetime]
     retire_at: Mapped[datetime | None]
 

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.models.base import Base
-from server.plumbing.clock import utcnow
+from server.models.base import Base, CreatedAt
 
 
-class Company(Base):
+class Company(CreatedAt, Base):
     """A property company of the alliance."""
 
     __tablename__ = "companies"
@@ -21,4 +18,3 @@ class Company(Base):
     alliance_id: Mapped[int] = mapped_column(ForeignKey("alliances.id", ondelete="RESTRICT"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     contact_phone: Mapped[str] = mapped_column(String(20), default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.models.base import Base
-from server.plumbing.clock import utcnow
+from server.models.base import Base, CreatedAt
 
 GATE_KINDS = ("main", "side")
 
 
-class Compound(Base):
+class Compound(CreatedAt, Base):
     """A residential compound; old compounds may have no property company."""
 
     __tablename__ = "compounds"
@@ -28,10 +25,9 @@ class Compound(Base):
     lockdown: Mapped[bool] = mapped_column(Boolean, default=False)
     # PIPL art. 13(4): a declared public-health emergency is a lawful basis for health and movement data.
     health_emergency: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Gate(Base):
+class Gate(CreatedAt, Base):
     """An entrance (main or side); its code is short and opaque so it fits a mini-program scene."""
 
     __tablename__ = "gates"
@@ -47,7 +43,6 @@ class Gate(Base):
     is_open: Mapped[bool] = mapped_column(Boolean, default=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     rotating_code: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Building(Base):
@@ -61,7 +56,7 @@ class Building(Base):
     name: Mapped[str] = mapped_column(String(50))
 
 
-class Household(Base):
+class Household(CreatedAt, Base):
     """A household (户): building, unit and room; compound_id is kept for one-hop scoping."""
 
     __tablename__ = "households"
@@ -72,4 +67,3 @@ class Household(Base):
     building_id: Mapped[int] = mapped_column(ForeignKey("buildings.id", ondelete="CASCADE"), index=True)
     unit: Mapped[str] = mapped_column(String(20), default="")
     room: Mapped[str] = mapped_column(String(20))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)

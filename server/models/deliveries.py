@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.models.base import Base
+from server.models.base import Base, CreatedAt
 from server.plumbing.clock import utcnow
 
 DELIVERY_STATUSES = ("submitted", "claimed", "purchasing", "on_the_way", "delivered", "confirmed",
@@ -24,7 +24,7 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
-class DeliveryRequest(Base):
+class DeliveryRequest(CreatedAt, Base):
     """A household's request for groceries, from submission to the resident's confirmation."""
 
     __tablename__ = "delivery_requests"
@@ -69,7 +69,6 @@ class DeliveryRequest(Base):
     close_reason: Mapped[str] = mapped_column(String(200), default="")
     cost_cents: Mapped[int | None] = mapped_column(Integer)
     cost_note: Mapped[str] = mapped_column(String(100), default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     items: Mapped[list[DeliveryItem]] = relationship(
         back_populates="request", order_by="DeliveryItem.position", cascade="all, delete-orphan")
@@ -115,7 +114,7 @@ class DeliveryEvent(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class DeliveryRating(Base):
+class DeliveryRating(CreatedAt, Base):
     """The resident's rating of a confirmed delivery: one per request."""
 
     __tablename__ = "delivery_ratings"
@@ -126,7 +125,6 @@ class DeliveryRating(Base):
     rated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     score: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str] = mapped_column(String(200), default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class DeliverySettings(Base):

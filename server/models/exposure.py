@@ -7,13 +7,12 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.models.base import Base
-from server.plumbing.clock import utcnow
+from server.models.base import Base, CreatedAt
 
 EXPOSURE_STATUSES = ("pending", "approved", "rejected")
 
 
-class ExposureRequest(Base):
+class ExposureRequest(CreatedAt, Base):
     """Who passed the same gates as a person within ±minutes, in a window; shown only once approved."""
 
     __tablename__ = "exposure_requests"
@@ -37,4 +36,3 @@ class ExposureRequest(Base):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime | None]
     decision_note: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)

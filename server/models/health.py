@@ -18,14 +18,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.models.base import Base
+from server.models.base import Base, CreatedAt
 from server.plumbing.clock import utcnow
 
 QUARANTINE_REASONS = ("returned_from_city", "close_contact", "other")
 LAWFUL_BASES = ("consent", "public_health_emergency")
 
 
-class QuarantineOrder(Base):
+class QuarantineOrder(CreatedAt, Base):
     """居家隔离: a person or a whole household, from starts_at until ends_at or lifted early."""
 
     __tablename__ = "quarantine_orders"
@@ -50,7 +50,6 @@ class QuarantineOrder(Base):
     lifted_reason: Mapped[str | None] = mapped_column(Text)
     lifted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 READING_SOURCES = ("gate", "self")
 READING_OUTCOMES = ("normal", "remeasure", "fever")

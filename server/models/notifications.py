@@ -7,13 +7,13 @@ from datetime import datetime
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.models.base import Base
+from server.models.base import Base, CreatedAt
 from server.plumbing.clock import utcnow
 
 NOTIFICATION_STATUSES = ("pending", "sending", "sent", "failed", "unsubscribed")
 
 
-class Notification(Base):
+class Notification(CreatedAt, Base):
     """A WeChat subscribe message waiting to be sent, or its outcome."""
 
     __tablename__ = "notifications"
@@ -34,7 +34,6 @@ class Notification(Base):
     # The drain run that claimed the row: only it may record the outcome.
     claim_token: Mapped[str | None] = mapped_column(String(32))
     dedupe_key: Mapped[str | None] = mapped_column(String(128), unique=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
 

@@ -7,15 +7,14 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.models.base import Base
-from server.plumbing.clock import utcnow
+from server.models.base import Base, CreatedAt
 
 ROLES = ("resident", "guard", "staff", "alliance_admin")
 RESIDENCY = ("pending", "approved", "removed")
 INVITE_KINDS = ("household", "guard")
 
 
-class User(Base):
+class User(CreatedAt, Base):
     """A person who signs in: resident or guard by WeChat, staff or alliance admin by password."""
 
     __tablename__ = "users"
@@ -43,7 +42,6 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @property
     def approved_household_id(self) -> int | None:
@@ -51,7 +49,7 @@ class User(Base):
         return self.household_id if self.residency == "approved" else None
 
 
-class Invite(Base):
+class Invite(CreatedAt, Base):
     """A single-use code staff issue: binds a WeChat user to a household, or makes them a guard."""
 
     __tablename__ = "invites"
@@ -68,7 +66,6 @@ class Invite(Base):
     company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
     compound_id: Mapped[int | None] = mapped_column(ForeignKey("compounds.id", ondelete="CASCADE"))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     used_at: Mapped[datetime | None]

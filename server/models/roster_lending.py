@@ -7,14 +7,13 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.models.base import Base
-from server.plumbing.clock import utcnow
+from server.models.base import Base, CreatedAt
 
 LOAN_STATUSES = ("open", "filled", "cancelled")
 OFFER_STATUSES = ("offered", "accepted", "declined", "withdrawn")
 
 
-class LoanRequest(Base):
+class LoanRequest(CreatedAt, Base):
     """An uncovered shift posted to the alliance; at most one open request per shift."""
 
     __tablename__ = "loan_requests"
@@ -31,11 +30,10 @@ class LoanRequest(Base):
     posted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(16), default="open")
     note: Mapped[str] = mapped_column(String(200), default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
 
 
-class LoanOffer(Base):
+class LoanOffer(CreatedAt, Base):
     """A company offering one of its guards for a posted shift."""
 
     __tablename__ = "loan_offers"
@@ -50,6 +48,5 @@ class LoanOffer(Base):
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=True)
     offered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(16), default="offered")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime | None]

@@ -7,13 +7,12 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.models.base import Base
-from server.plumbing.clock import utcnow
+from server.models.base import Base, CreatedAt
 
 SWAP_STATUSES = ("offered", "accepted", "approved", "rejected", "cancelled")
 
 
-class SwapRequest(Base):
+class SwapRequest(CreatedAt, Base):
     """One offer to hand an assignment to another guard; at most one live offer per assignment."""
 
     __tablename__ = "swap_requests"
@@ -35,5 +34,4 @@ class SwapRequest(Base):
     status: Mapped[str] = mapped_column(String(16), default="offered")
     note: Mapped[str] = mapped_column(String(200), default="")
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None]

@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.models.base import Base
+from server.models.base import Base, CreatedAt
 from server.plumbing.clock import utcnow
 
 SHIFT_STATUSES = ("open", "cancelled")
@@ -34,7 +34,7 @@ CLOCK_KINDS = ("in", "out")
 MAX_GUARDS_PER_SHIFT = 20
 
 
-class ShiftTemplate(Base):
+class ShiftTemplate(CreatedAt, Base):
     """A daily shift of a gate in local time (e.g. 08:00 for 8 h) that generates a week of shifts."""
 
     __tablename__ = "shift_templates"
@@ -50,10 +50,9 @@ class ShiftTemplate(Base):
     start_time: Mapped[time] = mapped_column(Time)
     duration_minutes: Mapped[int] = mapped_column(Integer)
     guards_needed: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Shift(Base):
+class Shift(CreatedAt, Base):
     """A stretch of duty at a gate needing some guards; cancelled when its gate closes."""
 
     __tablename__ = "shifts"
@@ -74,13 +73,12 @@ class Shift(Base):
     ends_at: Mapped[datetime]
     guards_needed: Mapped[int] = mapped_column(Integer, default=1)
     status: Mapped[str] = mapped_column(String(16), default="open")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
     cancelled_at: Mapped[datetime | None]
     # Why it was cancelled: gate_closed (generate_week brings it back when the gate reopens) or manual.
     cancel_reason: Mapped[str | None] = mapped_column(String(16))
 
 
-class ShiftAssignment(Base):
+class ShiftAssignment(CreatedAt, Base):
     """A guard on a shift; starts_at/ends_at copy the shift's so the database can refuse overlaps."""
 
     __tablename__ = "shift_assignments"
@@ -103,7 +101,6 @@ class ShiftAssignment(Base):
     source: Mapped[str] = mapped_column(String(16), default="manual")
     loan_offer_id: Mapped[int | None] = mapped_column(ForeignKey("loan_offers.id", ondelete="CASCADE"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 # PostgreSQL refuses two overlapping assignments of one guard even under concurrent writes; the
@@ -116,7 +113,7 @@ event.listen(ShiftAssignment.__table__, "before_create", DDL(BTREE_GIST_DDL).exe
 event.listen(ShiftAssignment.__table__, "after_create", DDL(GUARD_OVERLAP_DDL).execute_if(dialect="postgresql"))
 
 
-class GuardLeave(Base):
+class GuardLeave(CreatedAt, Base):
     """A time a guard cannot work: leave (请假) or declared unavailability."""
 
     __tablename__ = "guard_leaves"
@@ -133,7 +130,6 @@ class GuardLeave(Base):
     kind: Mapped[str] = mapped_column(String(16), default="leave")
     note: Mapped[str] = mapped_column(String(200), default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ClockEvent(Base):

@@ -7,18 +7,17 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.models.base import Base
+from server.models.base import Base, CreatedAt
 from server.plumbing.clock import utcnow
 
 
-class AuthSession(Base):
+class AuthSession(CreatedAt, Base):
     """One sign-in: the family of its refresh tokens; revoking it ends its access tokens too."""
 
     __tablename__ = "auth_sessions"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
     revoked_reason: Mapped[str | None] = mapped_column(String(32))
     # WeChat's session_key is kept here, server-side only, for decrypting user data later.

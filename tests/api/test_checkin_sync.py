@@ -11,7 +11,7 @@ from server.extensions import db
 from server.models.alerts import Alert
 from server.models.checkins import CheckIn
 from server.services.gate import pass_tokens, passes
-from tests.api.test_checkins import T0, _fresh_key_cache, count, pass_of  # noqa: F401 - an autouse fixture
+from tests.api.checkin_helpers import T0, _fresh_key_cache, count, pass_of  # noqa: F401 - an autouse fixture
 from tests.concurrency import run_together
 from tests.factories import make_gate
 

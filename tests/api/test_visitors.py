@@ -16,7 +16,7 @@ from server.models.alerts import Alert
 from server.models.audit import AuditEntry
 from server.models.checkins import CheckIn, Visitor
 from server.models.compounds import Compound
-from tests.api.test_checkins import _fresh_key_cache, cid  # noqa: F401 - an autouse fixture
+from tests.api.checkin_helpers import _fresh_key_cache, cid  # noqa: F401 - an autouse fixture
 
 T0 = datetime(2020, 2, 3, 2, 0, tzinfo=UTC)  # 10:00 in Beijing, 2020-02-03
 
@@ -196,7 +196,7 @@ def test_visitor_lists_are_audited(app, world, as_user):
 @time_machine.travel(T0, tick=False)
 def test_returnee_visitor_notifies_staff_once(app, world, as_user):
     from server.models.notifications import Notification
-    from tests.api.test_checkins import set_user
+    from tests.api.checkin_helpers import set_user
 
     set_user(app, world.staff_a.id, openid="openid-staff-a")
     set_address(app, world.compound_a.id, "北京市昌平区回龙观")

@@ -20,6 +20,8 @@ from tests.factories import build_world, make_gate, make_user
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)  # Sunday 20:00 in Shanghai
 MONDAY = datetime(2026, 3, 1, 16, 0, tzinfo=UTC)
 WEEK = date(2026, 3, 2)
+WEEK_SHIFTS = 2 * 3 * 7  # the `week` fixture: two gates, three eight-hour shifts a day, seven days
+SHIFTS_A_WEEK = int(RosterPolicy().max_week_hours // 8)  # eight-hour shifts a guard may work in a week
 
 
 @pytest.fixture
@@ -30,7 +32,7 @@ def week(ctx):
         second = make_gate(world.compound_a, "西门")
         for gate in (world.gate_a, second):
             add_templates(gate, {"preset": "3x8", "start_time": datetime.min.time().replace(hour=6)})
-        assert generate_week(world.compound_a, WEEK)["created"] == 42
+        assert generate_week(world.compound_a, WEEK)["created"] == WEEK_SHIFTS
         yield world, second
 
 
@@ -60,7 +62,7 @@ def test_feasible_week_is_filled_fairly_within_every_rule_and_repeatably(week):
     with time_machine.travel(NOW, tick=False):
         report = autofill_roster(world.staff_a, [world.compound_a], WEEK)
     assert report["status"] in ("optimal", "feasible")
-    assert (report["shifts_considered"], report["filled"], report["unfilled"]) == (42, 42, [])
+    assert (report["shifts_considered"], report["filled"], report["unfilled"]) == (WEEK_SHIFTS, WEEK_SHIFTS, [])
     assert rule_breaks() == []
     hours = {h["guard_id"]: h["hours"] for h in report["hours_by_guard"]}
     assert set(hours) == set(guards) and max(hours.values()) - min(hours.values()) <= 8
@@ -76,11 +78,12 @@ def test_infeasible_week_fills_what_it_can_and_says_why(week):
     add_guards(world, 1)  # two guards: at most 6 shifts each under 48 h
     with time_machine.travel(NOW, tick=False):
         report = autofill_roster(world.staff_a, [world.compound_a], WEEK)
-    assert report["filled"] == 12
-    assert sum(u["missing"] for u in report["unfilled"]) == 30
+    capacity = 2 * SHIFTS_A_WEEK
+    assert capacity < report["shifts_considered"] and report["filled"] == capacity
+    assert sum(u["missing"] for u in report["unfilled"]) == report["shifts_considered"] - capacity
     assert {u["reason"] for u in report["unfilled"]} <= {"rest_or_hours", "no_guard_available"}
     assert "rest_or_hours" in {u["reason"] for u in report["unfilled"]}
-    assert all(h["hours"] == 48 for h in report["hours_by_guard"])
+    assert all(h["hours"] == RosterPolicy().max_week_hours for h in report["hours_by_guard"])
     assert rule_breaks() == []
 
 
@@ -124,7 +127,7 @@ def test_usual_gate_is_preferred(week):
         autofill_roster(world.staff_a, [world.compound_a], WEEK)
     new = db.session.scalars(select(ShiftAssignment).where(ShiftAssignment.source == "autofill")).all()
     at_home = sum(1 for a in new if (a.gate_id == second.id) == (a.guard_id in west))
-    assert at_home == len(new) and len(new) == 24
+    assert at_home == len(new) and len(new) == 4 * SHIFTS_A_WEEK  # four guards, each as many shifts as allowed
 
 
 def test_compound_without_guards_reports_no_guard_available(ctx):

@@ -7,10 +7,10 @@ The state changes after submission live in `delivery_lifecycle`; the service fig
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
 from flask import current_app, has_app_context
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
-from sqlalchemy.exc import IntegrityError
 
 from server import messages
 from server.errors import ConflictError, ForbiddenError, NotFoundError
@@ -27,7 +27,7 @@ from server.models.deliveries import (
 from server.models.health import QuarantineOrder
 from server.models.people import User
 from server.plumbing.clock import utcnow
-from server.plumbing.idempotency import check_replay, client_id_of, fingerprint
+from server.plumbing.idempotency import IdempotentWrite, client_id_of, fingerprint
 from server.scope import compound_condition
 from server.services.delivery.delivery_lifecycle import guards_may_run, record_submission
 from server.services.organisation.compounds import household_label
@@ -67,17 +67,19 @@ def submit_delivery(requester: User, payload: dict) -> tuple[DeliveryRequest, bo
     retry wait for it, and a unique-key clash on insert is answered with the row that won.
     """
     client_id = client_id_of(payload)
-    existing = _stored(requester, client_id)
+    fp = fingerprint(payload)
+    write = _delivery_write(requester.id, client_id, fp)
+    existing = write.stored()
     if existing is not None:
-        return _replay(existing, payload)
+        return existing, True
     if requester.role != "resident" or requester.approved_household_id is None:
         raise ForbiddenError("not_registered")
     # The row lock serialises a household's submissions on PostgreSQL (SQLite serialises all writers).
     household = db.session.scalar(
         select(Household).where(Household.id == requester.approved_household_id).with_for_update())
-    existing = _stored(requester, client_id)  # a first attempt that committed while we waited for the lock
+    existing = write.stored()  # a first attempt that committed while we waited for the lock
     if existing is not None:
-        return _replay(existing, payload)
+        return existing, True
     lockdown = db.session.scalar(select(Compound.lockdown).where(Compound.id == household.compound_id))
     if not lockdown and not household_quarantined(household.id, utcnow()):
         raise ForbiddenError("delivery_not_eligible")
@@ -85,7 +87,7 @@ def submit_delivery(requester: User, payload: dict) -> tuple[DeliveryRequest, bo
     tags = set(payload.get("urgency", ()))
     request = DeliveryRequest(
         compound_id=household.compound_id, household_id=household.id, requester_id=requester.id,
-        client_id=client_id, fingerprint=fingerprint(payload), status="submitted",
+        client_id=client_id, fingerprint=fp, status="submitted",
         budget_note=payload.get("budget_note", ""), preferred_from=payload.get("preferred_from"),
         preferred_until=payload.get("preferred_until"), drop_point=payload.get("drop_point", "door"),
         contactless=payload.get("contactless", True), note=payload.get("note", ""),
@@ -94,35 +96,31 @@ def submit_delivery(requester: User, payload: dict) -> tuple[DeliveryRequest, bo
         items=[DeliveryItem(position=i, name=item["name"], quantity=item["quantity"], unit=item["unit"],
                             note=item.get("note", "")) for i, item in enumerate(payload["items"], start=1)],
     )
-    limit = max_open_deliveries()
-    try:
-        with db.session.begin_nested():
-            db.session.add(request)
-            db.session.flush()
-            # Counted after the insert, so of two concurrent submissions the later one sees the
-            # earlier; over the limit, leaving the block with the error undoes the insert.
-            open_count = db.session.scalar(select(func.count()).where(
-                DeliveryRequest.household_id == household.id, DeliveryRequest.status.in_(OPEN_STATUSES)))
-            if open_count > limit:
-                raise ConflictError("too_many_open_deliveries", limit=limit)
-    except IntegrityError:
-        # The same retry, sent at once, was inserted by another request between our look-up and here.
-        existing = _stored(requester, client_id)
-        if existing is None:
-            raise
-        return _replay(existing, payload)
-    record_submission(request, requester)
-    return request, False
+    # The same retry, sent at once, may be inserted by another request between our look-up and the
+    # insert: the unique key answers the row that won.
+    request, replayed = write.insert(partial(_insert_within_limit, request, household.id, max_open_deliveries()))
+    if not replayed:
+        record_submission(request, requester)
+    return request, replayed
 
 
-def _stored(requester: User, client_id: str) -> DeliveryRequest | None:
-    return db.session.scalar(select(DeliveryRequest).where(DeliveryRequest.requester_id == requester.id,
-                                                           DeliveryRequest.client_id == client_id))
+def _insert_within_limit(request: DeliveryRequest, household_id: int, limit: int) -> DeliveryRequest:
+    """Insert the request; 409 too_many_open_deliveries when the household would have more open than the limit."""
+    db.session.add(request)
+    db.session.flush()
+    # Counted after the insert, so of two concurrent submissions the later one sees the earlier; over the
+    # limit, leaving the savepoint with the error undoes the insert.
+    open_count = db.session.scalar(select(func.count()).where(
+        DeliveryRequest.household_id == household_id, DeliveryRequest.status.in_(OPEN_STATUSES)))
+    if open_count > limit:
+        raise ConflictError("too_many_open_deliveries", limit=limit)
+    return request
 
 
-def _replay(existing: DeliveryRequest, payload: dict) -> tuple[DeliveryRequest, bool]:
-    check_replay(existing.fingerprint, payload)
-    return existing, True
+def _delivery_write(requester_id: int, client_id: str, fp: str) -> IdempotentWrite[DeliveryRequest]:
+    """A delivery request under its (requester, client id) key, a retry compared on its fingerprint."""
+    return IdempotentWrite.by_fingerprint(lambda: db.session.scalar(select(DeliveryRequest).where(
+        DeliveryRequest.requester_id == requester_id, DeliveryRequest.client_id == client_id)), fp)
 
 
 def household_quarantined(household_id: int, at: datetime) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from server.extensions import db
 from server.models.checkins import CheckIn, Visitor
@@ -14,6 +14,7 @@ from server.models.people import User
 from server.plumbing import audit
 from server.plumbing.clock import local_day_bounds, local_today
 from server.plumbing.masking import mask_name, mask_phone
+from server.plumbing.pagination import count_rows, page_body, page_window
 from server.scope import get_compound, get_in_compound_scope
 
 
@@ -57,21 +58,20 @@ def _item(viewer_role: str, checkin: CheckIn, gate_name: str, user_name, user_ph
 
 def _page(viewer, compound_id: int, args: dict) -> dict:
     query = _filtered(select(CheckIn).where(CheckIn.compound_id == compound_id), args)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    page, size = args.get("page", 1), args.get("page_size", 20)
+    total = count_rows(query)
     rows = db.session.execute(
         select(CheckIn, Gate.name, User.display_name, User.phone, Visitor.name, Visitor.phone)
         .join(Gate, Gate.id == CheckIn.gate_id)
         .outerjoin(User, User.id == CheckIn.subject_user_id)
         .outerjoin(Visitor, Visitor.id == CheckIn.visitor_id)
-        .where(CheckIn.id.in_(select(query.with_only_columns(CheckIn.id)
-                                     .order_by(CheckIn.occurred_at.desc(), CheckIn.id.desc())
-                                     .limit(size).offset((page - 1) * size).subquery())))
+        .where(CheckIn.id.in_(select(page_window(query.with_only_columns(CheckIn.id)
+                                                 .order_by(CheckIn.occurred_at.desc(), CheckIn.id.desc()),
+                                                 args).subquery())))
         .order_by(CheckIn.occurred_at.desc(), CheckIn.id.desc())).all()
     items = [_item(viewer.role, *row) for row in rows]
     audit.record("checkins.list", actor=viewer, object_type="compound", object_id=compound_id,
                  compound_id=compound_id, detail={k: str(v) for k, v in args.items()} | {"returned": len(items)})
-    return {"items": items, "total": total, "page": page, "page_size": size}
+    return page_body(items, total, args)
 
 
 def checkins_page(viewer, compound_id: int, args: dict) -> dict:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 
 from sqlalchemy import Row, and_, bindparam, exists, or_, select
 
@@ -41,6 +42,14 @@ class Subject:
     consented: bool = False  # a resident's consent to health processing is in force
     pass_seen_before: bool = False  # another check-in saw this very pass code first
     first_seen_at_gate: int | None = None  # where, when that gate is of this compound
+
+
+class InsertedCheckIn(SimpleNamespace):
+    """A check-in row as this request inserted it, read like a `CheckIn` (same attribute names).
+
+    Not an ORM instance: constructing one costs as much as the insert's own SQL, and the guard scan
+    only reads it back for its side effects and its answer.
+    """
 
 
 def household_label(building: str | None, unit: str | None, room: str | None) -> str | None:
@@ -136,7 +145,7 @@ def _subject_of(row, user_id: int, gate_compound_id: int, home_compound_id: int 
 
 # The guard scan's one query: the gate with its compound, and the pass holder with household,
 # quarantine and consent (no holder: the user columns are NULL). Whether another scan saw this pass
-# is settled by the insert itself (`checkins._insert`).
+# is settled by the insert itself (`checkin_rows._insert`).
 _GATE_AND_HOLDER = (
     select(Gate.id, Gate.compound_id, Gate.name.label("gate_name"), Gate.is_open,
            Compound.name.label("compound_name"), Compound.timezone, Compound.health_emergency,

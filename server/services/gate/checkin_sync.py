@@ -7,13 +7,15 @@ and nothing doubled. Passes are judged at the item's device time (the device saw
 
 from __future__ import annotations
 
-from sqlalchemy.exc import DataError, IntegrityError
+from functools import partial
 
-from server.errors import ApiError, ConflictError, UnprocessableError
-from server.extensions import db
+from sqlalchemy.exc import DataError
+
+from server.errors import ApiError, UnprocessableError
 from server.messages import message_for
 from server.models.people import User
-from server.services.gate.checkins import FLOWS, checkin_fingerprint, reply_of, stored_checkin
+from server.services.gate.checkin_flows import FLOWS
+from server.services.gate.checkins import checkin_fingerprint, checkin_write, reply_of
 
 
 def sync_batch(guard: User, items: list[tuple[str, dict | None, dict | None]]) -> list[dict]:
@@ -28,25 +30,17 @@ def sync_batch(guard: User, items: list[tuple[str, dict | None, dict | None]]) -
             results.append(_item_error(index, client_id, UnprocessableError("validation_failed", errors=errors)))
             continue
         fp = checkin_fingerprint(data)
-        stored = stored_checkin(guard.id, client_id)
-        if stored is not None:
-            if stored.fingerprint != fp:
-                results.append(_item_error(index, client_id, ConflictError("idempotency_mismatch")))
-            else:
-                results.append({"index": index, "client_id": client_id, "status": 200,
-                                "checkin": reply_of(stored, replayed=True)})
-            continue
+        write = checkin_write(guard.id, client_id, fp)
         try:
-            with db.session.begin_nested():
-                checkin = FLOWS[kind](guard, data, client_id, fp, offline=True)
-            results.append({"index": index, "client_id": client_id, "status": 201, "checkin": reply_of(checkin)})
-        except IntegrityError:
-            stored = stored_checkin(guard.id, client_id)
-            if stored is None:
-                results.append(_item_error(index, client_id, ConflictError("conflict")))
-            else:
+            stored = write.stored()
+            if stored is not None:
                 results.append({"index": index, "client_id": client_id, "status": 200,
                                 "checkin": reply_of(stored, replayed=True)})
+                continue
+            checkin, replayed = write.insert(partial(FLOWS[kind], guard, data, client_id, fp, offline=True),
+                                             unexplained="conflict")
+            results.append({"index": index, "client_id": client_id, "status": 200 if replayed else 201,
+                            "checkin": reply_of(checkin, replayed=replayed)})
         except DataError:
             # A value the database refused (the savepoint is rolled back): this item's fault, not the batch's.
             results.append(_item_error(index, client_id, UnprocessableError("value_invalid")))

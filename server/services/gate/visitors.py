@@ -12,7 +12,6 @@ import re
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from server.errors import ConflictError, NotFoundError, UnprocessableError
 from server.extensions import db
@@ -22,7 +21,7 @@ from server.models.compounds import Compound, Household
 from server.models.people import User
 from server.plumbing.alerts import notify_staff, raise_alert
 from server.plumbing.clock import local_today
-from server.plumbing.idempotency import check_replay, fingerprint
+from server.plumbing.idempotency import IdempotentWrite, fingerprint
 from server.scope import compound_condition
 from server.services.people.consent import record_bulk_read
 
@@ -76,16 +75,21 @@ def _pre_registration(data: dict) -> dict:
             "from_city": data.get("from_city", "").strip(), "purpose": data.get("purpose", "")}
 
 
-def _stored_registration(resident_id: int, client_id: str) -> Visitor | None:
-    return db.session.scalar(select(Visitor).where(Visitor.registered_by_id == resident_id,
-                                                   Visitor.client_id == client_id))
+def _registration_write(resident_id: int, client_id: str | None, data: dict) -> IdempotentWrite[Visitor]:
+    """A pre-registration under its (resident, client id) key (none without a client id); a retry is
+    compared on what it says, as stored."""
+    def find() -> Visitor | None:
+        if not client_id:
+            return None
+        return db.session.scalar(select(Visitor).where(Visitor.registered_by_id == resident_id,
+                                                       Visitor.client_id == client_id))
 
+    said = fingerprint(_pre_registration(data))
 
-def _replay(stored: Visitor, data: dict) -> tuple[Visitor, bool]:
-    check_replay(fingerprint(_pre_registration({c: getattr(stored, c) for c in
-                                                ("name", "phone", "expected_date", "from_city", "purpose")})),
-                 _pre_registration(data))
-    return stored, True
+    def same_body(stored: Visitor) -> bool:
+        return said == fingerprint(_pre_registration({c: getattr(stored, c) for c in
+                                                      ("name", "phone", "expected_date", "from_city", "purpose")}))
+    return IdempotentWrite(find, same_body)
 
 
 def pre_register(resident: User, data: dict) -> tuple[Visitor, bool]:
@@ -96,10 +100,10 @@ def pre_register(resident: User, data: dict) -> tuple[Visitor, bool]:
     if household_id is None:
         raise ConflictError("not_registered")
     client_id = data.get("client_id")
-    if client_id:
-        stored = _stored_registration(resident.id, client_id)
-        if stored is not None:
-            return _replay(stored, data)
+    write = _registration_write(resident.id, client_id, data)
+    stored = write.stored()
+    if stored is not None:
+        return stored, True
     compound = db.session.scalar(select(Compound).join(Household, Household.compound_id == Compound.id)
                                  .where(Household.id == household_id))
     today = local_today(compound.timezone)
@@ -114,15 +118,7 @@ def pre_register(resident: User, data: dict) -> tuple[Visitor, bool]:
                       returnee=is_returnee(compound, substance["from_city"], []),
                       pass_code=new_visitor_pass_code(), lawful_basis=_lawful_basis(compound),
                       client_id=client_id or None, **substance)
-    try:
-        with db.session.begin_nested():
-            db.session.add(visitor)
-    except IntegrityError:
-        stored = _stored_registration(resident.id, client_id) if client_id else None
-        if stored is None:
-            raise
-        return _replay(stored, data)
-    return visitor, False
+    return write.add(visitor)
 
 
 def create_walk_in(guard: User, compound: Compound, data: dict, today: date) -> Visitor:

@@ -6,7 +6,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import Select, case, distinct, func, select
-from sqlalchemy.exc import IntegrityError
 
 from server.errors import ConflictError, NotFoundError, UnprocessableError
 from server.extensions import db
@@ -18,6 +17,7 @@ from server.models.people import User
 from server.plumbing.alerts import notify_staff, raise_alert
 from server.plumbing.clock import local_day_bounds, local_today, utcnow
 from server.plumbing.csv_export import csv_text
+from server.plumbing.idempotency import IdempotentWrite
 from server.plumbing.masking import mask_name
 from server.scope import compound_condition, get_in_compound_scope, guard_acts_at_gate
 from server.services.people.consent import require_lawful_basis
@@ -117,10 +117,10 @@ def record_reading(author: User, *, compound_id: int, subject_user_id: int | Non
         raise UnprocessableError("validation_failed", errors={"json": {"source": ["gate or self"]}})
     if subject_user_id is None and visitor_id is None:
         raise UnprocessableError("reading_subject_required")
-    if client_id:
-        stored = _by_client_id(author.id, client_id)
-        if stored is not None:
-            return _replayed(stored, value, subject_user_id, visitor_id), stored.outcome
+    write = _reading_write(author.id, client_id, value, subject_user_id, visitor_id)
+    stored = write.stored()
+    if stored is not None:
+        return stored, stored.outcome
     compound = db.session.get(Compound, compound_id)
     if compound is None:
         raise NotFoundError("not_found")
@@ -138,30 +138,28 @@ def record_reading(author: User, *, compound_id: int, subject_user_id: int | Non
         visitor_id=visitor_id, gate_id=gate_id, author_id=author.id, source=source, celsius=value, high=high,
         outcome=outcome, lawful_basis=basis, client_id=client_id or None, device_time=device_time,
         measured_at=measured_at, created_at=now)
-    try:
-        with db.session.begin_nested():
-            db.session.add(reading)
-    except IntegrityError:
-        # The same device retry raced us; the one stored first wins.
-        stored = _by_client_id(author.id, client_id) if client_id else None
-        if stored is None:
-            raise
-        return _replayed(stored, value, subject_user_id, visitor_id), stored.outcome
+    reading, replayed = write.add(reading)  # the same device retry may race us: the one stored first wins
+    if replayed:
+        return reading, reading.outcome
     if outcome == "fever":
         _alert_fever(reading, earlier_high)
     return reading, outcome
 
 
-def _by_client_id(author_id: int, client_id: str) -> TemperatureReading | None:
-    return db.session.scalar(select(TemperatureReading).where(TemperatureReading.author_id == author_id,
-                                                              TemperatureReading.client_id == client_id))
+def _reading_write(author_id: int, client_id: str | None, value: Decimal, subject_user_id: int | None,
+                   visitor_id: int | None) -> IdempotentWrite[TemperatureReading]:
+    """A reading under its (author, client id) key (none without a client id); a retry must carry the
+    same temperature and subject."""
+    def find() -> TemperatureReading | None:
+        if not client_id:
+            return None
+        return db.session.scalar(select(TemperatureReading).where(TemperatureReading.author_id == author_id,
+                                                                  TemperatureReading.client_id == client_id))
 
-
-def _replayed(stored: TemperatureReading, value: Decimal, subject_user_id, visitor_id) -> TemperatureReading:
-    if (Decimal(str(stored.celsius)) != value or stored.subject_user_id != subject_user_id
-            or stored.visitor_id != visitor_id):
-        raise ConflictError("idempotency_mismatch")
-    return stored
+    def same_body(stored: TemperatureReading) -> bool:
+        return (Decimal(str(stored.celsius)) == value and stored.subject_user_id == subject_user_id
+                and stored.visitor_id == visitor_id)
+    return IdempotentWrite(find, same_body)
 
 
 def _believable(device_time: datetime | None, now: datetime) -> datetime:

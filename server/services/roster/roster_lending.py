@@ -18,6 +18,7 @@ from server.models.people import User
 from server.models.roster_lending import LoanOffer, LoanRequest
 from server.models.rosters import Shift, ShiftAssignment
 from server.plumbing.clock import utcnow
+from server.plumbing.pagination import paginate
 from server.services.roster.roster_rules import (
     change_status,
     check_shift_open,
@@ -63,10 +64,7 @@ def loan_page(user: User, args: dict, status: str | None = None) -> dict:
              .where(LoanRequest.alliance_id == user.alliance_id))
     if status:
         query = query.where(LoanRequest.status == status)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    page, size = args.get("page", 1), args.get("page_size", 20)
-    rows = db.session.execute(query.order_by(Shift.starts_at, LoanRequest.id).limit(size).offset((page - 1) * size))
-    return {"items": [loan_row(*row) for row in rows], "total": total, "page": page, "page_size": size}
+    return paginate(query.order_by(Shift.starts_at, LoanRequest.id), args, rows=True, each=lambda row: loan_row(*row))
 
 
 def loan_row(loan: LoanRequest, shift: Shift | None = None, compound_name: str | None = None,

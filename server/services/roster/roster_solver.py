@@ -157,16 +157,77 @@ def solve_roster(
     shifts = sorted(shifts, key=lambda s: (s.start, s.end, s.id))
     guards = sorted(guards, key=lambda g: g.id)
     _validate(shifts, guards, rules, max_seconds, workers)
-    by_id = {g.id: g for g in guards}
     if not shifts:
-        return RosterSolution((), (), "optimal", dict.fromkeys(by_id, 0.0))
+        return RosterSolution((), (), "optimal", {g.id: 0.0 for g in guards})
+    week = _read_week(shifts, guards, rules)
+    choices = _choices(week)
+    _limit_seats(choices, week)
+    fairness, fair_max = _rules_and_fairness(choices, week)
+    every = _objective(choices, fairness, fair_max)
+    code, chosen_vars = _search(choices, week, every, seed=seed, max_seconds=max_seconds, workers=workers)
+    return _read_solution(week, choices, chosen_vars, code)
+
+
+@dataclass(frozen=True)
+class _Week:
+    """The input as the model counts it: time in units of the gcd of shift lengths, each guard's fixed
+    work (commitments and seats already held), and the open seats grouped in slots of identical times."""
+
+    guards: list[GuardInfo]
+    by_id: dict[int, GuardInfo]
+    rest: timedelta
+    cap: int  # weekly seconds
+    unit: int  # seconds
+    units: dict[int, int]  # shift -> length in units
+    fixed: dict[int, list[tuple[datetime, datetime, bool]]]  # guard -> (start, end, is a seat held)
+    fixed_weeks: dict[int, Counter]  # guard -> week -> fixed seconds
+    fixed_units: dict[int, int]  # guard -> units of seats held
+    bad_input: bool
+    open_shifts: list[ShiftSlot]
+    seats: dict[int, int]  # open shift -> seats to fill
+    slots: dict[Slot, list[ShiftSlot]]
+    slot_weeks: dict[Slot, dict[int, int]]
+    slot_units: dict[Slot, int]
+
+
+@dataclass(frozen=True)
+class _Choices:
+    """The model and its booleans: who may work each slot, and the seats named at usual gates."""
+
+    model: cp_model.CpModel
+    free: dict[Slot, list[int]]  # slot -> guards with nothing overlapping it
+    lits: dict[int, dict[Slot, list]]  # guard -> slot -> booleans
+    named: dict[int, list]  # shift -> its usual-gate booleans
+
+
+def _read_week(shifts: list[ShiftSlot], guards: list[GuardInfo], rules: RosterRules) -> _Week:
+    """The sorted, validated input as the model counts it."""
+    by_id = {g.id: g for g in guards}
     rest, cap = rules.min_rest, round(rules.max_week_hours * 3600)
     origin = rules.week_start or shifts[0].start
     secs = {s.id: int((s.end - s.start).total_seconds()) for s in shifts}
     unit = reduce(math.gcd, secs.values())  # hours are counted in units of the gcd of lengths
     units = {sid: n // unit for sid, n in secs.items()}
+    fixed, fixed_weeks, fixed_units = _fixed_work(shifts, guards, by_id, origin, unit)
+    bad_input = any(_fixed_breaks_rules(by_id[gid], items, fixed_weeks[gid], origin, rest, cap)
+                    for gid, items in fixed.items())
+    # Open seats grouped in slots of identical times: for the rules a guard may take any gate of a
+    # slot, so the model picks who works each slot, naming the shift only at the guard's usual gates
+    # (for the bonus) plus one "any other gate" boolean; those seats are handed out after the solve.
+    open_shifts = [s for s in shifts if s.needed > len(s.assigned_guard_ids)]
+    seats = {s.id: s.needed - len(s.assigned_guard_ids) for s in open_shifts}
+    slots: dict[Slot, list[ShiftSlot]] = {}
+    for s in open_shifts:
+        slots.setdefault((s.start, s.end), []).append(s)
+    return _Week(guards=guards, by_id=by_id, rest=rest, cap=cap, unit=unit, units=units, fixed=fixed,
+                 fixed_weeks=fixed_weeks, fixed_units=fixed_units, bad_input=bad_input, open_shifts=open_shifts,
+                 seats=seats, slots=slots, slot_weeks={k: _week_seconds(k[0], k[1], origin) for k in slots},
+                 slot_units={k: units[v[0].id] for k, v in slots.items()})
 
-    # Fixed work per guard: commitments, and seats already held on these shifts.
+
+def _fixed_work(shifts, guards, by_id, origin, unit):
+    """Fixed work per guard: commitments and seats already held on these shifts, with its seconds per
+    week and the units of the seats held."""
     fixed: dict[int, list[tuple[datetime, datetime, bool]]] = {g.id: [] for g in guards}
     for g in guards:
         fixed[g.id] += [(a, b, False) for a, b in g.fixed_commitments]
@@ -180,34 +241,26 @@ def solve_roster(
             fixed_weeks[gid].update(_week_seconds(a, b, origin))
     fixed_units = {gid: sum(int((b - a).total_seconds()) // unit for a, b, seat in items if seat)
                    for gid, items in fixed.items()}
-    bad_input = any(_fixed_breaks_rules(by_id[gid], items, fixed_weeks[gid], origin, rest, cap)
-                    for gid, items in fixed.items())
+    return fixed, fixed_weeks, fixed_units
 
-    # Open seats grouped in slots of identical times: for the rules a guard may take any gate of a
-    # slot, so the model picks who works each slot, naming the shift only at the guard's usual gates
-    # (for the bonus) plus one "any other gate" boolean; those seats are handed out after the solve.
-    open_shifts = [s for s in shifts if s.needed > len(s.assigned_guard_ids)]
-    seats = {s.id: s.needed - len(s.assigned_guard_ids) for s in open_shifts}
-    slots: dict[Slot, list[ShiftSlot]] = {}
-    for s in open_shifts:
-        slots.setdefault((s.start, s.end), []).append(s)
-    slot_weeks = {k: _week_seconds(k[0], k[1], origin) for k in slots}
-    slot_units = {k: units[v[0].id] for k, v in slots.items()}
 
-    # Booleans only where a guard is free (no leave, commitment or held seat overlaps) and breaks
-    # neither the rest nor the weekly-hours rule against their fixed work.
+def _choices(week: _Week) -> _Choices:
+    """Booleans only where a guard is free (no leave, commitment or held seat overlaps) and breaks
+    neither the rest nor the weekly-hours rule against their fixed work."""
     model = cp_model.CpModel()
-    free: dict[Slot, list[int]] = {k: [] for k in slots}
-    lits: dict[int, dict[Slot, list]] = {g.id: {} for g in guards}  # guard -> slot -> booleans
-    named: dict[int, list] = {s.id: [] for s in open_shifts}  # shift -> its usual-gate booleans
-    for g in guards:
-        busy = list(g.unavailable) + [(a, b) for a, b, _ in fixed[g.id]]
-        for k, members in slots.items():
+    free: dict[Slot, list[int]] = {k: [] for k in week.slots}
+    lits: dict[int, dict[Slot, list]] = {g.id: {} for g in week.guards}
+    named: dict[int, list] = {s.id: [] for s in week.open_shifts}
+    rest, cap = week.rest, week.cap
+    for g in week.guards:
+        fixed, fixed_weeks = week.fixed[g.id], week.fixed_weeks[g.id]
+        busy = list(g.unavailable) + [(a, b) for a, b, _ in fixed]
+        for k, members in week.slots.items():
             if any(_overlaps(k[0], k[1], a, b) for a, b in busy):
                 continue
             free[k].append(g.id)
-            if any(_overlaps(k[0], k[1] + rest, a, b + rest) for a, b, _ in fixed[g.id]) or any(
-                    fixed_weeks[g.id][w] + n > cap for w, n in slot_weeks[k].items()):
+            if any(_overlaps(k[0], k[1] + rest, a, b + rest) for a, b, _ in fixed) or any(
+                    fixed_weeks[w] + n > cap for w, n in week.slot_weeks[k].items()):
                 continue
             group = lits[g.id][k] = []
             for s in members:
@@ -216,14 +269,22 @@ def solve_roster(
                     named[s.id].append(group[-1])
             if len(group) < len(members):
                 group.append(model.NewBoolVar(f"g{g.id}_any{members[0].id}"))
-    for s in open_shifts:
-        if len(named[s.id]) > seats[s.id]:
-            model.Add(sum(named[s.id]) <= seats[s.id])
-    for k, members in slots.items():
-        model.Add(sum(v for g in guards for v in lits[g.id].get(k, ())) <= sum(seats[s.id] for s in members))
+    return _Choices(model, free, lits, named)
 
-    # No overlap and min rest: the slots whose [start, end + rest) contain a common start time form a
-    # clique (Helly property of intervals); the maximal ones cover every conflicting pair.
+
+def _limit_seats(c: _Choices, week: _Week) -> None:
+    """No more guards than open seats, per shift at usual gates and per slot."""
+    for s in week.open_shifts:
+        if len(c.named[s.id]) > week.seats[s.id]:
+            c.model.Add(sum(c.named[s.id]) <= week.seats[s.id])
+    for k, members in week.slots.items():
+        c.model.Add(sum(v for g in week.guards for v in c.lits[g.id].get(k, ()))
+                    <= sum(week.seats[s.id] for s in members))
+
+
+def _cliques(slots: Iterable[Slot], rest: timedelta) -> list[list[Slot]]:
+    """No overlap and min rest: the slots whose [start, end + rest) contain a common start time form a
+    clique (Helly property of intervals); the maximal ones cover every conflicting pair."""
     cliques: list[list[Slot]] = []
     for t in sorted({k[0] for k in slots}):
         members = [k for k in sorted(slots) if k[0] <= t < k[1] + rest]
@@ -231,35 +292,67 @@ def solve_roster(
             cliques[-1] = members
         else:
             cliques.append(members)
-    step = min(Counter(slot_units.values()).items(), key=lambda kv: (-kv[1], kv[0]))[0] if slots else 1
+    return cliques
+
+
+def _rules_and_fairness(c: _Choices, week: _Week) -> tuple[list, int]:
+    """Each guard's rest, overlap and weekly-hours constraints, then their fairness cost (guard by guard,
+    so the model, and with it the roster found, stays the same); the cost terms and their bound."""
+    cliques = _cliques(week.slots, week.rest)
+    counts = Counter(week.slot_units.values())
+    step = min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0] if week.slots else 1
     fairness, fair_max = [], 0
-    for g in guards:
-        mine = lits[g.id]
+    for g in week.guards:
+        mine = c.lits[g.id]
         if not mine:
             continue
-        for clique in cliques:
-            group = [v for k in clique for v in mine.get(k, ())]
-            if len(group) > 1:
-                model.AddAtMostOne(group)
-        by_week: dict[int, list] = {}
-        for k, group in mine.items():
-            for w, n in slot_weeks[k].items():
-                by_week.setdefault(w, []).extend((n, v) for v in group)
-        for w, terms in sorted(by_week.items()):
-            if fixed_weeks[g.id][w] + sum(n for n, _ in terms) > cap:
-                model.Add(sum(n * v for n, v in terms) <= cap - fixed_weeks[g.id][w])
-        # Fairness: hours cut in steps of the commonest shift length; the j-th step costs j per unit.
-        top = fixed_units[g.id] + min(sum(slot_units[k] for k in mine), len(by_week) * cap // unit)
-        n_steps = max(1, -(-top // step))
-        parts = [model.NewIntVar(0, step if j < n_steps else top, f"h{g.id}_{j}") for j in range(1, n_steps + 1)]
-        model.Add(sum(parts) == fixed_units[g.id] + sum(slot_units[k] * v for k, vs in mine.items() for v in vs))
-        fairness += [j * p for j, p in enumerate(parts, 1)]
-        fair_max += n_steps * (top + step)
-    every = [v for g in guards for group in lits[g.id].values() for v in group]
-    usual = [v for vs in named.values() for v in vs]
-    weight = 1 + len(usual) + FAIRNESS_WEIGHT * fair_max  # one more seat outweighs everything else
-    model.Maximize(weight * sum(every) + sum(usual) - FAIRNESS_WEIGHT * sum(fairness))
+        by_week = _guard_rules(c.model, week, g.id, mine, cliques)
+        terms, bound = _fairness(c.model, week, g.id, mine, len(by_week), step)
+        fairness += terms
+        fair_max += bound
+    return fairness, fair_max
 
+
+def _guard_rules(model: cp_model.CpModel, week: _Week, gid: int, mine: dict[Slot, list],
+                 cliques: list[list[Slot]]) -> dict[int, list]:
+    """At most one slot of each clique, and the weekly hours; answers the guard's terms by week."""
+    for clique in cliques:
+        group = [v for k in clique for v in mine.get(k, ())]
+        if len(group) > 1:
+            model.AddAtMostOne(group)
+    by_week: dict[int, list] = {}
+    for k, group in mine.items():
+        for w, n in week.slot_weeks[k].items():
+            by_week.setdefault(w, []).extend((n, v) for v in group)
+    for w, terms in sorted(by_week.items()):
+        if week.fixed_weeks[gid][w] + sum(n for n, _ in terms) > week.cap:
+            model.Add(sum(n * v for n, v in terms) <= week.cap - week.fixed_weeks[gid][w])
+    return by_week
+
+
+def _fairness(model: cp_model.CpModel, week: _Week, gid: int, mine: dict[Slot, list], n_weeks: int,
+              step: int) -> tuple[list, int]:
+    """A guard's hours cut in steps of the commonest shift length, the j-th step costing j per unit
+    (convex: the even spread is cheapest); the cost terms and their bound."""
+    top = week.fixed_units[gid] + min(sum(week.slot_units[k] for k in mine), n_weeks * week.cap // week.unit)
+    n_steps = max(1, -(-top // step))
+    parts = [model.NewIntVar(0, step if j < n_steps else top, f"h{gid}_{j}") for j in range(1, n_steps + 1)]
+    model.Add(sum(parts) == week.fixed_units[gid] + sum(week.slot_units[k] * v for k, vs in mine.items() for v in vs))
+    return [j * p for j, p in enumerate(parts, 1)], n_steps * (top + step)
+
+
+def _objective(c: _Choices, fairness: list, fair_max: int) -> list:
+    """Seats first, then usual gates, less the fairness cost; answers every seat boolean."""
+    every = [v for group_by_slot in c.lits.values() for group in group_by_slot.values() for v in group]
+    usual = [v for vs in c.named.values() for v in vs]
+    weight = 1 + len(usual) + FAIRNESS_WEIGHT * fair_max  # one more seat outweighs everything else
+    c.model.Maximize(weight * sum(every) + sum(usual) - FAIRNESS_WEIGHT * sum(fairness))
+    return every
+
+
+def _search(c: _Choices, week: _Week, every: list, *, seed: int, max_seconds: float,
+            workers: int) -> tuple[int, set[int]]:
+    """Solve deterministically; the status code and the indices of the booleans chosen."""
     solver = cp_model.CpSolver()
     params = solver.parameters
     params.random_seed = seed
@@ -268,19 +361,41 @@ def solve_roster(
     params.subsolvers.extend(SUBSOLVERS)
     params.max_deterministic_time = max_seconds * DTIME_PER_SECOND
     params.max_time_in_seconds = max_seconds
-    code = solver.Solve(model) if every else cp_model.OPTIMAL
+    code = solver.Solve(c.model) if every else cp_model.OPTIMAL
     if every and code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        chosen_vars = {v.Index() for v in every if solver.Value(v)}
-    else:  # nothing found in time (a huge company with no common shift times): a greedy roster
-        chosen_vars = _greedy(slots, lits, seats, by_id, rest, cap, fixed_weeks, slot_weeks, slot_units)
+        return code, {v.Index() for v in every if solver.Value(v)}
+    # Nothing found in time (a huge company with no common shift times): a greedy roster.
+    return code, _greedy(week.slots, c.lits, week.seats, week.by_id, week.rest, week.cap, week.fixed_weeks,
+                         week.slot_weeks, week.slot_units)
 
-    # Read the chosen booleans, hand out the "any other gate" seats, explain what is left open.
-    left, chosen = dict(seats), []
+
+def _read_solution(week: _Week, c: _Choices, chosen_vars: set[int], code: int) -> RosterSolution:
+    """Read the chosen booleans, hand out the "any other gate" seats, explain what is left open."""
+    left = dict(week.seats)
+    chosen, works = _hand_out(week, c, chosen_vars, left)
+    hours = {gid: week.fixed_units[gid] * week.unit / 3600 for gid in week.by_id}
+    for sid, gid in chosen:
+        hours[gid] += week.units[sid] * week.unit / 3600
+    unfilled = []
+    for k, members in week.slots.items():
+        idle = [gid for gid in c.free[k] if not any(_overlaps(*k, *w) for w in works.get(gid, ()))]
+        reason = REST_OR_HOURS if idle else NO_GUARD_AVAILABLE
+        unfilled += [Unfilled(s.id, left[s.id], reason) for s in members if left[s.id] > 0]
+    status = "infeasible_input" if week.bad_input else "optimal" if code == cp_model.OPTIMAL else "feasible"
+    return RosterSolution(tuple(sorted(chosen)), tuple(sorted(unfilled, key=lambda u: u.shift_id)),
+                          status, hours)
+
+
+def _hand_out(week: _Week, c: _Choices, chosen_vars: set[int],
+              left: dict[int, int]) -> tuple[list[tuple[int, int]], dict[int, list[Slot]]]:
+    """The (shift, guard) pairs chosen, the "any other gate" seats given the lowest open shift (a usual
+    gate first), and the slots each guard works; ``left`` counts down the open seats."""
+    chosen: list[tuple[int, int]] = []
     works: dict[int, list[Slot]] = {}
     anywhere: dict[Slot, list[int]] = {}
-    for g in guards:
-        for k, group in lits[g.id].items():
-            usual_shifts = [s for s in slots[k] if s.gate_id in g.usual_gate_ids]
+    for g in week.guards:
+        for k, group in c.lits[g.id].items():
+            usual_shifts = [s for s in week.slots[k] if s.gate_id in g.usual_gate_ids]
             # The "any other gate" literal exists only when such a gate is eligible: zip stops early then.
             for var, s in zip(group, usual_shifts + [None], strict=False):
                 if var.Index() in chosen_vars:
@@ -292,21 +407,11 @@ def solve_roster(
                         left[s.id] -= 1
     for k, gids in anywhere.items():
         for gid in gids:
-            usual_ids = by_id[gid].usual_gate_ids
-            s = min((s for s in slots[k] if left[s.id] > 0), key=lambda s: (s.gate_id not in usual_ids, s.id))
+            usual_ids = week.by_id[gid].usual_gate_ids
+            s = min((s for s in week.slots[k] if left[s.id] > 0), key=lambda s: (s.gate_id not in usual_ids, s.id))
             chosen.append((s.id, gid))
             left[s.id] -= 1
-    hours = {gid: fixed_units[gid] * unit / 3600 for gid in by_id}
-    for sid, gid in chosen:
-        hours[gid] += units[sid] * unit / 3600
-    unfilled = []
-    for k, members in slots.items():
-        idle = [gid for gid in free[k] if not any(_overlaps(*k, *w) for w in works.get(gid, ()))]
-        reason = REST_OR_HOURS if idle else NO_GUARD_AVAILABLE
-        unfilled += [Unfilled(s.id, left[s.id], reason) for s in members if left[s.id] > 0]
-    status = "infeasible_input" if bad_input else "optimal" if code == cp_model.OPTIMAL else "feasible"
-    return RosterSolution(tuple(sorted(chosen)), tuple(sorted(unfilled, key=lambda u: u.shift_id)),
-                          status, hours)
+    return chosen, works
 
 
 def _fixed_breaks_rules(guard, items, weeks, origin, rest, cap) -> bool:

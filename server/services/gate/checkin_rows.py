@@ -1,0 +1,101 @@
+"""One check-in row: decided, inserted (Core, the hot path's statements built once), then its side effects.
+
+Every attempt is stored, allowed or denied, with the decision of `checkin_decisions.decide`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Row, bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from server.extensions import db
+from server.models.checkins import CheckIn
+from server.models.people import User
+from server.plumbing.masking import mask_name
+from server.services.gate import passes
+from server.services.gate.checkin_decisions import GateDecision, GateFacts, decide
+from server.services.gate.checkin_effects import after_insert
+from server.services.gate.checkin_health import NECESSARY_FOR_ENTRY, lawful_basis, temperature_outcome
+from server.services.gate.checkin_subjects import AnyCompound, AnyGate, InsertedCheckIn, Subject
+
+# Core inserts of the row; the hot path's statements are built once.
+_INSERT_CHECKIN = CheckIn.__table__.insert().returning(CheckIn.__table__.c.id)
+# Nothing inserted (no id) when another check-in already holds this code as its first sighting.
+_CLAIM_FIRST_SIGHTING = {
+    name: insert(CheckIn.__table__).on_conflict_do_nothing(index_elements=["first_pass_nonce", "pass_issued_at"])
+    .returning(CheckIn.__table__.c.id)
+    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))}
+_FIRST_SIGHTING_GATE = select(CheckIn.gate_id, CheckIn.compound_id).where(CheckIn.first_pass_nonce == bindparam("pass_nonce"),
+                                                     CheckIn.pass_issued_at == bindparam("pass_issued_at"))
+
+
+def record_checkin(author: User | Row, *, method: str, gate: AnyGate, compound: AnyCompound, subject: Subject,
+                   data: dict, client_id: str, fp: str, now: datetime, occurred: datetime,
+                   pass_problem: str | None = None, scanned: passes.ScannedPass | None = None,
+                   note: str = "") -> InsertedCheckIn:
+    """Decide, insert, then the side effects of a new check-in."""
+    blocked = pass_problem is not None or not gate.is_open or not subject.registered or not subject.visitor_expected
+    basis = lawful_basis(compound, subject)
+    outcome, basis = (None, basis) if blocked else temperature_outcome(
+        author, compound, gate, subject, data, occurred, basis)
+    decision = decide(GateFacts(direction=data["direction"], pass_problem=pass_problem, gate_open=gate.is_open,
+                                registered=subject.registered, visitor_expected=subject.visitor_expected,
+                                temperature_outcome=outcome, quarantined=subject.quarantined,
+                                returnee=subject.returned_from is not None))
+    flags = list(decision.flags)
+    temperature = data.get("temperature")
+    if temperature is not None and basis == NECESSARY_FOR_ENTRY:
+        temperature = None
+        flags.append("temperature_not_recorded")
+    values = dict(
+        compound_id=compound.id, gate_id=gate.id, subject_user_id=subject.user_id,
+        household_id=subject.household_id, visitor_id=subject.visitor.id if subject.visitor else None,
+        person_name=subject.name if subject.kind == "household" else "", direction=data["direction"],
+        method=method, decision=decision.decision, reason=decision.reason, flags=flags,
+        temperature=temperature, note=note, guard_id=author.id if author.role == "guard" else None,
+        author_id=author.id, client_id=client_id, fingerprint=fp, pass_nonce=scanned and scanned.nonce,
+        pass_issued_at=scanned and scanned.verified.issued_at,
+        device_time=_utc(data.get("device_time")), server_time=now, occurred_at=occurred, lawful_basis=basis,
+        reply=_snapshot(gate, compound, subject, decision))
+    new_id = _insert(values, subject)
+    checkin = InsertedCheckIn(id=new_id, **values)
+    after_insert(checkin, subject, decision, occurred, compound)
+    return checkin
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    # Stored and answered in UTC, as a later read of the row answers it.
+    return moment.astimezone(UTC) if moment is not None else None
+
+
+def _insert(values: dict, subject: Subject) -> int:
+    """Insert the row (Core: the unit of work costs more than the whole rest of the decision); its id.
+
+    A scan of a personal pass first tries to claim the code (pass id and issue time) as its first
+    sighting. When the database says another check-in holds it, even one committed a moment ago at
+    another gate, this one is flagged `pass_reused` and notes that gate (a device's retry of this very
+    write ends at the (author, client id) key instead and answers the stored result).
+    """
+    connection = db.session.connection()
+    nonce = values["pass_nonce"]
+    if nonce is not None:
+        claimed = connection.execute(_CLAIM_FIRST_SIGHTING[connection.dialect.name],
+                                     {**values, "first_pass_nonce": nonce}).scalar_one_or_none()
+        if claimed is not None:
+            values["first_pass_nonce"] = nonce
+            return claimed
+        first = connection.execute(_FIRST_SIGHTING_GATE, values).one_or_none()
+        subject.pass_seen_before = True
+        subject.first_seen_at_gate = first.gate_id if first and first.compound_id == values["compound_id"] else None
+        values["flags"] = [*values["flags"], "pass_reused"]
+    values["first_pass_nonce"] = None
+    return connection.execute(_INSERT_CHECKIN, values).scalar_one()
+
+
+def _snapshot(gate: AnyGate, compound: AnyCompound, subject: Subject, decision: GateDecision) -> dict:
+    return {"gate": {"id": gate.id, "name": gate.name}, "compound": {"id": compound.id, "name": compound.name},
+            "subject": {"kind": subject.kind, "name": mask_name(subject.name) or "",
+                        "household": subject.household_label},
+            "action": decision.action, "color": decision.color}
