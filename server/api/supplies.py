@@ -5,7 +5,7 @@ from flask import Response
 from server.auth import current_user, roles_required
 from server.models.supplies import SupplyEntry, SupplyTransfer
 from server.plumbing.csv_export import csv_response
-from server.plumbing.pagination import PageArgs, page_of, total_header
+from server.plumbing.pagination import PageArgs, paged, total_header
 from server.request_parser import Blueprint
 from server.schemas.supplies import (
     SupplyAdjustmentSchema,
@@ -155,14 +155,13 @@ def move(args):
 @roles_required(*STAFF_AND_ADMIN)
 @blp.arguments(SupplyTransferArgsSchema, location="query")
 @blp.arguments(PageArgs, location="query")
-@blp.response(200, page_of(SupplyTransferSchema))
+@paged(blp, SupplyTransferSchema)
 def transfers(filters, args):
     """Transfers to or from holders I may see, newest first (?status=in_transit: offered or accepted)."""
     user = current_user()
     if filters.get("item"):
         filters = {**filters, "item": find_item(user, filters["item"])}
-    body = supply_transfers.transfer_page(user, args, filters)
-    return body, 200, total_header(body)
+    return supply_transfers.transfer_page(user, args, filters)
 
 
 @blp.route("/transfers/<int:transfer_id>", methods=["GET"])

@@ -14,6 +14,7 @@ from server.models.supplies import SupplyEntry, SupplyItem, SupplyStock, SupplyT
 from server.plumbing import audit
 from server.plumbing.csv_export import csv_text
 from server.plumbing.masking import mask_name
+from server.plumbing.pagination import paginate
 from server.services.alliance.supply_catalogue import item_dict
 from server.services.alliance.supply_holders import Holder, holder_names, holder_of, visible_holder_condition
 from server.services.alliance.supply_transfers import IN_TRANSIT
@@ -130,14 +131,10 @@ def holder_summaries(user: User, item: SupplyItem, holder: Holder | None = None)
 
 def ledger_page(user: User, item: SupplyItem, holder: Holder | None, args: dict) -> dict:
     """The item's ledger by holder with running totals, a page of entries, and each holder's summary."""
-    query = _entries_query(user, item, holder)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    page, size = args.get("page", 1), args.get("page_size", 20)
     names = holder_names(user.alliance_id)
-    rows = db.session.execute(query.limit(size).offset((page - 1) * size)).all()
-    return {"item": item_dict(item), "holders": holder_summaries(user, item, holder),
-            "items": [_entry_row(user, names, *row) for row in rows], "total": total, "page": page,
-            "page_size": size}
+    body = paginate(_entries_query(user, item, holder), args, rows=True,
+                    each=lambda row: _entry_row(user, names, *row))
+    return {"item": item_dict(item), "holders": holder_summaries(user, item, holder), **body}
 
 
 def ledger_csv(user: User, item: SupplyItem, holder: Holder | None) -> tuple[str, int]:

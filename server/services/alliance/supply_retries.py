@@ -15,13 +15,12 @@ from typing import TypeVar
 
 from flask import has_request_context, request
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from server.errors import ConflictError
 from server.extensions import db
 from server.models.people import User
 from server.models.supplies import SupplyEntry, SupplyTransfer
-from server.plumbing.idempotency import check_replay, client_id_of, fingerprint
+from server.plumbing.idempotency import IdempotentWrite, client_id_of, fingerprint
 
 T = TypeVar("T", SupplyEntry, SupplyTransfer)
 
@@ -43,15 +42,16 @@ def once(model: type[T], user: User, payload: dict, write: Callable[[dict], T]) 
     client_id = optional_client_id(payload)
     if client_id is None:
         return write({}), False
-    stored = _stored(model, user, client_id)
-    if stored is None:
-        try:
-            with db.session.begin_nested():
-                return write({"client_id": client_id, "fingerprint": fingerprint(payload)}), False
-        except (IntegrityError, ConflictError):
-            # The same retry, sent at once, won the insert (or took the last of the stock first).
-            stored = _stored(model, user, client_id)
-            if stored is None:
-                raise
-    check_replay(stored.fingerprint, payload)
-    return stored, True
+    body = fingerprint(payload)
+    retry = IdempotentWrite.by_fingerprint(lambda: _stored(model, user, client_id), body)
+    stored = retry.stored()
+    if stored is not None:
+        return stored, True
+    try:
+        return retry.insert(lambda: write({"client_id": client_id, "fingerprint": body}))
+    except ConflictError:
+        # The same retry, sent at once, took the last of the stock first: answer its record.
+        stored = retry.stored()
+        if stored is None:
+            raise
+        return stored, True

@@ -13,7 +13,7 @@ A move between two holders the caller runs (a company's warehouse and its compou
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 
 from server import messages
 from server.errors import ConflictError, NotFoundError, UnprocessableError
@@ -22,6 +22,7 @@ from server.models.people import User
 from server.models.supplies import SupplyItem, SupplyTransfer
 from server.plumbing import audit
 from server.plumbing.clock import utcnow
+from server.plumbing.pagination import paginate
 from server.services.alliance.supplies import move_between, put, take
 from server.services.alliance.supply_catalogue import item_dict
 from server.services.alliance.supply_holders import (
@@ -187,10 +188,8 @@ def transfer_page(user: User, args: dict, filters: dict) -> dict:
         query = query.where(SupplyTransfer.item_id == filters["item"].id)
     if filters.get("kind"):
         query = query.where(SupplyTransfer.kind == filters["kind"])
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    page, size = args.get("page", 1), args.get("page_size", 20)
-    rows = db.session.scalars(query.order_by(SupplyTransfer.id.desc()).limit(size).offset((page - 1) * size)).all()
-    return {"items": transfer_rows(user, rows), "total": total, "page": page, "page_size": size}
+    body = paginate(query.order_by(SupplyTransfer.id.desc()), args)
+    return {**body, "items": transfer_rows(user, body["items"])}
 
 
 def transfer_rows(user: User, transfers: list[SupplyTransfer]) -> list[dict]:
