@@ -14,7 +14,7 @@ from server.plumbing.pagination import page_of, total_header
 from server.request_parser import Blueprint
 from server.schemas.checkins import CheckInReplySchema, WalkInSchema
 from server.schemas.visitors import VisitorCreateSchema, VisitorListArgs, VisitorPassSchema, VisitorSchema
-from server.scope import get_compound
+from server.scope import acting_role, get_compound
 from server.services.gate import checkins, visitors
 from server.services.gate.qr_images import qr_png, qr_svg
 
@@ -35,7 +35,7 @@ def _view(visitor, role: str) -> dict:
 def _page(user, query, args: dict, action: str, compound_id: int | None):
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     page, size = args["page"], args["page_size"]
-    items = [_view(v, user.role) for v in db.session.scalars(query.limit(size).offset((page - 1) * size))]
+    items = [_view(v, acting_role(user)) for v in db.session.scalars(query.limit(size).offset((page - 1) * size))]
     visitors.record_list_read(user, action, compound_id=compound_id, args=args, returned=len(items))
     body = {"items": items, "total": total, "page": page, "page_size": size}
     return body, 200, total_header(body)
@@ -69,7 +69,7 @@ def list_visitors(args):
 def get_visitor(visitor_id):
     """One visitor."""
     user = current_user()
-    return _view(visitors.get_visitor(user, visitor_id), user.role)
+    return _view(visitors.get_visitor(user, visitor_id), acting_role(user))
 
 
 @blp.route("/visitors/<int:visitor_id>", methods=["DELETE"])
@@ -78,7 +78,7 @@ def get_visitor(visitor_id):
 def cancel_visitor(visitor_id):
     """Cancel an expected visitor: the visitor pass stops working."""
     user = current_user()
-    return _view(visitors.cancel(user, visitor_id), user.role)
+    return _view(visitors.cancel(user, visitor_id), acting_role(user))
 
 
 @blp.route("/visitors/<int:visitor_id>/pass", methods=["GET"])
