@@ -144,3 +144,25 @@ def test_another_alliance_sees_nothing_of_ours(app, world, as_user):
                                      json={"reason": "x"}).status_code == 404
     with app.app_context():
         assert db.session.get(Company, world.company_a.id).membership == "active"
+
+
+def test_a_suspended_company_offers_no_guards_for_loans(app, world, as_user):
+    from datetime import UTC, datetime, timedelta
+
+    from tests.factories import make_gate
+
+    with app.app_context():
+        from server.models.compounds import Compound
+        gate = make_gate(db.session.get(Compound, world.compound_orphan.id), "正门")
+        db.session.commit()
+    admin = as_user(world.admin)
+    start = (datetime.now(UTC) + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+    shift = admin.post(f"/api/v1/gates/{gate.id}/shifts", json={"starts_at": start.isoformat(),
+                                                                 "ends_at": (start + timedelta(hours=8)).isoformat()})
+    loan = admin.post(f"/api/v1/shifts/{shift.json['id']}/loan", json={"note": "请联盟协调保安"})
+    assert loan.status_code == 201, loan.json
+    assert admin.post(f"/api/v1/alliance/members/{world.company_b.id}/suspend", json={"reason": "暂停"}).status_code == 200
+    refused = as_user(world.staff_b).post(f"/api/v1/loans/{loan.json['id']}/offers", json={"guard_id": world.guard_b.id})
+    assert (refused.status_code, refused.json["reason"]) == (403, "membership_not_active")
+    offered = as_user(world.staff_a).post(f"/api/v1/loans/{loan.json['id']}/offers", json={"guard_id": world.guard_a.id})
+    assert offered.status_code == 201, offered.json
