@@ -4,9 +4,7 @@ Every read is scoped by `server.scope` (another alliance's company, compound or 
 """
 
 from server.auth import current_user, roles_required
-from server.models.caretaking import Caretaking
 from server.models.compounds import Compound
-from server.plumbing.clock import utcnow
 from server.plumbing.pagination import PageArgs, page_of, paginate, total_header
 from server.request_parser import Blueprint
 from server.schemas.alliance import (
@@ -19,7 +17,13 @@ from server.schemas.alliance import (
 )
 from server.schemas.companies import CompanySchema
 from server.scope import alliance_of, get_company, get_in_alliance_scope
-from server.services.alliance.caretaking import caretaking_history, end_caretaking, get_caretaking, hand_over
+from server.services.alliance.caretaking import (
+    caretaking_history,
+    caretaking_view,
+    end_caretaking,
+    get_caretaking,
+    hand_over,
+)
 from server.services.alliance.membership import (
     accept_membership,
     invite_company,
@@ -29,12 +33,6 @@ from server.services.alliance.membership import (
 from server.services.alliance.summary import alliance_summary
 
 blp = Blueprint("alliance", __name__, url_prefix="/alliance", description="The property alliance")
-
-
-def _caretaking_view(caretaking: Caretaking) -> dict:
-    now = utcnow()
-    return {**{c.key: getattr(caretaking, c.key) for c in caretaking.__table__.columns},
-            "active": caretaking.starts_at <= now and (caretaking.ends_at is None or caretaking.ends_at > now)}
 
 
 @blp.route("", methods=["GET"])
@@ -93,7 +91,7 @@ def history(args, compound_id):
     """Who took care of a compound, and when (latest first)."""
     compound = get_in_alliance_scope(current_user(), Compound, compound_id)
     body = paginate(caretaking_history(compound), args)
-    body["items"] = [_caretaking_view(c) for c in body["items"]]
+    body["items"] = [caretaking_view(c) for c in body["items"]]
     return body, 200, total_header(body)
 
 
@@ -106,7 +104,7 @@ def entrust(args, compound_id):
     user = current_user()
     compound = get_in_alliance_scope(user, Compound, compound_id)
     company = get_company(user, args["company_id"])
-    return _caretaking_view(hand_over(user, compound, company, starts_at=args.get("starts_at"),
+    return caretaking_view(hand_over(user, compound, company, starts_at=args.get("starts_at"),
                                       ends_at=args.get("ends_at"), note=args["note"]))
 
 
@@ -118,4 +116,4 @@ def end(args, compound_id, caretaking_id):
     """End a caretaking now: the alliance admin runs the compound again."""
     user = current_user()
     compound = get_in_alliance_scope(user, Compound, compound_id)
-    return _caretaking_view(end_caretaking(user, get_caretaking(compound, caretaking_id), args["note"]))
+    return caretaking_view(end_caretaking(user, get_caretaking(compound, caretaking_id), args["note"]))

@@ -39,6 +39,13 @@ def caretaking_history(compound: Compound) -> Select:
         .order_by(Caretaking.starts_at.desc(), Caretaking.id.desc())
 
 
+def caretaking_view(caretaking: Caretaking) -> dict:
+    """A caretaking with whether it holds now."""
+    now = utcnow()
+    return {**{c.key: getattr(caretaking, c.key) for c in caretaking.__table__.columns},
+            "active": caretaking.starts_at <= now and (caretaking.ends_at is None or caretaking.ends_at > now)}
+
+
 def get_caretaking(compound: Compound, caretaking_id: int) -> Caretaking:
     """A caretaking of the compound (already in the caller's scope), or 404."""
     caretaking = db.session.scalar(select(Caretaking).where(Caretaking.id == caretaking_id,
