@@ -3,31 +3,16 @@
 from sqlalchemy import select
 
 from server.auth import current_user, roles_required
-from server.errors import NotFoundError
-from server.extensions import db
 from server.models.companies import Company
 from server.plumbing.pagination import PageArgs, paged, paginate
 from server.request_parser import Blueprint
 from server.schemas.companies import CompanySchema, CompanyUpdateSchema
 from server.schemas.people import PersonSchema, StaffCreateSchema
+from server.scope import company_condition, get_company
 from server.services.organisation.companies import create_company, delete_company, update_company
 from server.services.people.people import create_staff
 
 blp = Blueprint("companies", __name__, url_prefix="/companies", description="Property companies")
-
-
-def _visible(user):
-    query = select(Company).where(Company.alliance_id == user.alliance_id)
-    if user.role == "staff":
-        query = query.where(Company.id == user.company_id)
-    return query
-
-
-def _get(company_id: int) -> Company:
-    company = db.session.scalar(_visible(current_user()).where(Company.id == company_id))
-    if company is None:
-        raise NotFoundError()
-    return company
 
 
 @blp.route("", methods=["GET"])
@@ -36,7 +21,7 @@ def _get(company_id: int) -> Company:
 @paged(blp, CompanySchema)
 def list_companies(args):
     """The alliance's companies (staff: their own)."""
-    return paginate(_visible(current_user()).order_by(Company.id), args)
+    return paginate(select(Company).where(company_condition(current_user(), Company.id)).order_by(Company.id), args)
 
 
 @blp.route("", methods=["POST"])
@@ -51,9 +36,9 @@ def add_company(args):
 @blp.route("/<int:company_id>", methods=["GET"])
 @roles_required("alliance_admin", "staff")
 @blp.response(200, CompanySchema)
-def get_company(company_id):
+def get_one(company_id):
     """One company."""
-    return _get(company_id)
+    return get_company(current_user(), company_id)
 
 
 @blp.route("/<int:company_id>", methods=["PATCH"])
@@ -62,7 +47,7 @@ def get_company(company_id):
 @blp.response(200, CompanySchema)
 def edit_company(args, company_id):
     """Rename a company or change its contact."""
-    return update_company(_get(company_id), args)
+    return update_company(get_company(current_user(), company_id), args)
 
 
 @blp.route("/<int:company_id>", methods=["DELETE"])
@@ -70,7 +55,7 @@ def edit_company(args, company_id):
 @blp.response(204)
 def remove_company(company_id):
     """Remove a company that has no compounds and no people."""
-    delete_company(_get(company_id))
+    delete_company(get_company(current_user(), company_id))
 
 
 @blp.route("/<int:company_id>/staff", methods=["POST"])
@@ -79,5 +64,5 @@ def remove_company(company_id):
 @blp.response(201, PersonSchema)
 def add_staff(args, company_id):
     """Create a staff account of this company (admins for any company, staff for their own)."""
-    company = _get(company_id)
-    return create_staff(current_user(), company.id, args)
+    user = current_user()
+    return create_staff(user, get_company(user, company_id).id, args)

@@ -1,35 +1,21 @@
 """Households: staff manage them and issue invite codes; residents read their own."""
 
-from sqlalchemy import select
-
 from server.auth import current_user, roles_required
-from server.errors import NotFoundError
-from server.extensions import db
-from server.models.compounds import Building, Household
-from server.models.people import User
 from server.plumbing.pagination import PageArgs, paged, paginate
 from server.request_parser import Blueprint
 from server.schemas.compounds import HouseholdArgsSchema, HouseholdSchema
 from server.schemas.people import InviteSchema, PersonSchema
-from server.scope import get_compound, get_in_compound_scope
-from server.services.organisation.compounds import create_household, household_label
-from server.services.people.people import invite_to_household
+from server.scope import get_compound
+from server.scope import get_household as household_in_scope
+from server.services.organisation.compounds import (
+    create_household,
+    household_view,
+    household_views,
+    households_query,
+)
+from server.services.people.people import household_members_query, invite_to_household
 
 blp = Blueprint("households", __name__, url_prefix="", description="Households and their invite codes")
-
-
-def _with_label(household: Household) -> dict:
-    building = db.session.get(Building, household.building_id)
-    return {**{c.key: getattr(household, c.key) for c in household.__table__.columns},
-            "label": household_label(household, building.name)}
-
-
-def _household_for(user, household_id: int) -> Household:
-    if user.role == "resident":
-        if user.approved_household_id != household_id:
-            raise NotFoundError()
-        return db.session.get(Household, household_id)
-    return get_in_compound_scope(user, Household, household_id)
 
 
 @blp.route("/compounds/<int:compound_id>/households", methods=["GET"])
@@ -40,10 +26,8 @@ def _household_for(user, household_id: int) -> Household:
 def list_households(filters, args, compound_id):
     """The households of a compound (filter by building)."""
     compound = get_compound(current_user(), compound_id)
-    query = select(Household).where(Household.compound_id == compound.id)
-    if "building_id" in filters:
-        query = query.where(Household.building_id == filters["building_id"])
-    return paginate(query.order_by(Household.building_id, Household.unit, Household.room), args, each=_with_label)
+    body = paginate(households_query(compound, filters.get("building_id")), args)
+    return {**body, "items": household_views(body["items"])}
 
 
 @blp.route("/compounds/<int:compound_id>/households", methods=["POST"])
@@ -52,7 +36,7 @@ def list_households(filters, args, compound_id):
 @blp.response(201, HouseholdSchema)
 def add_household(args, compound_id):
     """Add a household to a building."""
-    return _with_label(create_household(get_compound(current_user(), compound_id), args))
+    return household_view(create_household(get_compound(current_user(), compound_id), args))
 
 
 @blp.route("/households/<int:household_id>", methods=["GET"])
@@ -60,7 +44,7 @@ def add_household(args, compound_id):
 @blp.response(200, HouseholdSchema)
 def get_household(household_id):
     """One household (residents: their own)."""
-    return _with_label(_household_for(current_user(), household_id))
+    return household_view(household_in_scope(current_user(), household_id))
 
 
 @blp.route("/households/<int:household_id>/members", methods=["GET"])
@@ -68,10 +52,7 @@ def get_household(household_id):
 @blp.response(200, PersonSchema(many=True))
 def household_members(household_id):
     """The people bound to a household."""
-    household = _household_for(current_user(), household_id)
-    return db.session.scalars(select(User).where(User.household_id == household.id,
-                                                 User.residency.in_(("pending", "approved")))
-                              .order_by(User.id)).all()
+    return household_members_query(household_in_scope(current_user(), household_id)).all()
 
 
 @blp.route("/households/<int:household_id>/invites", methods=["POST"])
@@ -80,4 +61,4 @@ def household_members(household_id):
 def issue_invite(household_id):
     """A single-use invite code for a resident of this household."""
     user = current_user()
-    return invite_to_household(user, get_in_compound_scope(user, Household, household_id))
+    return invite_to_household(user, household_in_scope(user, household_id))

@@ -3,35 +3,21 @@
 from sqlalchemy import select
 
 from server.auth import current_user, roles_required
-from server.errors import NotFoundError
-from server.extensions import db
 from server.models.compounds import Household
 from server.models.people import User
 from server.plumbing.pagination import PageArgs, paged, paginate
 from server.request_parser import Blueprint
-from server.schemas.people import GuardUpdateSchema, InviteSchema, PersonSchema, ResidentArgsSchema
-from server.scope import compound_condition, get_compound, in_scope
+from server.schemas.people import (
+    GuardInviteSchema,
+    GuardUpdateSchema,
+    InviteSchema,
+    PersonSchema,
+    ResidentArgsSchema,
+)
+from server.scope import get_compound, get_guard, get_resident, guard_condition, in_scope
 from server.services.people.people import approve_resident, invite_guard, remove_resident, update_guard
 
 blp = Blueprint("people", __name__, url_prefix="", description="Residents and guards")
-
-
-def _resident(staff: User, resident_id: int) -> User:
-    resident = db.session.scalar(
-        select(User).join(Household, Household.id == User.household_id)
-        .where(User.id == resident_id, User.role == "resident",
-               compound_condition(staff, Household.compound_id)))
-    if resident is None:
-        raise NotFoundError()
-    return resident
-
-
-def _guard(staff: User, guard_id: int) -> User:
-    guard = db.session.scalar(select(User).where(User.id == guard_id, User.role == "guard",
-                                                 User.company_id == staff.company_id))
-    if guard is None:
-        raise NotFoundError()
-    return guard
 
 
 @blp.route("/compounds/<int:compound_id>/residents", methods=["GET"])
@@ -54,7 +40,7 @@ def list_residents(filters, args, compound_id):
 @blp.response(200, PersonSchema)
 def approve(resident_id):
     """Confirm a resident's binding to their household."""
-    return approve_resident(_resident(current_user(), resident_id))
+    return approve_resident(get_resident(current_user(), resident_id))
 
 
 @blp.route("/residents/<int:resident_id>/remove", methods=["POST"])
@@ -62,16 +48,18 @@ def approve(resident_id):
 @blp.response(200, PersonSchema)
 def remove(resident_id):
     """Unbind a resident from their household."""
-    return remove_resident(_resident(current_user(), resident_id))
+    return remove_resident(get_resident(current_user(), resident_id))
 
 
 @blp.route("/compounds/<int:compound_id>/guard-invites", methods=["POST"])
 @roles_required("staff")
+@blp.arguments(GuardInviteSchema)
 @blp.response(201, InviteSchema)
-def add_guard_invite(compound_id):
-    """A single-use code that makes a WeChat user a guard posted at this compound."""
+def add_guard_invite(args, compound_id):
+    """A single-use code that makes a WeChat user a guard posted at this compound (the alliance admin,
+    running a compound without a company, names the guard's employer in company_id)."""
     user = current_user()
-    return invite_guard(user, get_compound(user, compound_id))
+    return invite_guard(user, get_compound(user, compound_id), args.get("company_id"))
 
 
 @blp.route("/guards", methods=["GET"])
@@ -79,10 +67,8 @@ def add_guard_invite(compound_id):
 @blp.arguments(PageArgs, location="query")
 @paged(blp, PersonSchema)
 def list_guards(args):
-    """The guards of my company."""
-    user = current_user()
-    query = select(User).where(User.role == "guard", User.company_id == user.company_id).order_by(User.id)
-    return paginate(query, args)
+    """The guards I manage: my company's (the alliance admin: those posted at the compounds they run)."""
+    return paginate(select(User).where(guard_condition(current_user())).order_by(User.id), args)
 
 
 @blp.route("/guards/<int:guard_id>", methods=["PATCH"])
@@ -90,6 +76,6 @@ def list_guards(args):
 @blp.arguments(GuardUpdateSchema)
 @blp.response(200, PersonSchema)
 def edit_guard(args, guard_id):
-    """Post a guard at another compound of the company, or deactivate them."""
+    """Post a guard at another compound in my scope, or deactivate them."""
     user = current_user()
-    return update_guard(_guard(user, guard_id), args, lambda cid: in_scope(user, cid))
+    return update_guard(get_guard(user, guard_id), args, lambda cid: in_scope(user, cid))

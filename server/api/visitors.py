@@ -12,7 +12,7 @@ from server.plumbing.pagination import paged, paginate
 from server.request_parser import Blueprint
 from server.schemas.checkins import CheckInReplySchema, WalkInSchema
 from server.schemas.visitors import VisitorCreateSchema, VisitorListArgs, VisitorPassSchema, VisitorSchema
-from server.scope import get_compound
+from server.scope import acting_role, get_compound
 from server.services.gate import checkins, visitors
 from server.services.gate.qr_images import qr_png, qr_svg
 
@@ -31,7 +31,7 @@ def _view(visitor, role: str) -> dict:
 
 
 def _page(user, query, args: dict, action: str, compound_id: int | None):
-    body = paginate(query, args, each=lambda visitor: _view(visitor, user.role))
+    body = paginate(query, args, each=lambda visitor: _view(visitor, acting_role(user)))
     visitors.record_list_read(user, action, compound_id=compound_id, args=args, returned=len(body["items"]))
     return body
 
@@ -64,7 +64,7 @@ def list_visitors(args):
 def get_visitor(visitor_id):
     """One visitor."""
     user = current_user()
-    return _view(visitors.get_visitor(user, visitor_id), user.role)
+    return _view(visitors.get_visitor(user, visitor_id), acting_role(user))
 
 
 @blp.route("/visitors/<int:visitor_id>", methods=["DELETE"])
@@ -73,7 +73,7 @@ def get_visitor(visitor_id):
 def cancel_visitor(visitor_id):
     """Cancel an expected visitor: the visitor pass stops working."""
     user = current_user()
-    return _view(visitors.cancel(user, visitor_id), user.role)
+    return _view(visitors.cancel(user, visitor_id), acting_role(user))
 
 
 @blp.route("/visitors/<int:visitor_id>/pass", methods=["GET"])

@@ -21,7 +21,8 @@ from server.services.people.people import create_password_user
 
 DEMO_PASSWORD = "wuye-demo-2020"
 DEMO_LOGINS = [
-    f"alliance admin: POST /api/v1/auth/password {{\"username\": \"admin\", \"password\": \"{DEMO_PASSWORD}\"}}",
+    f"alliance admin: POST /api/v1/auth/password {{\"username\": \"admin\", \"password\": \"{DEMO_PASSWORD}\"}}"
+    " (runs 黄平路8号院, which has no property company, as its staff)",
     f"staff 万龙物业: username wanlong, password {DEMO_PASSWORD}",
     f"staff 京安保安: username jingan, password {DEMO_PASSWORD}",
     f"staff 万科物业 (the big company that shares its masks): username vanke, password {DEMO_PASSWORD}",

@@ -11,6 +11,7 @@ from server.extensions import db
 from server.models.alerts import Alert
 from server.models.compounds import Compound
 from server.models.people import User
+from server.plumbing.caretakers import compound_actors
 from server.plumbing.clock import utcnow
 from server.plumbing.notifications import enqueue
 
@@ -47,14 +48,13 @@ def raise_alert(compound_id: int, kind: str, *, subject_user_id: int | None = No
 
 
 def notify_staff(alert: Alert) -> int:
-    """Queue a WeChat message about the alert to every active staff member of the compound's company
-    who signed in with WeChat; answers how many were queued (each at most once per alert)."""
+    """Queue a WeChat message about the alert to everyone who acts for the compound (its company's or
+    caretaker's staff, else the alliance admins) and signed in with WeChat; answers how many were
+    queued (each at most once per alert)."""
     compound = db.session.get(Compound, alert.compound_id)
-    if compound is None or compound.company_id is None:
+    if compound is None:
         return 0
-    staff_ids = db.session.scalars(select(User.id).where(
-        User.role == "staff", User.company_id == compound.company_id, User.is_active.is_(True),
-        User.openid.is_not(None))).all()
+    staff_ids = db.session.scalars(select(User.id).where(compound_actors(compound), User.openid.is_not(None))).all()
     local = alert.created_at.astimezone(ZoneInfo(compound.timezone))
     data = {"thing1": ALERT_TITLES.get(alert.kind, alert.kind), "thing2": compound.name,
             "time3": local.strftime("%Y-%m-%d %H:%M")}

@@ -12,6 +12,11 @@ class CompanySchema(Schema):
     name = label(100)
     contact_phone = text(20)
     created_at = fields.AwareDateTime(dump_only=True)
+    membership = fields.String(dump_only=True)
+    invited_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+    joined_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+    suspended_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+    suspended_reason = fields.String(dump_only=True)
 
 
 class CompanyUpdateSchema(Schema):

@@ -3,7 +3,7 @@
 from marshmallow import Schema, fields
 
 from server.plumbing.masking import mask_phone
-from server.schemas.fields import label, text
+from server.schemas.fields import Id, label, text
 
 
 class ScopeSchema(Schema):
@@ -89,3 +89,9 @@ class GuardUpdateSchema(Schema):
     compound_id = fields.Integer()
     is_active = fields.Boolean()
     display_name = text(50)
+
+
+class GuardInviteSchema(Schema):
+    """Optional: the guard's employer, named by the alliance admin running a compound without a company."""
+
+    company_id = Id()

@@ -43,6 +43,11 @@ def test_upgrade_from_empty_matches_models(database_url, tmp_path):
                     "SELECT c.contype FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
                     "WHERE n.nspname = 'migrated' AND c.conname = 'ex_shift_assignments_guard_overlap'"))
             assert exclusion == "x"  # the overlap constraint autogenerate cannot see
+            with db.engine.connect() as conn:
+                caretaking = conn.scalar(text(
+                    "SELECT c.contype FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
+                    "WHERE n.nspname = 'migrated' AND c.conname = 'ex_caretakings_compound_overlap'"))
+            assert caretaking == "x"  # at most one active caretaking per compound
         downgrade(revision="base")
         with db.engine.connect() as conn:
             assert set(inspect(conn).get_table_names()) <= {"alembic_version"}

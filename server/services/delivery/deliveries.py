@@ -28,7 +28,7 @@ from server.models.health import QuarantineOrder
 from server.models.people import User
 from server.plumbing.clock import utcnow
 from server.plumbing.idempotency import IdempotentWrite, client_id_of, fingerprint
-from server.scope import compound_condition
+from server.scope import acting_role, compound_condition
 from server.services.delivery.delivery_lifecycle import guards_may_run, record_submission
 from server.services.organisation.compounds import household_label
 
@@ -143,7 +143,7 @@ def delivery_condition(user: User) -> ColumnElement[bool]:
     if user.role == "resident":
         household_id = user.approved_household_id
         return DeliveryRequest.household_id == household_id if household_id is not None else false()
-    if user.role == "staff":
+    if acting_role(user) == "staff":
         return compound_condition(user, DeliveryRequest.compound_id)
     if user.role == "guard":
         allowed = select(DeliverySettings.compound_id).where(DeliverySettings.guards_may_run.is_(True))

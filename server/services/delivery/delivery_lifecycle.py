@@ -28,6 +28,7 @@ from server.models.people import User
 from server.plumbing.clock import utcnow
 from server.plumbing.masking import mask_name
 from server.plumbing.notifications import enqueue
+from server.scope import acting_role
 
 AUTO_CONFIRM_AFTER = timedelta(hours=24)
 NOTIFICATION_KIND = "delivery_status"
@@ -74,7 +75,7 @@ def claim_delivery(actor: User, request: DeliveryRequest) -> DeliveryRequest:
     if actor.role == "guard":
         if not guards_may_run(request.compound_id):
             raise ForbiddenError("guards_may_not_run")
-    elif actor.role != "staff":
+    elif acting_role(actor) != "staff":
         raise ForbiddenError("forbidden")
     runner = mask_name(actor.display_name) or "工作人员"
     return _apply(actor, request, "claim", {"claimed_by_id": actor.id}, remark=f"{runner}已接单,将为您采购")
@@ -117,7 +118,7 @@ def cancel_delivery(actor: User, request: DeliveryRequest, reason: str = "") -> 
 
 def reject_delivery(actor: User, request: DeliveryRequest, reason: str) -> DeliveryRequest:
     """Staff decline the request, saying why."""
-    if actor.role != "staff":
+    if acting_role(actor) != "staff":
         raise ForbiddenError("forbidden")
     return _apply(actor, request, "reject", {"close_reason": reason}, note=reason, remark=f"原因:{reason}")
 
@@ -238,7 +239,7 @@ def wechat_time(at: datetime, tz_name: str) -> str:
 
 
 def _require_handler(actor: User, request: DeliveryRequest) -> None:
-    if actor.role == "staff":
+    if acting_role(actor) == "staff":
         return
     if actor.role == "guard" and request.claimed_by_id == actor.id and guards_may_run(request.compound_id):
         return

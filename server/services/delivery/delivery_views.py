@@ -19,6 +19,7 @@ from server.models.deliveries import DeliveryItem, DeliveryRating, DeliveryReque
 from server.models.people import User
 from server.plumbing.clock import utcnow
 from server.plumbing.masking import mask_name, mask_phone
+from server.scope import acting_role
 from server.services.delivery.deliveries import urgency_tags
 from server.services.delivery.delivery_lifecycle import delivery_number
 from server.services.organisation.compounds import household_label
@@ -52,7 +53,7 @@ def present_deliveries(viewer: User, requests: Sequence[DeliveryRequest]) -> lis
     confirmed = [r.id for r in requests if r.status == "confirmed"]
     ratings = {rating.request_id: rating for rating in db.session.scalars(
         select(DeliveryRating).where(DeliveryRating.request_id.in_(confirmed)))} if confirmed else {}
-    runner_view = viewer.role in RUNNERS
+    runner_view = acting_role(viewer) in RUNNERS
     user_ids = {r.claimed_by_id for r in requests if r.claimed_by_id}
     if runner_view:
         user_ids |= {r.requester_id for r in requests}

@@ -15,7 +15,7 @@ from server.plumbing import audit
 from server.plumbing.clock import local_day_bounds, local_today
 from server.plumbing.masking import mask_name, mask_phone
 from server.plumbing.pagination import count_rows, page_body, page_window
-from server.scope import get_compound, get_in_compound_scope
+from server.scope import acting_role, get_compound, get_in_compound_scope
 
 
 def _filtered(query, args: dict):
@@ -68,7 +68,7 @@ def _page(viewer, compound_id: int, args: dict) -> dict:
                                                  .order_by(CheckIn.occurred_at.desc(), CheckIn.id.desc()),
                                                  args).subquery())))
         .order_by(CheckIn.occurred_at.desc(), CheckIn.id.desc())).all()
-    items = [_item(viewer.role, *row) for row in rows]
+    items = [_item(acting_role(viewer), *row) for row in rows]
     audit.record("checkins.list", actor=viewer, object_type="compound", object_id=compound_id,
                  compound_id=compound_id, detail={k: str(v) for k, v in args.items()} | {"returned": len(items)})
     return page_body(items, total, args)

@@ -16,6 +16,7 @@ from server.models.health import TemperatureReading
 from server.models.people import User
 from server.plumbing.audit import record
 from server.plumbing.clock import utcnow
+from server.scope import acting_role
 
 CONSENT = "consent"
 EMERGENCY = "public_health_emergency"
@@ -98,7 +99,7 @@ def record_bulk_read(user: User, action: str, *, compound_id: int | None, purpos
     """Audit a bulk read or export of personal data; the alliance admin must say why, staff's
     routine work is recorded as such."""
     if not purpose:
-        if user.role == "alliance_admin":
+        if acting_role(user) == "alliance_admin":
             raise UnprocessableError("purpose_required", errors={"query": {"purpose": ["required"]}})
         purpose = ROUTINE_PURPOSE
     record(action, actor=user, object_type=object_type, object_id=object_id, compound_id=compound_id,

@@ -5,11 +5,12 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import ScalarResult, select, update
 from werkzeug.security import generate_password_hash
 
 from server.errors import ConflictError, UnprocessableError
 from server.extensions import db
+from server.models.companies import Company
 from server.models.compounds import Compound, Household
 from server.models.people import Invite, User
 from server.plumbing.clock import utcnow
@@ -36,9 +37,26 @@ def invite_to_household(staff: User, household: Household) -> Invite:
     return invite
 
 
-def invite_guard(staff: User, compound: Compound) -> Invite:
-    """A single-use code that makes the WeChat user who enters it a guard posted at the compound."""
-    invite = Invite(code=_new_invite_code(), kind="guard", company_id=staff.company_id,
+def household_members_query(household: Household) -> ScalarResult[User]:
+    """The people bound (or waiting to be) to a household, oldest account first."""
+    return db.session.scalars(select(User).where(User.household_id == household.id,
+                                                 User.residency.in_(("pending", "approved"))).order_by(User.id))
+
+
+def invite_guard(staff: User, compound: Compound, employer_id: int | None = None) -> Invite:
+    """A single-use code that makes the WeChat user who enters it a guard posted at the compound.
+
+    The guard is employed by the staff member's company; the alliance admin, who has none, names
+    the employer (a company of the alliance, e.g. the security company that provides the guard).
+    """
+    if staff.company_id is not None and employer_id not in (None, staff.company_id):
+        raise UnprocessableError("validation_failed", errors={"json": {"company_id": ["must be your own company"]}})
+    employer_id = staff.company_id or employer_id
+    employer = db.session.get(Company, employer_id) if employer_id is not None else None
+    if employer is None or employer.alliance_id != compound.alliance_id:
+        raise UnprocessableError("validation_failed",
+                                 errors={"json": {"company_id": ["the guard's employer, a company of the alliance"]}})
+    invite = Invite(code=_new_invite_code(), kind="guard", company_id=employer_id,
                     compound_id=compound.id, created_by_id=staff.id,
                     expires_at=utcnow() + timedelta(days=INVITE_DAYS))
     db.session.add(invite)

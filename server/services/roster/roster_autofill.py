@@ -20,7 +20,9 @@ from server.models.compounds import Compound, Gate
 from server.models.people import User
 from server.models.roster_lending import LoanRequest
 from server.models.rosters import Shift, ShiftAssignment
+from server.plumbing.caretakers import acting_company_id
 from server.plumbing.clock import utcnow
+from server.scope import staff_compounds
 from server.services.roster.roster_rules import guard_infos, local_week_start, solver_rules
 from server.services.roster.roster_solver import ShiftSlot, solve_roster
 from server.services.roster.rosters import managed_compound
@@ -34,13 +36,13 @@ messages.register({
 
 
 def autofill_scope(user: User, compound_id: int | None, company_id: int | None) -> list[Compound]:
-    """The compounds an auto-fill covers: one managed compound, or the staff member's whole company."""
+    """The compounds an auto-fill covers: one managed compound, or every compound the staff member acts for."""
     if compound_id is not None:
         return [managed_compound(user, compound_id)]
     if user.role != "staff" or (company_id is not None and company_id != user.company_id):
         raise NotFoundError("not_found") if company_id is not None else UnprocessableError(
             "validation_failed", errors={"json": {"compound_id": ["required"]}})
-    return list(db.session.scalars(select(Compound).where(Compound.company_id == user.company_id).order_by(Compound.id)))
+    return list(db.session.scalars(select(Compound).where(Compound.id.in_(staff_compounds(user))).order_by(Compound.id)))
 
 
 def _pool(compounds: list[Compound]) -> list[User]:
@@ -48,7 +50,7 @@ def _pool(compounds: list[Compound]) -> list[User]:
 
     Their rows are locked in id order until the commit (SQLite: the write lock autofill already holds).
     """
-    company_ids = {c.company_id for c in compounds if c.company_id is not None}
+    company_ids = {acting_company_id(c) for c in compounds} - {None}
     condition = User.compound_id.in_([c.id for c in compounds])
     if company_ids:
         condition = condition | User.company_id.in_(company_ids)

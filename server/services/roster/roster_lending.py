@@ -19,6 +19,7 @@ from server.models.roster_lending import LoanOffer, LoanRequest
 from server.models.rosters import Shift, ShiftAssignment
 from server.plumbing.clock import utcnow
 from server.plumbing.pagination import paginate
+from server.scope import alliance_of
 from server.services.roster.roster_rules import (
     change_status,
     check_shift_open,
@@ -83,6 +84,7 @@ def loan_row(loan: LoanRequest, shift: Shift | None = None, compound_name: str |
 
 def offer_guard(staff: User, loan: LoanRequest, guard_id: int) -> LoanOffer:
     """A company offers one of its guards for a posted shift; the rules are checked now already."""
+    alliance_of(staff)  # lending is mutual aid: only active member companies offer
     if loan.status != "open":
         raise ConflictError("loan_not_open", status=loan.status)
     compound = db.session.get(Compound, loan.compound_id)

@@ -29,6 +29,7 @@ from server.extensions import db
 from server.models.compounds import Compound
 from server.models.people import User
 from server.models.rosters import GuardLeave, Shift, ShiftAssignment
+from server.plumbing.caretakers import acting_company_id
 from server.plumbing.clock import utcnow
 from server.services.roster.roster_solver import GuardInfo, RosterRules
 
@@ -173,10 +174,11 @@ def raise_violations(violations: list[Violation]) -> None:
 
 
 def check_guard_eligible(guard: User | None, compound: Compound, *, lent: bool = False) -> User:
-    """A guard of the compound's company (or posted there), or any guard of the alliance when lent."""
+    """A guard of the company acting for the compound (its own or its caretaker), or posted there, or
+    any guard of the alliance when lent."""
     ok = (guard is not None and guard.role == "guard" and guard.is_active and guard.alliance_id == compound.alliance_id
           and (lent or guard.compound_id == compound.id
-               or (compound.company_id is not None and guard.company_id == compound.company_id)))
+               or (guard.company_id is not None and guard.company_id == acting_company_id(compound))))
     if not ok:
         raise UnprocessableError("guard_not_eligible", errors={"json": {"guard_id": ["not a guard who may work here"]}})
     return guard

@@ -16,6 +16,7 @@ from server.models.people import User
 from server.models.roster_swaps import SwapRequest
 from server.models.rosters import Shift, ShiftAssignment
 from server.plumbing.clock import utcnow
+from server.scope import staff_compounds
 from server.services.roster.roster_rules import change_status, enforce_assignment, hold_shifts
 from server.services.roster.rosters import add_assignment, managed_compound
 
@@ -51,10 +52,8 @@ def visible_swaps(user: User):
         return query.where(or_(SwapRequest.offered_by_id == user.id, SwapRequest.accepted_by_id == user.id,
                                SwapRequest.compound_id == user.compound_id,
                                SwapRequest.compound_id.in_(company_compounds)))
-    if user.role == "staff":
-        return query.where(SwapRequest.compound_id.in_(company_compounds))
-    return query.where(SwapRequest.compound_id.in_(select(Compound.id).where(
-        Compound.alliance_id == user.alliance_id, Compound.company_id.is_(None))))
+    # Staff: the compounds they act for (their company's and those entrusted to it); the admin: those they run.
+    return query.where(SwapRequest.compound_id.in_(staff_compounds(user)))
 
 
 def get_swap(user: User, swap_id: int) -> SwapRequest:

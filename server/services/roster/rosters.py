@@ -22,6 +22,7 @@ from server.models.roster_lending import LoanOffer, LoanRequest
 from server.models.roster_swaps import SwapRequest
 from server.models.rosters import GuardLeave, Shift, ShiftAssignment, ShiftTemplate
 from server.plumbing.clock import utcnow
+from server.scope import acts_for
 from server.services.roster.roster_rules import (
     OVERLAP,
     enforce_assignment,
@@ -47,13 +48,12 @@ messages.register({
 # --- who may manage what -------------------------------------------------------------------------
 
 def managed_compound(user: User, compound_id: int) -> Compound:
-    """A compound whose roster the caller manages (staff: their company's; admin: company-less), or 404."""
+    """A compound whose roster the caller manages (where they act as staff: the company's or entrusted
+    compounds; the admin's: company-less ones nobody else runs), or 404."""
     compound = db.session.get(Compound, compound_id)
     if compound is None or compound.alliance_id != user.alliance_id:
         raise NotFoundError("not_found")
-    if user.role == "staff" and compound.company_id is not None and compound.company_id == user.company_id:
-        return compound
-    if user.role == "alliance_admin" and compound.company_id is None:
+    if user.role in ("staff", "alliance_admin") and acts_for(user, compound.id):
         return compound
     raise NotFoundError("not_found")
 
@@ -77,7 +77,7 @@ def managed_shift(user: User, shift_id: int) -> Shift:
 
 
 def managed_guard(user: User, guard_id: int) -> User:
-    """A guard the caller manages (staff: their company's; admin: posted at a company-less compound; guard: self)."""
+    """A guard the caller manages (staff: their company's; admin: posted at a compound they run; guard: self)."""
     guard = db.session.get(User, guard_id)
     if guard is None or guard.role != "guard" or guard.alliance_id != user.alliance_id:
         raise NotFoundError("not_found")
@@ -85,8 +85,7 @@ def managed_guard(user: User, guard_id: int) -> User:
         return guard
     if user.role == "staff" and guard.company_id == user.company_id:
         return guard
-    if user.role == "alliance_admin" and guard.compound_id is not None and db.session.scalar(
-            select(Compound.company_id).where(Compound.id == guard.compound_id)) is None:
+    if user.role == "alliance_admin" and guard.compound_id is not None and acts_for(user, guard.compound_id):
         return guard
     raise NotFoundError("not_found")
 
