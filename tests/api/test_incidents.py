@@ -305,3 +305,61 @@ def test_scope_another_alliance_404_a_resident_403(app, world, as_user, more):
         assert client.get("/api/v1/incidents").status_code == 403
         assert client.get(f"/api/v1/companies/{world.company_a.id}/record").status_code == 403
         assert client.get("/api/v1/alliance/record").status_code == 403
+
+
+def test_record_endpoints_and_admin_entries(app, world, as_user, more, frozen):
+    raiser, b = as_user(world.staff_a), as_user(world.staff_b)
+    iid = flood(raiser, world.compound_a.id)["id"]
+    p = pledge(b, iid, people=[world.guard_b.id], items=[("pump", 2)]).json
+    b.post(f"/api/v1/incident-pledges/{p['id']}/depart")
+    frozen.move_to(T0 + timedelta(minutes=9))
+    b.post(f"/api/v1/incident-pledges/{p['id']}/arrive")
+    admin = as_user(world.admin)
+    entry = admin.post(f"/api/v1/companies/{world.company_b.id}/record/entries",
+                       json={"kind": "commendation", "remark": "十分钟内抵达万龙小区", "incident_id": iid})
+    assert entry.status_code == 201 and entry.json["kind"] == "commendation"
+    assert admin.post(f"/api/v1/companies/{world.company_b.id}/record/entries",
+                      json={"kind": "medal", "remark": "x"}).status_code == 422
+    assert admin.post(f"/api/v1/companies/{world.company_b.id}/record/entries",
+                      json={"kind": "note", "remark": "x", "incident_id": 999}).status_code == 422
+    assert b.post(f"/api/v1/companies/{world.company_b.id}/record/entries",
+                  json={"kind": "note", "remark": "x"}).status_code == 403
+
+    own = b.get(f"/api/v1/companies/{world.company_b.id}/record").json
+    assert own["help_given"] == {"incidents": 1, "pledges": 1, "people_arrived": 1, "items_arrived": 2}
+    assert own["response"]["mean_seconds_raise_to_arrival"] == 540 and own["response"]["arrived_within_target"] == 1
+    assert [e["remark"] for e in own["entry_list"]] == ["十分钟内抵达万龙小区"]
+    seen_by_other = as_user(more["staff_c"]).get(f"/api/v1/companies/{world.company_b.id}/record").json
+    assert seen_by_other["entries"]["commendation"] == 1 and "entry_list" not in seen_by_other
+    everyone = admin.get("/api/v1/alliance/record").json
+    assert [c["company_id"] for c in everyone["companies"]] == [world.company_a.id, world.company_b.id,
+                                                               more["company_c"]]
+    assert everyone["companies"][0]["help_received"] == {"incidents": 1, "pledges": 1, "pledges_arrived": 1}
+    # aggregates only: no names of people anywhere in the records
+    assert "乙保安" not in str(everyone) and "乙保安" not in str(own) and "entry_list" not in str(everyone)
+
+
+def test_demo_flood_at_wanlong(app, frozen):
+    from server.demo.load import load_demo
+    from server.models.incidents import Incident
+    from server.models.people import User
+    from server.services.alliance.company_record import alliance_records
+    from server.services.alliance.incident_views import incident_detail
+
+    with app.app_context():
+        org = load_demo()
+        incident = db.session.scalar(select(Incident))
+        admin = db.session.scalar(select(User).where(User.role == "alliance_admin"))
+        shown = incident_detail(admin, incident)
+        assert (shown["compound_name"], shown["kind"], shown["status"]) == ("万龙小区", "flood", "closed")
+        assert "60厘米" in shown["place"] and "1号楼、2号楼" in shown["place"] and shown["summary"]
+        assert [(n["item"], n["requested"], n["arrived"], n["fulfil_status"]) for n in shown["needs"]] == [
+            ("people", 10, 10, "complete"), ("pump", 2, 2, "complete")]
+        clock = shown["clock"]
+        assert clock["needs_met_within_target"] is True and clock["seconds_to_needs_met"] <= 600
+        assert clock["seconds_to_first_arrival"] == 420
+        records = {r["company_name"]: r for r in alliance_records(org.alliance.id)}
+        assert records["京安保安服务公司"]["help_given"]["people_arrived"] == 6
+        assert records["万龙物业"]["help_received"] == {"incidents": 1, "pledges": 2, "pledges_arrived": 2}
+        assert records["龙锦物业"]["entries"]["commendation"] == 1
+        db.session.rollback()
