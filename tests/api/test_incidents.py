@@ -244,7 +244,8 @@ def test_two_pledges_of_one_guard_at_once_exactly_one_wins(app, world, as_user, 
     staff = [as_user(world.staff_b), as_user(more["worker_b"])]
     for round_, (x, y) in enumerate([(first, first), (first, second)]):
         guard = world.guard_b.id if round_ == 0 else more["guard_b2"].id
-        answers = run_together([lambda c=c, i=i: pledge(c, i, people=[guard]) for c, i in zip(staff, (x, y))])
+        answers = run_together([lambda c=c, i=i, g=guard: pledge(c, i, people=[g])
+                                for c, i in zip(staff, (x, y), strict=True)])
         assert sorted(r.status_code for r in answers) == [201, 409], [r.json for r in answers]
         assert {r.json.get("reason") for r in answers if r.status_code == 409} == {"incident_person_busy"}
     with app.app_context():

@@ -105,9 +105,9 @@ def scenario(app, world, ctx):
 
 def _expected(company_id: int) -> dict:
     """The record computed straight from the rows with SQL, one question at a time."""
-    P, I, C = IncidentPledge, Incident, Compound
+    P, Inc, C = IncidentPledge, Incident, Compound
     withdrawn = (P.status == "cancelled") & P.departed_at.is_(None)
-    base = select(func.count(P.id)).join(I, I.id == P.incident_id).join(C, C.id == I.compound_id)
+    base = select(func.count(P.id)).join(Inc, Inc.id == P.incident_id).join(C, C.id == Inc.compound_id)
     own = C.company_id == company_id
     others_compound = (C.company_id.is_(None)) | (C.company_id != company_id)
 
@@ -115,10 +115,10 @@ def _expected(company_id: int) -> dict:
         return db.session.scalar(query)
 
     given = base.where(P.company_id == company_id, others_compound, ~withdrawn)
-    arrived_given = select(P.id).join(I, I.id == P.incident_id).join(C, C.id == I.compound_id).where(
+    arrived_given = select(P.id).join(Inc, Inc.id == P.incident_id).join(C, C.id == Inc.compound_id).where(
         P.company_id == company_id, others_compound, P.status == "arrived")
-    arrived_mine = db.session.execute(select(P.pledged_at, P.arrived_at, I.raised_at, I.target_minutes)
-                                      .join(I, I.id == P.incident_id).where(P.company_id == company_id,
+    arrived_mine = db.session.execute(select(P.pledged_at, P.arrived_at, Inc.raised_at, Inc.target_minutes)
+                                      .join(Inc, Inc.id == P.incident_id).where(P.company_id == company_id,
                                                                             P.status == "arrived")).all()
 
     def mean(values):
@@ -129,25 +129,25 @@ def _expected(company_id: int) -> dict:
                               .where(LoanOffer.company_id == company_id, ShiftAssignment.ends_at <= NOW)).all()
     return {
         "help_given": {
-            "incidents": count(select(func.count(func.distinct(P.incident_id))).join(I, I.id == P.incident_id)
-                               .join(C, C.id == I.compound_id).where(P.company_id == company_id, others_compound,
+            "incidents": count(select(func.count(func.distinct(P.incident_id))).join(Inc, Inc.id == P.incident_id)
+                               .join(C, C.id == Inc.compound_id).where(P.company_id == company_id, others_compound,
                                                                      ~withdrawn)),
             "pledges": count(given),
             "people_arrived": count(select(func.count()).where(IncidentResponder.pledge_id.in_(arrived_given))),
             "items_arrived": count(select(func.coalesce(func.sum(IncidentPledgeItem.quantity), 0))
                                    .where(IncidentPledgeItem.pledge_id.in_(arrived_given)))},
         "help_received": {
-            "incidents": count(select(func.count(I.id)).join(C, C.id == I.compound_id).where(own)),
+            "incidents": count(select(func.count(Inc.id)).join(C, C.id == Inc.compound_id).where(own)),
             "pledges": count(base.where(own, P.company_id != company_id, ~withdrawn)),
             "pledges_arrived": count(base.where(own, P.company_id != company_id, P.status == "arrived"))},
         "pledges": {
             "total": count(base.where(P.company_id == company_id)),
             "kept": count(base.where(P.company_id == company_id, P.status == "arrived")),
             "broken": count(base.where(P.company_id == company_id, ((P.status == "cancelled") & P.departed_at.is_not(None))
-                                       | (P.status.in_(("pledged", "departed")) & (I.status == "closed")))),
+                                       | (P.status.in_(("pledged", "departed")) & (Inc.status == "closed")))),
             "withdrawn": count(base.where(P.company_id == company_id, withdrawn)),
             "pending": count(base.where(P.company_id == company_id, P.status.in_(("pledged", "departed")),
-                                        I.status == "open"))},
+                                        Inc.status == "open"))},
         "response": {
             "arrivals": len(arrived_mine),
             "mean_seconds_pledge_to_arrival": mean([(a - p).total_seconds() for p, a, _, _ in arrived_mine]),

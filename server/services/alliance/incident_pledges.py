@@ -17,7 +17,14 @@ from sqlalchemy.exc import IntegrityError
 from server import messages
 from server.errors import ConflictError, NotFoundError, UnprocessableError
 from server.extensions import db
-from server.models.incidents import PEOPLE, Incident, IncidentNeed, IncidentPledge, IncidentPledgeItem, IncidentResponder
+from server.models.incidents import (
+    PEOPLE,
+    Incident,
+    IncidentNeed,
+    IncidentPledge,
+    IncidentPledgeItem,
+    IncidentResponder,
+)
 from server.models.people import User
 from server.plumbing.clock import utcnow
 from server.services.alliance.incident_views import need_lines
