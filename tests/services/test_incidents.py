@@ -195,3 +195,28 @@ def test_need_lines_and_clock_of_the_scenario(scenario):
     ends = db.session.scalars(select(IncidentResponder.ends_at).where(IncidentResponder.incident_id == one.id,
                                                                       IncidentResponder.active.is_(True))).all()
     assert ends == [at(30), at(30)]
+
+
+def test_autofill_leaves_a_pledged_guard_off_the_pledged_time(ctx):
+    from datetime import date
+
+    from server.services.roster.roster_autofill import autofill_roster
+    from tests.factories import build_world
+
+    now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)  # Sunday 20:00 in Shanghai
+    with time_machine.travel(now, tick=False):
+        w = build_world()  # guard_a is company A's only guard
+        shifts = []
+        for hours in (4, 30):  # Monday 00:00-08:00 local (pledged time) and Tuesday 06:00-14:00 (free)
+            shift = Shift(compound_id=w.compound_a.id, gate_id=w.gate_a.id, starts_at=now + timedelta(hours=hours),
+                          ends_at=now + timedelta(hours=hours + 8))
+            db.session.add(shift)
+            db.session.flush()
+            shifts.append(shift.id)
+        incident = incidents.raise_incident(w.admin, {"compound_id": w.compound_b.id, "kind": "fire", "place": "配电室",
+                                                      "needs": [{"item": "people", "quantity": 1}]})
+        incident_pledges.pledge_help(w.staff_a, incident, {"people": [w.guard_a.id],
+                                                           "until": now + timedelta(hours=10)})
+        result = autofill_roster(w.staff_a, [w.compound_a], date(2026, 3, 2))
+        assert result["assignments"] == [{"shift_id": shifts[1], "guard_id": w.guard_a.id}]
+        assert [u["shift_id"] for u in result["unfilled"]] == [shifts[0]]
