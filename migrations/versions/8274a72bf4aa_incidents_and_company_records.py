@@ -146,7 +146,6 @@ def upgrade():
     with op.batch_alter_table('incident_responders', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_incident_responders_pledge_id'), ['pledge_id'], unique=False)
         batch_op.create_index('ix_incident_responders_user_starts', ['user_id', 'starts_at'], unique=False)
-        batch_op.create_index('uq_incident_responders_active', ['incident_id', 'user_id'], unique=True, sqlite_where=sa.text('active'), postgresql_where=sa.text('active'))
     if op.get_bind().dialect.name == "postgresql":
         op.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
         op.execute("ALTER TABLE incident_responders ADD CONSTRAINT ex_incident_responders_user_overlap "
@@ -155,7 +154,6 @@ def upgrade():
 
 def downgrade():
     with op.batch_alter_table('incident_responders', schema=None) as batch_op:
-        batch_op.drop_index('uq_incident_responders_active', sqlite_where=sa.text('active'), postgresql_where=sa.text('active'))
         batch_op.drop_index('ix_incident_responders_user_starts')
         batch_op.drop_index(batch_op.f('ix_incident_responders_pledge_id'))
 

@@ -21,7 +21,6 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     event,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -132,9 +131,6 @@ class IncidentResponder(Base):
         UniqueConstraint("pledge_id", "user_id"),
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         Index("ix_incident_responders_user_starts", "user_id", "starts_at"),
-        # One live booking per person and incident, on both databases (PostgreSQL also refuses overlaps below).
-        Index("uq_incident_responders_active", "incident_id", "user_id", unique=True,
-              sqlite_where=text("active"), postgresql_where=text("active")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

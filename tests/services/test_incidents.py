@@ -100,7 +100,7 @@ def scenario(app, world, ctx):
     company_record.add_entry(admin, b, {"kind": "commendation", "remark": "万龙小区抢险及时", "incident_id": one.id})
     company_record.add_entry(admin, company_c, {"kind": "note", "remark": "撤回承诺"})
     db.session.flush()
-    return {"incidents": (one, two, three), "company_c": company_c.id, "staff_c": staff_c}
+    return {"incidents": (one, two, three), "company_c": company_c.id, "staff_c": staff_c, "withdrawn_pledge": p3.id}
 
 
 def _expected(company_id: int) -> dict:
@@ -220,3 +220,25 @@ def test_autofill_leaves_a_pledged_guard_off_the_pledged_time(ctx):
         result = autofill_roster(w.staff_a, [w.compound_a], date(2026, 3, 2))
         assert result["assignments"] == [{"shift_id": shifts[1], "guard_id": w.guard_a.id}]
         assert [u["shift_id"] for u in result["unfilled"]] == [shifts[0]]
+
+
+def test_the_database_refuses_two_live_bookings_of_one_person(world, scenario):
+    from sqlalchemy.exc import IntegrityError
+
+    one, _, three = scenario["incidents"]
+    booking = db.session.scalars(select(IncidentResponder).where(IncidentResponder.incident_id == one.id)).first()
+    if db.session.get_bind().dialect.name != "postgresql":
+        pytest.skip("the EXCLUDE constraint is PostgreSQL's; SQLite is kept right by the person's lock")
+    for incident_id in (one.id, three.id):  # to the same incident or another, at an overlapping time
+        start = booking.starts_at + timedelta(minutes=1)
+        with pytest.raises(IntegrityError), db.session.begin_nested():
+            db.session.add(IncidentResponder(pledge_id=scenario["withdrawn_pledge"], incident_id=incident_id,
+                                             user_id=booking.user_id,
+                                             company_id=booking.company_id, starts_at=start,
+                                             ends_at=start + timedelta(hours=1), active=True))
+            db.session.flush()
+    # an inactive (cancelled) booking is no obstacle
+    with db.session.begin_nested():
+        db.session.add(IncidentResponder(pledge_id=scenario["withdrawn_pledge"], incident_id=one.id,
+                                         user_id=booking.user_id, company_id=booking.company_id,
+                                         starts_at=booking.starts_at, ends_at=booking.ends_at, active=False))
