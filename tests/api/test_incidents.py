@@ -364,3 +364,18 @@ def test_demo_flood_at_wanlong(app, frozen):
         assert records["万龙物业"]["help_received"] == {"incidents": 1, "pledges": 2, "pledges_arrived": 2}
         assert records["龙锦物业"]["entries"]["commendation"] == 1
         db.session.rollback()
+
+
+def test_a_person_is_pledged_again_once_their_duty_is_over(app, world, as_user, frozen):
+    iid = flood(as_user(world.staff_a), world.compound_a.id)["id"]
+    first = pledge(as_user(world.staff_b), iid, people=[world.guard_b.id], until=(T0 + timedelta(hours=1)).isoformat())
+    assert first.status_code == 201
+    frozen.move_to(T0 + timedelta(minutes=30))
+    busy = pledge(as_user(world.staff_b), iid, people=[world.guard_b.id])
+    assert (busy.status_code, busy.json["reason"], busy.json["incident_ids"]) == (409, "incident_person_busy", [iid])
+    frozen.move_to(T0 + timedelta(hours=1))
+    again = pledge(as_user(world.staff_b), iid, people=[world.guard_b.id])
+    assert again.status_code == 201, again.json
+    shown = as_user(world.staff_a).get(f"/api/v1/incidents/{iid}").json
+    assert line(shown, "people")["pledged"] == 1  # the same guard twice, one duty after the other, is one person
+    assert [len(p["people"]) for p in shown["pledges"]] == [1, 1]

@@ -86,7 +86,7 @@ def pledge_help(staff: User, incident: Incident, data: dict, *, now: datetime | 
                                                   company_id=staff.company_id, starts_at=now, ends_at=duty_ends,
                                                   active=True) for uid in people])
     except IntegrityError as exc:
-        # A concurrent pledge booked one of them first (PostgreSQL's EXCLUDE constraint, or the unique index).
+        # A concurrent pledge booked one of them first (PostgreSQL's EXCLUDE constraint).
         raise ConflictError("incident_person_busy", user_ids=people) from exc
     return pledge
 

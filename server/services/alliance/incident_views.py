@@ -49,14 +49,18 @@ def need_lines(incident: Incident) -> list[dict]:
             .join(IncidentPledge, IncidentPledge.id == IncidentPledgeItem.pledge_id)
             .where(IncidentPledge.incident_id == incident.id).group_by(IncidentPledgeItem.item, IncidentPledge.status)):
         totals[(item, status)] += int(quantity)
-    for status, count in db.session.execute(
-            select(IncidentPledge.status, func.count(IncidentResponder.id))
+    people: dict[str, set[int]] = defaultdict(set)  # pledge status -> the people in such pledges
+    for status, user_id in db.session.execute(
+            select(IncidentPledge.status, IncidentResponder.user_id)
             .join(IncidentPledge, IncidentPledge.id == IncidentResponder.pledge_id)
-            .where(IncidentPledge.incident_id == incident.id).group_by(IncidentPledge.status)):
-        totals[(PEOPLE, status)] += int(count)
+            .where(IncidentPledge.incident_id == incident.id)):
+        people[status].add(user_id)
     lines = []
     for need in needs:
-        stage = {name: sum(totals[(need.item, s)] for s in statuses) for name, statuses in STAGES.items()}
+        if need.item == PEOPLE:  # a person pledged twice (a second duty after the first) is one person
+            stage = {name: len(set().union(*(people[s] for s in statuses))) for name, statuses in STAGES.items()}
+        else:
+            stage = {name: sum(totals[(need.item, s)] for s in statuses) for name, statuses in STAGES.items()}
         lines.append({"item": need.item, "requested": need.quantity, "note": need.note, **stage,
                       "missing": max(0, need.quantity - stage["pledged"]),
                       "outstanding": max(0, need.quantity - stage["arrived"]),
