@@ -143,7 +143,9 @@ def gaps(args, compound_id):
 @blp.response(200, ScheduleSchema)
 def my_schedule(args):
     """My shifts, at my post or lent to another compound."""
-    return {"items": roster_views.guard_schedule(current_user(), args.get("start"), args.get("end"))}
+    user, start, end = current_user(), args.get("start"), args.get("end")
+    return {"items": roster_views.guard_schedule(user, start, end),
+            "incident_duty": roster_views.guard_incident_duty(user, start, end)}
 
 
 @blp.route("/guards/<int:guard_id>/leaves", methods=["POST"])

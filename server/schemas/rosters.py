@@ -189,6 +189,23 @@ class GridGateSchema(Schema):
     is_open = fields.Boolean()
 
 
+class IncidentDutySchema(Schema):
+    """A guard pledged to an emergency incident for a time: on the roster like a shift."""
+
+    incident_id = fields.Integer()
+    pledge_id = fields.Integer()
+    pledge_status = fields.String()
+    kind = fields.String()
+    compound_id = fields.Integer()
+    compound_name = fields.String()
+    guard_id = fields.Integer()
+    guard_name = fields.String()
+    company_id = fields.Integer()
+    starts_at = fields.AwareDateTime()
+    ends_at = fields.AwareDateTime()
+    source = fields.String()
+
+
 class WeekGridSchema(Schema):
     """A compound's week."""
 
@@ -197,6 +214,7 @@ class WeekGridSchema(Schema):
     week_start = fields.Date()
     gates = fields.List(fields.Nested(GridGateSchema))
     shifts = fields.List(fields.Nested(GridShiftSchema))
+    incident_duty = fields.List(fields.Nested(IncidentDutySchema))
 
 
 class GapSchema(Schema):
@@ -246,6 +264,7 @@ class ScheduleSchema(Schema):
     """My schedule."""
 
     items = fields.List(fields.Nested(ScheduleItemSchema))
+    incident_duty = fields.List(fields.Nested(IncidentDutySchema))
 
 
 class ClockSchema(Schema):

@@ -31,6 +31,7 @@ from server.models.people import User
 from server.models.rosters import GuardLeave, Shift, ShiftAssignment
 from server.plumbing.caretakers import acting_company_id
 from server.plumbing.clock import utcnow
+from server.services.roster.roster_incident_duty import INCIDENT_DUTY, duty_clashes, duty_windows
 from server.services.roster.roster_solver import GuardInfo, RosterRules
 
 OVERLAP, MIN_REST, WEEK_HOURS, ON_LEAVE = "roster_overlap", "roster_min_rest", "roster_week_hours", "roster_on_leave"
@@ -41,6 +42,7 @@ messages.register({
     MIN_REST: ("两个班次之间的休息时间不足", "Not enough rest between two shifts"),
     WEEK_HOURS: ("超出每周最长工作时间", "Over the weekly hours limit"),
     ON_LEAVE: ("该保安在此时段请假或不可排班", "The guard is on leave or unavailable then"),
+    INCIDENT_DUTY: ("该保安在此时段已派往应急救援", "The guard is pledged to an emergency incident then"),
     "shift_cancelled": ("该班次已取消", "The shift is cancelled"),
     "shift_over": ("该班次已结束", "The shift is over"),
     "shift_full": ("该班次人数已满", "The shift already has all its guards"),
@@ -162,7 +164,12 @@ def assignment_violations(guard_id: int, shift: Shift, tz_name: str, *,
     end = max(weeks[-1][1], shift.ends_at + rules.min_rest)
     bookings = guard_bookings(guard_id, start, end, ignore_assignment_ids)
     candidate = Booking(shift.id, shift.starts_at, shift.ends_at)
-    return check_booking(candidate, bookings, guard_absences(guard_id, shift.starts_at, shift.ends_at), rules, tz_name)
+    out = check_booking(candidate, bookings, guard_absences(guard_id, shift.starts_at, shift.ends_at), rules, tz_name)
+    duty = duty_clashes(guard_id, shift.starts_at, shift.ends_at)
+    if duty:
+        out.append(Violation(INCIDENT_DUTY, (shift.id,), {"incident_ids": sorted({i for i, _ in duty}),
+                                                          "pledge_ids": [p for _, p in duty]}))
+    return out
 
 
 def raise_violations(violations: list[Violation]) -> None:
@@ -284,6 +291,8 @@ def guard_infos(guards: Iterable[User], start: datetime, end: datetime, filling_
         for gid, a, b in db.session.execute(select(GuardLeave.guard_id, GuardLeave.starts_at, GuardLeave.ends_at).where(
                 GuardLeave.guard_id.in_(ids), GuardLeave.starts_at < end + margin, GuardLeave.ends_at > start - margin)):
             unavailable[gid].append((a, b))
+        for gid, windows in duty_windows(ids, start - margin, end + margin).items():
+            unavailable[gid].extend(windows)
         for gid, sid, a, b in db.session.execute(select(
                 ShiftAssignment.guard_id, ShiftAssignment.shift_id, ShiftAssignment.starts_at, ShiftAssignment.ends_at
         ).where(ShiftAssignment.guard_id.in_(ids), ShiftAssignment.starts_at < end + margin,

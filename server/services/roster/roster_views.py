@@ -12,6 +12,7 @@ from server.models.people import User
 from server.models.rosters import ClockEvent, Shift, ShiftAssignment
 from server.plumbing.clock import utcnow
 from server.services.roster.roster_clock import grace
+from server.services.roster.roster_incident_duty import duty_rows
 from server.services.roster.roster_rules import local_week_start
 
 
@@ -45,7 +46,8 @@ def week_grid(compound: Compound, day: date) -> dict:
             "clocked_in_at": clock_in.at if clock_in else None, "clocked_out_at": clock_out.at if clock_out else None})
     return {"compound_id": compound.id, "timezone": compound.timezone, "week_start": monday,
             "gates": [{"id": g.id, "name": g.name, "is_open": g.is_open} for g in gates],
-            "shifts": [_shift_row(s, seats.get(s.id, [])) for s in shifts]}
+            "shifts": [_shift_row(s, seats.get(s.id, [])) for s in shifts],
+            "incident_duty": duty_rows(start, end, compound_id=compound.id)}
 
 
 def _shift_row(shift: Shift, guards: list[dict]) -> dict:
@@ -90,3 +92,8 @@ def roster_gaps(compound: Compound, day: date) -> list[dict]:
                                  "guard_id": seat["guard_id"]})
     return gaps
 
+
+def guard_incident_duty(guard: User, start: datetime | None = None, end: datetime | None = None) -> list[dict]:
+    """A guard's incident duty (pledged to an emergency) in the same window as ``guard_schedule``."""
+    now = utcnow()
+    return duty_rows(start or now - timedelta(days=1), end or now + timedelta(days=14), guard_id=guard.id)
