@@ -5,7 +5,7 @@ people, each person's booking (no two overlapping live bookings of one person: a
 on PostgreSQL, which autogenerate cannot see); and the admin's entries on each company's record.
 
 Revision ID: 8274a72bf4aa
-Revises: f25c47ea62d8
+Revises: 5fd6c9646e01
 Create Date: 2026-12-02 00:56:50.729135
 
 """
@@ -17,7 +17,7 @@ import server.models.base
 
 # revision identifiers, used by Alembic.
 revision = '8274a72bf4aa'
-down_revision = 'f25c47ea62d8'
+down_revision = '5fd6c9646e01'
 branch_labels = None
 depends_on = None
 

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from server import messages
-from server.errors import ConflictError, NotFoundError, UnprocessableError
+from server.errors import ConflictError, ForbiddenError, NotFoundError, UnprocessableError
 from server.extensions import db
 from server.models.incidents import (
     PEOPLE,
@@ -27,6 +27,7 @@ from server.models.incidents import (
 )
 from server.models.people import User
 from server.plumbing.clock import utcnow
+from server.scope import alliance_of
 from server.services.alliance.incident_views import need_lines
 from server.services.alliance.incidents import hold_incident, require_open
 from server.services.roster.roster_rules import change_status, guard_bookings, lock_guards
@@ -51,6 +52,9 @@ def _fail(field: str, message: str) -> UnprocessableError:
 
 def pledge_help(staff: User, incident: Incident, data: dict, *, now: datetime | None = None) -> IncidentPledge:
     """A company pledges people of its own and equipment the incident needs (409 if a person is busy then)."""
+    if staff.company_id is None:
+        raise ForbiddenError("forbidden")  # a company pledges; the alliance admin who runs compounds has none
+    alliance_of(staff)  # a suspended company pledges nothing
     people, items = list(dict.fromkeys(data.get("people", []))), data.get("items", [])
     if not people and not items:
         raise UnprocessableError("pledge_empty")

@@ -28,7 +28,7 @@ from server.models.incidents import (
 from server.models.people import User
 from server.plumbing.clock import utcnow
 from server.plumbing.notifications import enqueue
-from server.scope import get_compound, in_scope
+from server.scope import active_member_condition, alliance_of, get_compound, in_scope
 
 NOTIFICATION_KIND = "incident"
 KIND_TITLES = {"flood": "汛情抢险", "outbreak": "疫情防控", "fire": "火情", "power_cut": "停电抢修",
@@ -78,6 +78,7 @@ def require_open(incident: Incident) -> None:
 
 def raise_incident(user: User, data: dict, *, now: datetime | None = None) -> Incident:
     """Raise an incident at a compound in the caller's scope with its needs, and tell the alliance."""
+    alliance_of(user)  # mutual aid is the alliance's: a suspended company's staff are refused
     compound = get_compound(user, data["compound_id"])
     items = [line["item"] for line in data["needs"]]
     if len(items) != len(set(items)):
@@ -97,8 +98,10 @@ def raise_incident(user: User, data: dict, *, now: datetime | None = None) -> In
 
 
 def recipients(alliance_id: int, *, except_user_id: int | None = None) -> list[int]:
-    """Every active staff member of every member company, and every active alliance admin."""
-    member_companies = select(Company.id).where(Company.alliance_id == alliance_id)
+    """Every active staff member of every active member company (not an invited or suspended one), and
+    every active alliance admin."""
+    member_companies = select(Company.id).where(Company.alliance_id == alliance_id,
+                                                active_member_condition(Company.id))
     query = select(User.id).where(User.alliance_id == alliance_id, User.is_active.is_(True), or_(
         User.role == "alliance_admin", (User.role == "staff") & User.company_id.in_(member_companies)))
     if except_user_id is not None:
