@@ -68,15 +68,23 @@ def _verified_access_claims(token: str) -> dict:
 
 
 def _decode(token: str, typ: str) -> dict:
-    try:
-        claims = jwt.decode(
-            token, current_app.config["SECRET_KEY"], algorithms=ALGORITHMS, audience=AUDIENCE,
-            issuer=ISSUER, options={"require": ["exp", "iat", "iss", "aud", "sub", "typ", "sid"]},
-        )
-    except jwt.ExpiredSignatureError as exc:
-        raise UnauthorizedError("token_expired") from exc
-    except jwt.PyJWTError as exc:
-        raise UnauthorizedError("token_invalid") from exc
+    # Signed with the current secret, or with a previous one still listed in WUYE_SECRET_KEY_FALLBACKS.
+    secrets_ = [current_app.config["SECRET_KEY"], *current_app.config.get("SECRET_KEY_FALLBACKS", ())]
+    for index, secret in enumerate(secrets_):
+        try:
+            claims = jwt.decode(
+                token, secret, algorithms=ALGORITHMS, audience=AUDIENCE,
+                issuer=ISSUER, options={"require": ["exp", "iat", "iss", "aud", "sub", "typ", "sid"]},
+            )
+        except jwt.InvalidSignatureError as exc:
+            if index + 1 < len(secrets_):
+                continue
+            raise UnauthorizedError("token_invalid") from exc
+        except jwt.ExpiredSignatureError as exc:
+            raise UnauthorizedError("token_expired") from exc
+        except jwt.PyJWTError as exc:
+            raise UnauthorizedError("token_invalid") from exc
+        break
     if claims.get("typ") != typ:
         raise UnauthorizedError("token_invalid")
     return claims
