@@ -289,3 +289,77 @@ def test_a_token_that_never_comes_gives_up_after_max_attempts(outbox, wechat_app
             drain(wechat_client())
     note = db.session.get(Notification, note_id, populate_existing=True)
     assert (note.status, note.attempts) == ("failed", MAX_ATTEMPTS) and _sends(wechat_app) == []
+
+
+def test_two_drains_never_spend_one_acceptance_twice(outbox, wechat_app, app):
+    from tests.concurrency import run_together
+
+    world, _ = outbox
+    person = make_user(world.alliance, "resident", household=world.household_a)
+    _accept(wechat_app, person, times=3)
+    ids = _queue(person, n=8)
+
+    def worker():
+        with app.app_context():
+            try:
+                return drain(wechat_client(), batch=1)
+            finally:
+                db.session.remove()
+
+    outcomes = run_together([worker, worker, worker])
+    assert sum(o["sent"] for o in outcomes) == 3 and sum(o["inbox_only"] for o in outcomes) == 5
+    db.session.expire_all()
+    rows = db.session.scalars(select(Notification).where(Notification.id.in_(ids))).all()
+    assert sorted(r.status for r in rows) == ["inbox_only"] * 5 + ["sent"] * 3
+    assert len([m for m in wechat_app.sent_messages if m["touser"] == person.openid]) == 3
+    assert db.session.scalar(select(WeChatSubscription.remaining)
+                             .where(WeChatSubscription.user_id == person.id)) == 0
+
+
+def test_the_last_acceptance_goes_to_exactly_one_of_many_spenders(outbox, app):
+    from server.plumbing.notify_drain import spend_acceptance
+    from tests.concurrency import run_together
+
+    _, resident = outbox
+    db.session.execute(update(WeChatSubscription).values(remaining=1))
+    db.session.commit()
+
+    def spend():
+        with app.app_context():
+            try:
+                return spend_acceptance(resident.id, TEMPLATE)
+            finally:
+                db.session.remove()
+
+    assert sorted(run_together([spend] * 6)) == [False] * 5 + [True]
+    db.session.expire_all()
+    assert db.session.scalar(select(WeChatSubscription.remaining)) == 0
+
+
+def test_an_acceptance_wechat_did_not_use_is_given_back(outbox, wechat_app):
+    _, resident = outbox
+    db.session.execute(update(WeChatSubscription).values(remaining=1))
+    db.session.commit()
+    _queue(resident)
+    wechat_app.fail_next(SUBSCRIBE_SEND, -1)  # busy: nothing delivered
+    assert drain(wechat_client())["retry"] == 1
+    db.session.expire_all()
+    assert db.session.scalar(select(WeChatSubscription.remaining)) == 1
+    with time_machine.travel(utcnow() + timedelta(minutes=2)):
+        assert drain(wechat_client())["sent"] == 1
+    db.session.expire_all()
+    assert db.session.scalar(select(WeChatSubscription.remaining)) == 0
+
+
+def test_the_most_important_messages_go_first_when_acceptances_are_short(outbox, wechat_app):
+    from server.plumbing.notifications import IMPORTANT, ROUTINE, URGENT
+
+    _, resident = outbox
+    db.session.execute(update(WeChatSubscription).values(remaining=2))
+    db.session.commit()
+    for label, priority in (("routine", ROUTINE), ("important", IMPORTANT), ("urgent", URGENT)):
+        enqueue(resident.id, "alert", {"thing1": label}, priority=priority)
+    db.session.commit()
+    drain(wechat_client())
+    assert [m["data"]["thing1"]["value"] for m in wechat_app.sent_messages] == ["urgent", "important"]
+    assert _statuses() == ["inbox_only", "sent", "sent"]

@@ -8,13 +8,14 @@ Every change is written to the request's history and notifies the resident throu
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select, update
 
 from server import messages
 from server.errors import ConflictError, ForbiddenError, UnprocessableError
 from server.extensions import db
-from server.integrations.wechat import wechat_datetime
+from server.integrations.wechat import wechat_amount, wechat_datetime
 from server.models.compounds import Compound
 from server.models.deliveries import (
     CLAIMED_STATUSES,
@@ -267,8 +268,9 @@ def _cost_values(cost: dict | None) -> dict:
 
 
 def _with_cost(remark: str, values: dict, request: DeliveryRequest) -> str:
+    # The amount first: WeChat's 20-character thing field cuts the end, and an amount is never cut.
     cents = values.get("cost_cents", request.cost_cents)
-    return f"{remark},费用¥{cents / 100:.2f}" if cents is not None else remark
+    return f"费用{wechat_amount(Decimal(cents) / 100)},{remark}" if cents is not None else remark
 
 
 def _substitution_summary(items: list[DeliveryItem]) -> str:
