@@ -47,7 +47,7 @@ def _encode(claims: dict) -> str:
     return jwt.encode(claims, current_app.config["SECRET_KEY"], algorithm=ALGORITHMS[0])
 
 
-# Access tokens already verified in this process, by (secret, token), each kept until its own `exp`.
+# Access tokens already verified in this process, by (secrets, token), each kept until its own `exp`.
 # A device sends the same token for its whole life, and verifying its signature and claims again on
 # every request cost a quarter of authentication; whether its session is still live is read from the
 # database on every request all the same (`authenticate`), so a logout still ends it at once.
@@ -57,7 +57,8 @@ _VERIFIED_ACCESS_LOCK = threading.Lock()
 
 def _verified_access_claims(token: str) -> dict:
     """The claims of a valid access token (from the cache when this process verified it before)."""
-    key = (current_app.config["SECRET_KEY"], token)
+    cfg = current_app.config
+    key = (cfg["SECRET_KEY"], tuple(cfg.get("SECRET_KEY_FALLBACKS", ())), token)
     with _VERIFIED_ACCESS_LOCK:
         claims = _VERIFIED_ACCESS.get(key)
     if claims is None:
