@@ -17,7 +17,6 @@ from server.plumbing.alerts import ALERT_TITLES, notify_staff, raise_alert
 from server.plumbing.notify_drain import drain
 from server.services.people.sign_in import wechat_client
 from server.services.people.wechat_binding import ALPHABET, BIND_CODES_PER_HOUR, CODE_LENGTH
-from tests.fakes.wechat_server import SUBSCRIBE_SEND
 
 ALERT_TEMPLATE = "tmpl-alert-staff"
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai

@@ -422,3 +422,40 @@ def test_fit_by_kind(kind, value, expected):
 def test_fit_subscribe_data_uses_key_prefix():
     fitted = fit_subscribe_data({"thing12": "b" * 25, "character_string3": "中A1", "time4": "t" * 40})
     assert fitted == {"thing12": "b" * 19 + "…", "character_string3": "A1", "time4": "t" * 40}
+
+
+@pytest.mark.parametrize("key, value, accepted", [
+    ("time1", "2026年3月2日 09:00", True),
+    ("time1", "15:01", True),
+    ("time1", "2020年1月30日 07:00~2020年1月30日 08:00", True),
+    ("time1", "早班 07:00", False),
+    ("date1", "2026年3月2日", True),
+    ("date1", "明天", False),
+    ("amount1", "¥42.50", True),
+    ("amount1", "42.50元", True),
+    ("amount1", "¥12345678901", False),
+    ("amount1", "费用42.50", False),
+])
+def test_the_fake_checks_formats_as_wechat_documents_them(fake_wechat, client, token, key, value, accepted):
+    fake_wechat.subscribe(OPENID, TEMPLATE)
+    if accepted:
+        client.send_subscribe_message(token, OPENID, TEMPLATE, {key: value})
+        assert len(fake_wechat.sent_messages) == 1
+    else:
+        with pytest.raises(WeChatError) as info:
+            client.send_subscribe_message(token, OPENID, TEMPLATE, {key: value})
+        assert info.value.errcode == 47003 and f"data.{key}.value invalid" in info.value.errmsg
+
+
+def test_amounts_and_moments_have_one_format_each():
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from server.integrations.wechat import wechat_amount, wechat_datetime
+
+    at = datetime(2026, 3, 1, 17, 5, tzinfo=UTC)
+    assert wechat_datetime(at, "Asia/Shanghai") == "2026年3月2日 01:05"
+    assert wechat_datetime(at, "Asia/Shanghai", with_time=False) == "2026年3月2日"
+    assert wechat_amount(Decimal("42.5")) == "¥42.50" and wechat_amount(1234567) == "¥1234567.00"
+    assert fit_subscribe_value("amount", "¥1234567890.00") == "¥1234567890.00"
+    assert fit_subscribe_value("date", "2026年3月2日 01:05~2026年3月16日 01:05") == "2026年3月2日 01:05~2026年3月16日 01:05"
