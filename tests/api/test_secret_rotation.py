@@ -158,3 +158,9 @@ def test_an_old_token_signed_by_a_dropped_secret_is_refused_and_an_expired_one_s
     assert expired.status_code == 401 and expired.json["reason"] == "token_expired"
     forged = _app_with(app, NEW_SECRET, fallbacks="z" * 40).test_client().get("/api/v1/me", headers=staff.headers)
     assert forged.status_code == 401 and forged.json["reason"] == "token_invalid"
+
+
+def test_the_start_up_check_passes_on_a_database_not_migrated_yet(tmp_path):
+    empty = create_app({"WUYE_ENV": "testing", "WUYE_SECRET_KEY": NEW_SECRET,
+                        "WUYE_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"})
+    startup_check(empty)  # nothing stored, nothing to refuse
