@@ -7,3 +7,11 @@ workers = int(os.environ.get("WUYE_WORKERS", "2"))
 worker_class = "sync"
 timeout = 30
 accesslog = os.environ.get("WUYE_ACCESS_LOG") or None
+
+
+def on_starting(server):
+    """Refuse to start while a stored key cannot be decrypted with WUYE_SECRET_KEY or its fallbacks."""
+    from server import create_app
+    from server.services.gate.key_vault import startup_check
+
+    startup_check(create_app())

@@ -48,7 +48,7 @@ def _encode(claims: dict) -> str:
     return jwt.encode(claims, current_app.config["SECRET_KEY"], algorithm=ALGORITHMS[0])
 
 
-# Access tokens already verified in this process, by (secret, token), each kept until its own `exp`.
+# Access tokens already verified in this process, by (secrets, token), each kept until its own `exp`.
 # A device sends the same token for its whole life, and verifying its signature and claims again on
 # every request cost a quarter of authentication; whether its session is still live is read from the
 # database on every request all the same (`authenticate`), so a logout still ends it at once.
@@ -58,7 +58,8 @@ _VERIFIED_ACCESS_LOCK = threading.Lock()
 
 def _verified_access_claims(token: str) -> dict:
     """The claims of a valid access token (from the cache when this process verified it before)."""
-    key = (current_app.config["SECRET_KEY"], token)
+    cfg = current_app.config
+    key = (cfg["SECRET_KEY"], tuple(cfg.get("SECRET_KEY_FALLBACKS", ())), token)
     with _VERIFIED_ACCESS_LOCK:
         claims = _VERIFIED_ACCESS.get(key)
     if claims is None:
@@ -69,15 +70,23 @@ def _verified_access_claims(token: str) -> dict:
 
 
 def _decode(token: str, typ: str) -> dict:
-    try:
-        claims = jwt.decode(
-            token, current_app.config["SECRET_KEY"], algorithms=ALGORITHMS, audience=AUDIENCE,
-            issuer=ISSUER, options={"require": ["exp", "iat", "iss", "aud", "sub", "typ", "sid"]},
-        )
-    except jwt.ExpiredSignatureError as exc:
-        raise UnauthorizedError("token_expired") from exc
-    except jwt.PyJWTError as exc:
-        raise UnauthorizedError("token_invalid") from exc
+    # Signed with the current secret, or with a previous one still listed in WUYE_SECRET_KEY_FALLBACKS.
+    secrets_ = [current_app.config["SECRET_KEY"], *current_app.config.get("SECRET_KEY_FALLBACKS", ())]
+    for index, secret in enumerate(secrets_):
+        try:
+            claims = jwt.decode(
+                token, secret, algorithms=ALGORITHMS, audience=AUDIENCE,
+                issuer=ISSUER, options={"require": ["exp", "iat", "iss", "aud", "sub", "typ", "sid"]},
+            )
+        except jwt.InvalidSignatureError as exc:
+            if index + 1 < len(secrets_):
+                continue
+            raise UnauthorizedError("token_invalid") from exc
+        except jwt.ExpiredSignatureError as exc:
+            raise UnauthorizedError("token_expired") from exc
+        except jwt.PyJWTError as exc:
+            raise UnauthorizedError("token_invalid") from exc
+        break
     if claims.get("typ") != typ:
         raise UnauthorizedError("token_invalid")
     return claims

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEV_SECRET = "wuye-development-secret-do-not-use-in-production"
@@ -29,6 +31,8 @@ SETTINGS = (
     Setting("WUYE_DATABASE_URL", "sqlite:///instance/wuye.db",
             "SQLAlchemy URL: SQLite file (default) or postgresql+psycopg://user:pass@host/db"),
     Setting("WUYE_SECRET_KEY", "", "HMAC secret for access and refresh tokens; >= 32 bytes outside development"),
+    Setting("WUYE_SECRET_KEY_FALLBACKS", "",
+            "comma-separated previous secrets, still accepted for tokens and stored keys while rotating"),
     Setting("WUYE_WECHAT_APP_ID", "", "mini-program AppID"),
     Setting("WUYE_WECHAT_APP_SECRET", "", "mini-program AppSecret"),
     Setting("WUYE_WECHAT_API_BASE", "https://api.weixin.qq.com", "WeChat API base URL (a fake in tests)"),
@@ -78,6 +82,8 @@ def load_config(environ: dict | None = None, instance_path: str | None = None) -
         secret = DEV_SECRET
     if env != "development" and (not secret or secret == DEV_SECRET or len(secret.encode()) < 32):
         raise UnsafeConfiguration("WUYE_SECRET_KEY must be set to a random value of at least 32 bytes")
+    fallbacks = _fallbacks(_env(environ, "WUYE_SECRET_KEY_FALLBACKS"), secret, env)
+    public_base_url = _public_base_url(_env(environ, "WUYE_PUBLIC_BASE_URL"), env)
     tz = _env(environ, "WUYE_TIMEZONE")
     try:
         ZoneInfo(tz)
@@ -105,6 +111,7 @@ def load_config(environ: dict | None = None, instance_path: str | None = None) -
         "DEBUG": False,
         "TESTING": env == "testing",
         "SECRET_KEY": secret,
+        "SECRET_KEY_FALLBACKS": fallbacks,
         "SQLALCHEMY_DATABASE_URI": db_url,
         "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(db_url, env),
         "MAX_CONTENT_LENGTH": _number(environ, "WUYE_MAX_BODY_BYTES"),
@@ -115,7 +122,7 @@ def load_config(environ: dict | None = None, instance_path: str | None = None) -
         "WECHAT_TEMPLATES": templates,
         "RETENTION_DAYS": _number(environ, "WUYE_RETENTION_DAYS"),
         "DEFAULT_TIMEZONE": tz,
-        "PUBLIC_BASE_URL": _env(environ, "WUYE_PUBLIC_BASE_URL").rstrip("/"),
+        "PUBLIC_BASE_URL": public_base_url,
         "CORS_ORIGINS": origins,
         "RATELIMIT_STORAGE_URI": _env(environ, "WUYE_RATELIMIT_STORAGE_URI"),
         "PROXY_HOPS": _number(environ, "WUYE_PROXY_HOPS"),
@@ -133,6 +140,49 @@ def load_config(environ: dict | None = None, instance_path: str | None = None) -
         "OPENAPI_SWAGGER_UI_PATH": "docs",
         "OPENAPI_SWAGGER_UI_URL": "/api/v1/docs/assets/",
     }
+
+
+def _fallbacks(raw: str, secret: str, env: str) -> list[str]:
+    """The previous secrets of WUYE_SECRET_KEY_FALLBACKS (newest first), each as strong as a current one."""
+    fallbacks = []
+    for value in (part.strip() for part in raw.split(",")):
+        if not value or value == secret or value in fallbacks:
+            continue
+        if env != "development" and (value == DEV_SECRET or len(value.encode()) < 32):
+            raise UnsafeConfiguration("each of WUYE_SECRET_KEY_FALLBACKS must be a former secret of at least 32 bytes")
+        fallbacks.append(value)
+    return fallbacks
+
+
+def _public_base_url(raw: str, env: str) -> str:
+    """WUYE_PUBLIC_BASE_URL without its trailing slash; in production an https URL of a public host."""
+    url = raw.strip().rstrip("/")
+    if env != "production":
+        return url
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        parts, host = None, ""
+    if parts is None or parts.scheme != "https" or not host:
+        raise UnsafeConfiguration(
+            f"WUYE_PUBLIC_BASE_URL must be the https:// address residents reach in production, not {raw!r}: "
+            "it is printed into every gate poster")
+    if _is_loopback(host):
+        raise UnsafeConfiguration(
+            f"WUYE_PUBLIC_BASE_URL names a loopback host ({host}) in production: phones cannot reach it; "
+            "set the public https:// address printed into gate posters")
+    return url
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
 
 
 def _templates(raw: str) -> dict[str, str]:

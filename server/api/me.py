@@ -18,6 +18,7 @@ def _profile(user):
     compound_ids = db.session.scalars(select(Compound.id).where(compound_condition(user, Compound.id))
                                       .order_by(Compound.id)).all()
     return {**{c.key: getattr(user, c.key) for c in user.__table__.columns},
+            "wechat_bound": user.openid is not None,
             "scope": {"compound_ids": compound_ids, "company_id": user.company_id,
                       "household_id": user.approved_household_id}}
 

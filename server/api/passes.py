@@ -57,5 +57,5 @@ def my_pass_png():
 @blp.response(200, JwksSchema)
 def pass_keys():
     """The Ed25519 public keys (JWKS) that verify pass codes; devices cache them and verify offline."""
-    passes.signing_key(utcnow())  # a new deployment publishes its first key before any pass exists
+    passes.ensure_signing_key(utcnow())  # a new deployment publishes its first key before any pass exists
     return passes.public_keys(), 200, {"Cache-Control": "public, max-age=60"}

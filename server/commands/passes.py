@@ -1,4 +1,4 @@
-"""`flask wuye rotate-pass-key` and `flask wuye drop-retired-pass-keys`: the pass signing keys."""
+"""`flask wuye rotate-pass-key`, `drop-retired-pass-keys`, `reencrypt-keys` and `check-keys`: stored keys."""
 
 from __future__ import annotations
 
@@ -26,3 +26,29 @@ def register(group) -> None:
         from server.services.gate.passes import drop_retired_keys
 
         click.echo(f"{drop_retired_keys()} retired pass keys removed")
+
+    @group.command("reencrypt-keys")
+    def reencrypt_keys() -> None:
+        """Re-encrypt the stored keys under WUYE_SECRET_KEY (after a rotation, before dropping the fallback)."""
+        from server.services.gate.key_vault import KeyUnreadable, reencrypt
+        from server.services.gate.passes import forget_cached_keys
+
+        try:
+            changed = reencrypt()
+        except KeyUnreadable as exc:
+            raise click.ClickException(str(exc)) from None
+        forget_cached_keys()
+        click.echo(f"{changed} stored keys re-encrypted under WUYE_SECRET_KEY; "
+                   "WUYE_SECRET_KEY_FALLBACKS can be emptied once every host has the new secret "
+                   "and the longest token lifetime (WUYE_REFRESH_TOKEN_DAYS) has passed")
+
+    @group.command("check-keys")
+    def check_keys() -> None:
+        """Fail unless every stored key decrypts with WUYE_SECRET_KEY or WUYE_SECRET_KEY_FALLBACKS."""
+        from server.services.gate.key_vault import KeyUnreadable, check_readable
+
+        try:
+            check_readable()
+        except KeyUnreadable as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo("every stored key decrypts")

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import json
 import string
+import unicodedata
 from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import requests
 
@@ -212,7 +216,10 @@ def _is_text(value: Any) -> bool:
     return isinstance(value, str) and value != ""
 
 
-# Subscribe-message field rules, by the key's kind ("thing1" -> "thing").
+# Subscribe-message field rules, by the key's kind ("thing1" -> "thing"); WeChat's own table:
+# thing 20 characters, name 10 Chinese characters or 20 letters, phrase 5 Chinese characters,
+# number/letter/character_string 32, phone_number 17, car_number 8, symbol 5; amount, date and time
+# have formats rather than lengths (`wechat_amount`, `wechat_datetime`).
 _MAX_LENGTHS = {
     "thing": 20,
     "name": 10,
@@ -224,6 +231,9 @@ _MAX_LENGTHS = {
     "car_number": 8,
     "symbol": 5,
 }
+NAME_LATIN_MAX = 20
+# Values whose meaning a cut would change: sent whole (WeChat refuses a bad one; the inbox keeps it).
+_NEVER_CUT = frozenset({"amount", "date", "time", "number", "phone_number"})
 _ALLOWED_CHARS = {
     "number": frozenset(string.digits + "."),
     "letter": frozenset(string.ascii_letters),
@@ -232,17 +242,68 @@ _ALLOWED_CHARS = {
 _ELLIPSIS = "…"
 
 
+def wechat_datetime(at: datetime, tz_name: str, *, with_time: bool = True) -> str:
+    """A moment as WeChat's date and time fields read it, in the local zone: 2020年2月1日 09:05.
+
+    The one date format of every message (a date field takes it too); never cut.
+    """
+    local = at.astimezone(ZoneInfo(tz_name))
+    day = f"{local.year}年{local.month}月{local.day}日"
+    return f"{day} {local:%H:%M}" if with_time else day
+
+
+def wechat_amount(amount: Decimal | int | str) -> str:
+    """An amount of money as WeChat's amount field takes it: ¥12.50 (yuan, two decimals); never cut."""
+    value = Decimal(str(amount)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return f"{'-' if value < 0 else ''}¥{abs(value)}"
+
+
+def _clusters(value: str) -> list[str]:
+    """The user-perceived characters of a value: a base with its combining marks, variation selectors,
+    emoji modifiers and tags, joiner sequences, and regional-indicator pairs (flags) kept together."""
+    clusters: list[str] = []
+    for ch in value:
+        code = ord(ch)
+        joins = bool(clusters) and (
+            unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Mc")
+            or 0xFE00 <= code <= 0xFE0F or 0x1F3FB <= code <= 0x1F3FF or 0xE0020 <= code <= 0xE007F
+            or ch == "\u200d" or clusters[-1].endswith("\u200d")
+            or (0x1F1E6 <= code <= 0x1F1FF and len(clusters[-1]) == 1 and 0x1F1E6 <= ord(clusters[-1]) <= 0x1F1FF))
+        if joins:
+            clusters[-1] += ch
+        else:
+            clusters.append(ch)
+    return clusters
+
+
+def cut_text(value: str, limit: int, ellipsis: str = "") -> str:
+    """At most ``limit`` characters, cut between whole characters (never inside an emoji or an accent)."""
+    if len(value) <= limit:
+        return value
+    kept, room = [], limit - len(ellipsis)
+    for cluster in _clusters(value):
+        if room < len(cluster):
+            break
+        kept.append(cluster)
+        room -= len(cluster)
+    return "".join(kept).rstrip() + ellipsis
+
+
 def fit_subscribe_value(kind: str, value: str) -> str:
-    """Make a value fit WeChat's rule for its field kind: drop disallowed characters, cut to length."""
+    """Make a value fit WeChat's rule for its field kind: names and things cut at a character boundary
+    (a thing with "…"), amounts, dates, times, numbers and phone numbers never cut."""
+    value = str(value)
     allowed = _ALLOWED_CHARS.get(kind)
     if allowed is not None:
         value = "".join(ch for ch in value if ch in allowed)
-    limit = _MAX_LENGTHS.get(kind)
-    if limit is None or len(value) <= limit:
+    if kind in _NEVER_CUT:
         return value
-    if kind == "thing":
-        return value[:limit - 1] + _ELLIPSIS
-    return value[:limit]
+    limit = _MAX_LENGTHS.get(kind)
+    if kind == "name" and value.isascii():
+        limit = NAME_LATIN_MAX
+    if limit is None:
+        return value
+    return cut_text(value, limit, _ELLIPSIS if kind == "thing" else "")
 
 
 def fit_subscribe_data(data: dict[str, str]) -> dict[str, str]:

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from server.extensions import db
+from server.integrations.wechat import wechat_datetime
 from server.models.alerts import Alert
 from server.models.compounds import Compound
 from server.models.people import User
 from server.plumbing.caretakers import compound_actors
 from server.plumbing.clock import utcnow
-from server.plumbing.notifications import enqueue
+from server.plumbing.notifications import IMPORTANT, URGENT, enqueue
 
 ALERT_KINDS = ("fever", "missed_report", "returnee", "welfare", "coverage_gap", "pass_reuse", "low_stock")
 # What a staff member reads on the phone (a WeChat "thing" field: at most 20 characters).
@@ -26,6 +25,8 @@ ALERT_TITLES = {
     "pass_reuse": "通行码疑似被冒用",
     "low_stock": "防疫物资库存不足",
 }
+# Alerts that need someone at the gate now go first when a staff member's WeChat acceptances are short.
+ALERT_PRIORITIES = {"fever": URGENT, "pass_reuse": URGENT}
 
 
 def raise_alert(compound_id: int, kind: str, *, subject_user_id: int | None = None,
@@ -48,17 +49,16 @@ def raise_alert(compound_id: int, kind: str, *, subject_user_id: int | None = No
 
 
 def notify_staff(alert: Alert) -> int:
-    """Queue a WeChat message about the alert to everyone who acts for the compound (its company's or
-    caretaker's staff, else the alliance admins) and signed in with WeChat; answers how many were
-    queued (each at most once per alert)."""
+    """Queue a message about the alert to everyone who acts for the compound (its company's or
+    caretaker's staff, else the alliance admins): in their inbox, and on WeChat where they bound it;
+    answers how many were queued (each at most once per alert)."""
     compound = db.session.get(Compound, alert.compound_id)
     if compound is None:
         return 0
-    staff_ids = db.session.scalars(select(User.id).where(compound_actors(compound), User.openid.is_not(None))).all()
-    local = alert.created_at.astimezone(ZoneInfo(compound.timezone))
+    staff_ids = db.session.scalars(select(User.id).where(compound_actors(compound))).all()
     data = {"thing1": ALERT_TITLES.get(alert.kind, alert.kind), "thing2": compound.name,
-            "time3": local.strftime("%Y-%m-%d %H:%M")}
+            "time3": wechat_datetime(alert.created_at, compound.timezone)}
     for user_id in staff_ids:
         enqueue(user_id, "alert", data, page=f"pages/alerts/detail?id={alert.id}",
-                dedupe_key=f"alert:{alert.id}:user:{user_id}")
+                dedupe_key=f"alert:{alert.id}:user:{user_id}", priority=ALERT_PRIORITIES.get(alert.kind, IMPORTANT))
     return len(staff_ids)

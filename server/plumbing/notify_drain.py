@@ -1,4 +1,11 @@
-"""Draining the notification outbox: claim rows, send WeChat subscribe messages, record outcomes.
+"""Draining the notification outbox: claim rows, spend an acceptance, send WeChat subscribe messages.
+
+Every row is already in its user's inbox; the drain decides whether it also goes out on WeChat. It
+does only while the user holds an unspent one-time acceptance of the row's template (more than the
+row's `reserve`), spending one by a conditional UPDATE, so two drains never spend one acceptance twice;
+rows are claimed most important first. Without an acceptance, a bound WeChat or a template, the row
+is `inbox_only`. An acceptance WeChat did not use (an answer proving nothing was delivered) is given
+back; a 43101 means WeChat holds none, so the count is zeroed.
 
 At most once: a row is claimed by a conditional UPDATE (pending -> sending, with a lease and a
 claim token), so two workers never both own it; a row whose lease ran out with its outcome unknown
@@ -29,7 +36,7 @@ from server.integrations.wechat import (
     WeChatUnavailable,
     fit_subscribe_data,
 )
-from server.models.notifications import Notification
+from server.models.notifications import Notification, WeChatSubscription
 from server.models.people import User
 from server.plumbing.clock import utcnow
 from server.plumbing.wechat_token import access_token
@@ -76,7 +83,7 @@ def claim(batch: int) -> list[tuple[int, str]]:
     now = utcnow()
     candidates = db.session.scalars(
         select(Notification.id).where(Notification.status == "pending", Notification.next_attempt_at <= now)
-        .order_by(Notification.next_attempt_at, Notification.id).limit(batch)).all()
+        .order_by(Notification.priority.desc(), Notification.next_attempt_at, Notification.id).limit(batch)).all()
     db.session.commit()
     claimed = []
     for notification_id in candidates:
@@ -95,33 +102,77 @@ def claim(batch: int) -> list[tuple[int, str]]:
 
 
 def send_one(client: WeChatClient, notification_id: int, claim_token: str) -> str:
-    """Send one claimed row and record its outcome: sent, unsubscribed, failed or retry."""
+    """Send one claimed row and record its outcome: sent, inbox_only, unsubscribed, failed or retry."""
     row = db.session.get(Notification, notification_id, populate_existing=True)
     openid = db.session.scalar(select(User.openid).where(User.id == row.user_id))
     template_id = current_app.config.get("WECHAT_TEMPLATES", {}).get(row.kind)
     data, page, attempts = fit_subscribe_data(dict(row.data or {})), row.page or None, row.attempts
+    user_id, reserve = row.user_id, row.reserve
     db.session.commit()
     if not openid:
-        return _finish(notification_id, claim_token, "failed", "the user has no WeChat openid")
+        return _finish(notification_id, claim_token, "inbox_only", "the user has no WeChat bound")
     if not template_id:
-        return _finish(notification_id, claim_token, "failed", f"no template configured for kind {row.kind!r}")
+        return _finish(notification_id, claim_token, "inbox_only", f"no template configured for kind {row.kind!r}")
+    if not spend_acceptance(user_id, template_id, reserve):
+        return _finish(notification_id, claim_token, "inbox_only",
+                       "no acceptance held" if reserve == 0 else f"acceptances kept for {reserve} later messages",
+                       template_id=template_id)
     try:
         _send_with_fresh_token(client, openid, template_id, data, page)
     except _TokenUnavailable as exc:
         db.session.rollback()  # the token refresh may have left its row lock open
+        _give_back(user_id, template_id)
         return _retry_or_fail(notification_id, claim_token, attempts, f"access token: {exc.__cause__}", template_id)
     except WeChatNotSubscribed as exc:
+        _forget_acceptances(user_id, template_id)
         return _finish(notification_id, claim_token, "unsubscribed", str(exc), template_id=template_id)
     except (WeChatBusy, WeChatRateLimited, WeChatTokenExpired) as exc:
+        _give_back(user_id, template_id)
         return _retry_or_fail(notification_id, claim_token, attempts, str(exc), template_id)
     except WeChatUnavailable as exc:
         if exc.errmsg.endswith("timed out"):
-            # WeChat may have delivered it: sending again could send it twice.
+            # WeChat may have delivered it (and used the acceptance): sending again could send it twice.
             return _finish(notification_id, claim_token, "failed", f"{exc}; not resent", template_id=template_id)
+        _give_back(user_id, template_id)
         return _retry_or_fail(notification_id, claim_token, attempts, str(exc), template_id)
     except WeChatError as exc:
+        _give_back(user_id, template_id)  # refused (e.g. 47003): nothing was delivered
         return _finish(notification_id, claim_token, "failed", str(exc), template_id=template_id)
     return _finish(notification_id, claim_token, "sent", None, template_id=template_id)
+
+
+def spend_acceptance(user_id: int, template_id: str, reserve: int = 0) -> bool:
+    """Spend one of the user's acceptances of a template, if more than ``reserve`` are held. Commits.
+
+    A conditional UPDATE: of two drains racing for the last acceptance, exactly one gets it.
+    """
+    spent = db.session.execute(
+        update(WeChatSubscription)
+        .where(WeChatSubscription.user_id == user_id, WeChatSubscription.template_id == template_id,
+               WeChatSubscription.remaining > reserve)
+        .values(remaining=WeChatSubscription.remaining - 1, updated_at=utcnow())
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    return spent == 1
+
+
+def _give_back(user_id: int, template_id: str) -> None:
+    # WeChat answered that nothing was delivered, so its acceptance is still there.
+    db.session.execute(
+        update(WeChatSubscription)
+        .where(WeChatSubscription.user_id == user_id, WeChatSubscription.template_id == template_id)
+        .values(remaining=WeChatSubscription.remaining + 1, updated_at=utcnow())
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+
+
+def _forget_acceptances(user_id: int, template_id: str) -> None:
+    # 43101: WeChat holds no acceptance (the user turned the template off, or the client over-reported).
+    db.session.execute(
+        update(WeChatSubscription)
+        .where(WeChatSubscription.user_id == user_id, WeChatSubscription.template_id == template_id)
+        .values(remaining=0, updated_at=utcnow()).execution_options(synchronize_session=False))
+    db.session.commit()
 
 
 class _TokenUnavailable(Exception):

@@ -27,6 +27,7 @@ class MeSchema(Schema):
     household_id = fields.Integer(allow_none=True)
     residency = fields.String(allow_none=True)
     lives_alone = fields.Boolean()
+    wechat_bound = fields.Boolean()
     scope = fields.Nested(ScopeSchema)
 
 

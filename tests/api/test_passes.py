@@ -131,16 +131,17 @@ def test_private_keys_are_encrypted_at_rest_and_shared_through_the_database(app,
         # Another process (an empty cache) reads the same key from the rows and accepts the code.
         passes.forget_cached_keys()
         assert passes.read_pass(code, T0).user_id == world.resident_a.id
-    # A process with another SECRET_KEY cannot use the stored private key.
-    from cryptography.fernet import InvalidToken
+    # A process with another SECRET_KEY (and no fallback) cannot use the stored private key: a 503, not a 500.
+    from server.errors import UnavailableError
 
     with app.app_context():
         old = app.config["SECRET_KEY"]
         app.config["SECRET_KEY"] = "another-secret-" + "y" * 40
         try:
             passes.forget_cached_keys()
-            with pytest.raises(InvalidToken):
+            with pytest.raises(UnavailableError) as refused:
                 passes.signing_key()
+            assert refused.value.reason == "pass_keys_unreadable"
         finally:
             app.config["SECRET_KEY"] = old
             passes.forget_cached_keys()

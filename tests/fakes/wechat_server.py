@@ -13,6 +13,7 @@ labelled text/plain), and can be scripted to fail (``fail_next``, ``reply_next``
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import string
 import threading
@@ -58,6 +59,18 @@ FIELD_RULES: dict[str, tuple[int, frozenset[str] | None]] = {
     "phone_number": (17, None),
     "car_number": (8, None),
     "symbol": (5, None),
+}
+
+# Fields WeChat checks by format rather than length: "15:01", "2019年10月1日 15:01", ranges with "~";
+# an amount is one currency sign and at most 10 digits, maybe decimals, maybe "元" at the end.
+_DAY = r"(?:\d{4}年\d{1,2}月\d{1,2}日|\d{4}-\d{1,2}-\d{1,2})"
+_CLOCK = r"\d{1,2}:\d{2}(?::\d{2})?"
+_TIME_POINT = rf"(?:{_DAY} ?)?{_CLOCK}"
+_DATE_POINT = rf"{_DAY}(?: ?{_CLOCK})?"
+FIELD_FORMATS: dict[str, re.Pattern] = {
+    "time": re.compile(rf"\A{_TIME_POINT}(?:~{_TIME_POINT})?\Z"),
+    "date": re.compile(rf"\A{_DATE_POINT}(?:~{_DATE_POINT})?\Z"),
+    "amount": re.compile(r"\A[¥￥$€£]?-?\d{1,10}(?:\.\d{1,2})?元?\Z"),
 }
 
 Reply = tuple[int, bytes, str]
@@ -332,7 +345,11 @@ class FakeWeChat:
             value = field.get("value") if isinstance(field, dict) else None
             if not isinstance(value, str) or value == "":
                 return f"data.{key}.value is empty"
-            rule = FIELD_RULES.get(key.rstrip(string.digits))
+            kind = key.rstrip(string.digits)
+            pattern = FIELD_FORMATS.get(kind)
+            if pattern is not None and not pattern.match(value):
+                return f"data.{key}.value invalid"
+            rule = FIELD_RULES.get(kind)
             if rule is None:
                 continue
             max_length, allowed = rule

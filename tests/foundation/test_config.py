@@ -13,8 +13,11 @@ def test_production_refuses_weak_secrets(secret):
         load_config({"WUYE_ENV": "production", "WUYE_SECRET_KEY": secret})
 
 
+PUBLIC = "https://wuye.example.cn"
+
+
 def test_production_accepts_a_long_secret():
-    config = load_config({"WUYE_ENV": "production", "WUYE_SECRET_KEY": "k" * 32})
+    config = load_config({"WUYE_ENV": "production", "WUYE_SECRET_KEY": "k" * 32, "WUYE_PUBLIC_BASE_URL": PUBLIC})
     assert config["DEBUG"] is False and config["WUYE_ENV"] == "production"
 
 
@@ -65,3 +68,31 @@ def test_proxy_hops_give_the_client_address(tmp_path):
 
     answer = app.test_client().get("/whoami", headers={"X-Forwarded-For": "10.1.2.3"})
     assert answer.json["addr"] == "10.1.2.3"
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8000", "http://wuye.example.cn", "https://127.0.0.1",
+                                 "https://localhost:8443", "https://[::1]/", "https://0.0.0.0", "wuye.example.cn",
+                                 "https://", "ftp://wuye.example.cn", "https://app.localhost"])
+def test_production_refuses_a_public_url_phones_cannot_use(url):
+    with pytest.raises(UnsafeConfiguration, match="WUYE_PUBLIC_BASE_URL"):
+        load_config({"WUYE_ENV": "production", "WUYE_SECRET_KEY": "k" * 40, "WUYE_PUBLIC_BASE_URL": url})
+
+
+def test_production_refuses_the_default_public_url_and_takes_an_https_one():
+    with pytest.raises(UnsafeConfiguration, match="WUYE_PUBLIC_BASE_URL"):
+        load_config({"WUYE_ENV": "production", "WUYE_SECRET_KEY": "k" * 40})
+    config = load_config({"WUYE_ENV": "production", "WUYE_SECRET_KEY": "k" * 40,
+                          "WUYE_PUBLIC_BASE_URL": "https://wuye.example.cn:8443/"})
+    assert config["PUBLIC_BASE_URL"] == "https://wuye.example.cn:8443"
+    # Development and testing keep the local default.
+    assert load_config({"WUYE_ENV": "development"})["PUBLIC_BASE_URL"] == "http://127.0.0.1:8000"
+
+
+def test_secret_fallbacks_are_read_newest_first_and_must_be_strong():
+    config = load_config({"WUYE_ENV": "production", "WUYE_SECRET_KEY": "k" * 40, "WUYE_PUBLIC_BASE_URL": PUBLIC,
+                          "WUYE_SECRET_KEY_FALLBACKS": f" {'o' * 40} ,{'p' * 40},,{'k' * 40}"})
+    assert config["SECRET_KEY_FALLBACKS"] == ["o" * 40, "p" * 40]
+    with pytest.raises(UnsafeConfiguration, match="WUYE_SECRET_KEY_FALLBACKS"):
+        load_config({"WUYE_ENV": "production", "WUYE_SECRET_KEY": "k" * 40, "WUYE_PUBLIC_BASE_URL": PUBLIC,
+                     "WUYE_SECRET_KEY_FALLBACKS": "short"})
+    assert load_config({"WUYE_ENV": "development"})["SECRET_KEY_FALLBACKS"] == []

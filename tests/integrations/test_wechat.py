@@ -399,11 +399,17 @@ def test_fitted_data_is_accepted_by_wechat(fake_wechat, client, token):
     ("phrase", "已送达", "已送达"),
     ("phrase", "已经全部送达了", "已经全部送"),
     ("number", "体温 37.2℃", "37.2"),
-    ("number", "1" * 33, "1" * 32),
+    ("number", "1" * 33, "1" * 33),  # a cut number is another number: sent whole, the inbox keeps it
     ("letter", "abc123DEF", "abcDEF"),
     ("character_string", "订单No.A-12 #3", "No.A-12#3"),
     ("character_string", "x" * 40, "x" * 32),
-    ("phone_number", "+86 138-0013-80001", "+86 138-0013-8000"),
+    ("phone_number", "+86 138-0013-80001", "+86 138-0013-80001"),
+    ("amount", "¥1234567.50", "¥1234567.50"),
+    ("name", "Ouyang Nana Zhang Wei Li", "Ouyang Nana Zhang We"),
+    ("name", "欧阳娜娜Nana", "欧阳娜娜Nana"),
+    ("thing", "黄平路8号院" + "👨‍👩‍👧" + "一号楼二单元三〇一室", "黄平路8号院👨‍👩‍👧一号楼二单元三〇…"),
+    ("thing", "一" * 16 + "👨‍👩‍👧" + "尾", "一" * 16 + "…"),  # never half an emoji
+    ("thing", "Zoe" + "e\u0301" * 20, "Zoe" + "e\u0301" * 8 + "…"),
     ("car_number", "京A123456X", "京A123456"),
     ("symbol", "!!!!!!", "!!!!!"),
     ("time", "2020年1月30日 07:00~08:00 早班门岗", "2020年1月30日 07:00~08:00 早班门岗"),
@@ -416,3 +422,40 @@ def test_fit_by_kind(kind, value, expected):
 def test_fit_subscribe_data_uses_key_prefix():
     fitted = fit_subscribe_data({"thing12": "b" * 25, "character_string3": "中A1", "time4": "t" * 40})
     assert fitted == {"thing12": "b" * 19 + "…", "character_string3": "A1", "time4": "t" * 40}
+
+
+@pytest.mark.parametrize("key, value, accepted", [
+    ("time1", "2026年3月2日 09:00", True),
+    ("time1", "15:01", True),
+    ("time1", "2020年1月30日 07:00~2020年1月30日 08:00", True),
+    ("time1", "早班 07:00", False),
+    ("date1", "2026年3月2日", True),
+    ("date1", "明天", False),
+    ("amount1", "¥42.50", True),
+    ("amount1", "42.50元", True),
+    ("amount1", "¥12345678901", False),
+    ("amount1", "费用42.50", False),
+])
+def test_the_fake_checks_formats_as_wechat_documents_them(fake_wechat, client, token, key, value, accepted):
+    fake_wechat.subscribe(OPENID, TEMPLATE)
+    if accepted:
+        client.send_subscribe_message(token, OPENID, TEMPLATE, {key: value})
+        assert len(fake_wechat.sent_messages) == 1
+    else:
+        with pytest.raises(WeChatError) as info:
+            client.send_subscribe_message(token, OPENID, TEMPLATE, {key: value})
+        assert info.value.errcode == 47003 and f"data.{key}.value invalid" in info.value.errmsg
+
+
+def test_amounts_and_moments_have_one_format_each():
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from server.integrations.wechat import wechat_amount, wechat_datetime
+
+    at = datetime(2026, 3, 1, 17, 5, tzinfo=UTC)
+    assert wechat_datetime(at, "Asia/Shanghai") == "2026年3月2日 01:05"
+    assert wechat_datetime(at, "Asia/Shanghai", with_time=False) == "2026年3月2日"
+    assert wechat_amount(Decimal("42.5")) == "¥42.50" and wechat_amount(1234567) == "¥1234567.00"
+    assert fit_subscribe_value("amount", "¥1234567890.00") == "¥1234567890.00"
+    assert fit_subscribe_value("date", "2026年3月2日 01:05~2026年3月16日 01:05") == "2026年3月2日 01:05~2026年3月16日 01:05"

@@ -9,7 +9,7 @@ import time_machine
 from sqlalchemy import select, update
 
 from server.extensions import db
-from server.models.notifications import Notification, WeChatAccessToken
+from server.models.notifications import Notification, WeChatAccessToken, WeChatSubscription
 from server.models.people import User
 from server.plumbing.clock import utcnow
 from server.plumbing.notifications import enqueue
@@ -29,13 +29,20 @@ def outbox(app, wechat_app):
         world = build_world()
         db.session.commit()
         resident = db.session.get(User, world.resident_a.id)
-        wechat_app.subscribe(resident.openid, TEMPLATE)
+        _accept(wechat_app, resident)
         yield world, resident
         db.session.rollback()
     app.config["WECHAT_TEMPLATES"] = {}
 
 
 _keys = itertools.count()
+
+
+def _accept(fake, user, times=100):
+    """The user accepted the template `times` times: WeChat knows it, and the client reported it to us."""
+    fake.subscribe(user.openid, TEMPLATE)
+    db.session.add(WeChatSubscription(user_id=user.id, template_id=TEMPLATE, remaining=times))
+    db.session.commit()
 
 
 def _queue(user, n=1, **data):
@@ -131,9 +138,15 @@ def test_43101_is_recorded_and_not_retried(outbox, wechat_app):
     world, resident = outbox
     other = db.session.get(User, world.resident_b.id)
     wechat_app.subscribe(other.openid, "another-template")  # known to WeChat, not subscribed to ours
-    _queue(other)
-    assert drain(wechat_client())["unsubscribed"] == 1
-    assert _statuses() == ["unsubscribed"]
+    # The client reported two acceptances WeChat does not hold (turned off in settings since).
+    db.session.add(WeChatSubscription(user_id=other.id, template_id=TEMPLATE, remaining=2))
+    db.session.commit()
+    _queue(other, n=2)
+    outcome = drain(wechat_client())
+    assert outcome["unsubscribed"] == 1 and outcome["inbox_only"] == 1
+    assert sorted(_statuses()) == ["inbox_only", "unsubscribed"]
+    # WeChat holds none: our count is zeroed, so the second message did not even try.
+    assert db.session.scalar(select(WeChatSubscription.remaining).where(WeChatSubscription.user_id == other.id)) == 0
     with time_machine.travel(utcnow() + timedelta(days=1)):
         drain(wechat_client())
     assert len(_sends(wechat_app)) == 1
@@ -162,14 +175,16 @@ def test_a_timed_out_send_is_not_resent(outbox, wechat_app, app):
     assert len(_sends(wechat_app)) == 1
 
 
-def test_unknown_kind_or_missing_openid_fail_without_calling_wechat(outbox, wechat_app):
+def test_unknown_kind_or_missing_openid_stay_in_the_inbox_without_calling_wechat(outbox, wechat_app):
     world, resident = outbox
-    staff = db.session.get(User, world.staff_a.id)  # signs in with a password: no openid
+    staff = db.session.get(User, world.staff_a.id)  # signs in with a password and bound no WeChat
     enqueue(staff.id, "alert", {"thing1": "x"})
     enqueue(resident.id, "no_such_kind", {"thing1": "x"})
     db.session.commit()
-    assert drain(wechat_client())["failed"] == 2
+    assert drain(wechat_client())["inbox_only"] == 2
     assert _sends(wechat_app) == []
+    # Nothing was spent on them.
+    assert db.session.scalar(select(WeChatSubscription.remaining)) == 100
 
 
 def test_two_workers_draining_at_once_never_send_twice(outbox, wechat_app, app):
@@ -177,7 +192,7 @@ def test_two_workers_draining_at_once_never_send_twice(outbox, wechat_app, app):
     household = world.household_a
     people = [make_user(world.alliance, "resident", household=household) for _ in range(8)]
     for person in people:
-        wechat_app.subscribe(person.openid, TEMPLATE)
+        _accept(wechat_app, person)
         _queue(person, n=4)
     errors = []
 
@@ -274,3 +289,77 @@ def test_a_token_that_never_comes_gives_up_after_max_attempts(outbox, wechat_app
             drain(wechat_client())
     note = db.session.get(Notification, note_id, populate_existing=True)
     assert (note.status, note.attempts) == ("failed", MAX_ATTEMPTS) and _sends(wechat_app) == []
+
+
+def test_two_drains_never_spend_one_acceptance_twice(outbox, wechat_app, app):
+    from tests.concurrency import run_together
+
+    world, _ = outbox
+    person = make_user(world.alliance, "resident", household=world.household_a)
+    _accept(wechat_app, person, times=3)
+    ids = _queue(person, n=8)
+
+    def worker():
+        with app.app_context():
+            try:
+                return drain(wechat_client(), batch=1)
+            finally:
+                db.session.remove()
+
+    outcomes = run_together([worker, worker, worker])
+    assert sum(o["sent"] for o in outcomes) == 3 and sum(o["inbox_only"] for o in outcomes) == 5
+    db.session.expire_all()
+    rows = db.session.scalars(select(Notification).where(Notification.id.in_(ids))).all()
+    assert sorted(r.status for r in rows) == ["inbox_only"] * 5 + ["sent"] * 3
+    assert len([m for m in wechat_app.sent_messages if m["touser"] == person.openid]) == 3
+    assert db.session.scalar(select(WeChatSubscription.remaining)
+                             .where(WeChatSubscription.user_id == person.id)) == 0
+
+
+def test_the_last_acceptance_goes_to_exactly_one_of_many_spenders(outbox, app):
+    from server.plumbing.notify_drain import spend_acceptance
+    from tests.concurrency import run_together
+
+    _, resident = outbox
+    db.session.execute(update(WeChatSubscription).values(remaining=1))
+    db.session.commit()
+
+    def spend():
+        with app.app_context():
+            try:
+                return spend_acceptance(resident.id, TEMPLATE)
+            finally:
+                db.session.remove()
+
+    assert sorted(run_together([spend] * 6)) == [False] * 5 + [True]
+    db.session.expire_all()
+    assert db.session.scalar(select(WeChatSubscription.remaining)) == 0
+
+
+def test_an_acceptance_wechat_did_not_use_is_given_back(outbox, wechat_app):
+    _, resident = outbox
+    db.session.execute(update(WeChatSubscription).values(remaining=1))
+    db.session.commit()
+    _queue(resident)
+    wechat_app.fail_next(SUBSCRIBE_SEND, -1)  # busy: nothing delivered
+    assert drain(wechat_client())["retry"] == 1
+    db.session.expire_all()
+    assert db.session.scalar(select(WeChatSubscription.remaining)) == 1
+    with time_machine.travel(utcnow() + timedelta(minutes=2)):
+        assert drain(wechat_client())["sent"] == 1
+    db.session.expire_all()
+    assert db.session.scalar(select(WeChatSubscription.remaining)) == 0
+
+
+def test_the_most_important_messages_go_first_when_acceptances_are_short(outbox, wechat_app):
+    from server.plumbing.notifications import IMPORTANT, ROUTINE, URGENT
+
+    _, resident = outbox
+    db.session.execute(update(WeChatSubscription).values(remaining=2))
+    db.session.commit()
+    for label, priority in (("routine", ROUTINE), ("important", IMPORTANT), ("urgent", URGENT)):
+        enqueue(resident.id, "alert", {"thing1": label}, priority=priority)
+    db.session.commit()
+    drain(wechat_client())
+    assert [m["data"]["thing1"]["value"] for m in wechat_app.sent_messages] == ["urgent", "important"]
+    assert _statuses() == ["inbox_only", "sent", "sent"]

@@ -10,6 +10,7 @@ from server.models.alerts import Alert
 from server.models.audit import AuditEntry
 from server.models.checkins import CheckIn, Visitor
 from server.models.health import QuarantineExtension, QuarantineOrder, TemperatureReading
+from server.models.notifications import Notification
 from tests.factories import build_world
 
 NOW = datetime(2026, 4, 1, 4, 0, tzinfo=UTC)
@@ -72,12 +73,18 @@ def test_purge_deletes_only_rows_older_than_28_days(w, app):
                                expected_date=created.date(), created_at=created, left_at=left))
     db.session.commit()
 
+    # Inbox messages: an old one read, an old one still being sent (kept), a recent one.
+    for created, status in ((edge - DAY, "sent"), (edge - DAY, "pending"), (edge + DAY, "inbox_only")):
+        db.session.add(Notification(user_id=w.resident_a.id, kind="alert", data={"thing1": "x"}, status=status,
+                                    created_at=created))
+    db.session.commit()
+
     from server.services.people.retention import purge
 
     counts = purge(NOW, batch=2)
 
     assert counts == {"checkins": 3, "visitors": 1, "temperature_readings": 3, "quarantine_orders": 2,
-                      "alerts": 2 * len(ALERT_KINDS)}
+                      "alerts": 2 * len(ALERT_KINDS), "notifications": 1}
     assert sorted(v.name for v in db.session.scalars(select(Visitor))) == ["new", "stayed"]
     assert sorted(r.client_id for r in db.session.scalars(select(TemperatureReading))) == ["r10", "r11", "r12"]
     assert sorted(c.client_id for c in db.session.scalars(select(CheckIn))) == ["c10", "c11", "c12"]
@@ -87,6 +94,7 @@ def test_purge_deletes_only_rows_older_than_28_days(w, app):
     kept_alerts = db.session.scalars(select(Alert)).all()
     assert sorted(a.kind for a in kept_alerts) == sorted(ALERT_KINDS)
     assert all(a.created_at == edge + DAY for a in kept_alerts)
+    assert sorted(n.status for n in db.session.scalars(select(Notification))) == ["inbox_only", "pending"]
     [audit] = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "retention.purge")).all()
     assert audit.detail["temperature_readings"] == 3 and audit.actor_role == "system"
 

@@ -8,14 +8,14 @@ Every change is written to the request's history and notifies the resident throu
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from decimal import Decimal
 
 from sqlalchemy import select, update
 
 from server import messages
 from server.errors import ConflictError, ForbiddenError, UnprocessableError
 from server.extensions import db
-from server.integrations.wechat import fit_subscribe_data
+from server.integrations.wechat import wechat_amount, wechat_datetime
 from server.models.compounds import Compound
 from server.models.deliveries import (
     CLAIMED_STATUSES,
@@ -27,7 +27,7 @@ from server.models.deliveries import (
 from server.models.people import User
 from server.plumbing.clock import utcnow
 from server.plumbing.masking import mask_name
-from server.plumbing.notifications import enqueue
+from server.plumbing.notifications import IMPORTANT, ROUTINE, enqueue
 from server.scope import acting_role
 
 AUTO_CONFIRM_AFTER = timedelta(hours=24)
@@ -52,6 +52,11 @@ STATUS_PHRASES = {
     "delivered": "已送达", "confirmed": "已完成", "cancelled": "已取消", "rejected": "已拒绝",
 }
 SUBSTITUTION_PHRASE = "商品调整"
+# What a resident waits for: these reach WeChat whenever an acceptance is held; routine progress
+# (received, purchasing, an item changed, confirmed) only while acceptances remain for the milestones ahead.
+MILESTONES = ("claimed", "on_the_way", "delivered")
+CLOSINGS = ("cancelled", "rejected")
+_FLOW = ("submitted", "claimed", "purchasing", "on_the_way", "delivered", "confirmed")
 DROP_POINT_LABELS = {"door": "家门口", "unit_entrance": "单元门口"}
 
 messages.register({
@@ -208,15 +213,27 @@ def _record(request: DeliveryRequest, actor: User | None, action: str, from_stat
 def notify_resident(request: DeliveryRequest, event: DeliveryEvent, remark: str, phrase: str) -> None:
     """Queue the WeChat subscribe message telling the requester about one change of their request."""
     tz = db.session.scalar(select(Compound.timezone).where(Compound.id == request.compound_id)) or "Asia/Shanghai"
-    data = fit_subscribe_data({
+    data = {
         "character_string1": delivery_number(request),
         "thing2": items_summary(request),
         "phrase3": phrase,
-        "time4": wechat_time(event.at, tz),
+        "time4": wechat_datetime(event.at, tz),
         "thing5": remark,
-    })
+    }
+    priority, reserve = notification_weight(event)
     enqueue(request.requester_id, NOTIFICATION_KIND, data, page=f"pages/delivery/detail?id={request.id}",
-            dedupe_key=f"delivery-event:{event.id}")
+            dedupe_key=f"delivery-event:{event.id}", priority=priority, reserve=reserve)
+
+
+def notification_weight(event: DeliveryEvent) -> tuple[int, int]:
+    """(priority, reserve) of the message about an event: a milestone or a closing goes whenever an
+    acceptance is held; routine progress keeps one acceptance back for each milestone still ahead."""
+    if event.action != "substitute" and event.to_status in MILESTONES + CLOSINGS:
+        return IMPORTANT, 0
+    if event.to_status == "confirmed":
+        return ROUTINE, 1  # the resident confirmed it (or it was confirmed for them): keep one for next time
+    position = _FLOW.index(event.to_status) if event.to_status in _FLOW else len(_FLOW)
+    return ROUTINE, sum(1 for status in MILESTONES if _FLOW.index(status) > position)
 
 
 def delivery_number(request: DeliveryRequest) -> str:
@@ -230,12 +247,6 @@ def items_summary(request: DeliveryRequest) -> str:
     if not names:
         return "送菜上门"
     return names[0] if len(names) == 1 else f"{names[0]} 等{len(names)}件"
-
-
-def wechat_time(at: datetime, tz_name: str) -> str:
-    """A moment as WeChat's time field shows it, in the compound's zone: 2020年2月1日 09:05."""
-    local = at.astimezone(ZoneInfo(tz_name))
-    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
 
 
 def _require_handler(actor: User, request: DeliveryRequest) -> None:
@@ -258,8 +269,9 @@ def _cost_values(cost: dict | None) -> dict:
 
 
 def _with_cost(remark: str, values: dict, request: DeliveryRequest) -> str:
+    # The amount first: WeChat's 20-character thing field cuts the end, and an amount is never cut.
     cents = values.get("cost_cents", request.cost_cents)
-    return f"{remark},费用¥{cents / 100:.2f}" if cents is not None else remark
+    return f"费用{wechat_amount(Decimal(cents) / 100)},{remark}" if cents is not None else remark
 
 
 def _substitution_summary(items: list[DeliveryItem]) -> str:

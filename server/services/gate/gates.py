@@ -86,10 +86,16 @@ def gate_by_code(code: str) -> Gate | None:
 ROTATION_SECONDS = 30
 
 
-def _rotation_mac(gate_code: str, window: int) -> str:
-    secret = current_app.config["SECRET_KEY"].encode()
-    digest = hmac.new(secret, f"gate:{gate_code}:{window}".encode(), hashlib.sha256).digest()
+def _rotation_mac(gate_code: str, window: int, secret: str | None = None) -> str:
+    key = (secret or current_app.config["SECRET_KEY"]).encode()
+    digest = hmac.new(key, f"gate:{gate_code}:{window}".encode(), hashlib.sha256).digest()
     return base64.b32encode(digest[:5]).decode().lower()
+
+
+def _mac_matches(gate_code: str, window: int, mac: str) -> bool:
+    # A screen that drew its code just before the secret rotated shows a mac of a fallback secret.
+    secrets_ = (current_app.config["SECRET_KEY"], *current_app.config.get("SECRET_KEY_FALLBACKS", ()))
+    return any(hmac.compare_digest(mac.encode(), _rotation_mac(gate_code, window, s).encode()) for s in secrets_)
 
 
 def rotating_code(gate: Gate, now: datetime) -> tuple[str, datetime]:
@@ -114,7 +120,7 @@ def resolve_gate_code(code: str, now: datetime) -> tuple[Gate | None, bool]:
     if len(parts) != 3 or not re.fullmatch(r"[0-9a-f]{1,12}", parts[1]):
         return None, False
     window = int(parts[1], 16)
-    if not hmac.compare_digest(parts[2].encode(), _rotation_mac(gate.code, window).encode()):
+    if not _mac_matches(gate.code, window, parts[2]):
         return None, False
     current = int(now.timestamp()) // ROTATION_SECONDS
     return gate, current - 1 <= window <= current

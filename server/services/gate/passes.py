@@ -11,7 +11,6 @@ the last, and issuing a code writes nothing.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import os
@@ -21,20 +20,18 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from cryptography.fernet import Fernet
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from server.errors import ConflictError
+from server.errors import ConflictError, UnavailableError
 from server.extensions import db
 from server.messages import register
 from server.models.checkins import PassSigningKey
 from server.models.people import User
+from server.models.server_secrets import ServerSecret
 from server.plumbing.clock import utcnow
-from server.services.gate import pass_tokens
+from server.services.gate import key_vault, pass_tokens
 from server.services.gate.pass_tokens import IssuedPass, PassInvalid, SigningKey, VerifiedPass, VerifyKey
 
 # A pass is accepted at most 60 s after it was issued: 55 s of life plus 5 s for clocks and transit.
@@ -50,6 +47,8 @@ OFFLINE_MAX_AGE = timedelta(days=7)
 
 register({
     "no_signing_key": ("通行码密钥不可用,请稍后重试", "No pass signing key is available; retry later"),
+    "pass_keys_unreadable": ("通行码密钥无法解密,请联系管理员检查服务器密钥配置",
+                             "The pass keys cannot be decrypted: the server's secret settings need attention"),
 })
 
 
@@ -66,22 +65,52 @@ class KeySnapshot:
 _snapshot: KeySnapshot | None = None
 _last_unknown_refresh = 0.0
 _lock = threading.Lock()
+# The pass-id mask by database: made once, never changes, so a process keeps it.
+_masks: dict[str, bytes] = {}
+MASK_SECRET = "pass_id_mask"
 
 
 def forget_cached_keys() -> None:
-    """Drop this process's snapshot (after a rotation here, and between tests)."""
+    """Drop this process's snapshot and mask (after a rotation here, and between tests)."""
     global _snapshot
     _snapshot = None
+    _masks.clear()
 
 
-def _fernet() -> Fernet:
-    secret = current_app.config["SECRET_KEY"].encode()
-    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"wuye pass signing keys").derive(secret)
-    return Fernet(base64.urlsafe_b64encode(derived))
+def _decrypt(encrypted: str, what: str) -> bytes:
+    """A stored key in the clear; a key no configured secret opens is a 503 naming the settings in the log."""
+    try:
+        return key_vault.decrypt(encrypted, what)
+    except key_vault.KeyUnreadable as exc:
+        current_app.logger.error("%s", exc)
+        raise UnavailableError("pass_keys_unreadable") from None
 
 
 def _mask_key() -> bytes:
-    return hmac.new(current_app.config["SECRET_KEY"].encode(), b"wuye pass id mask", hashlib.sha256).digest()
+    """The key that masks user ids in pass ids: kept in the database, so rotating WUYE_SECRET_KEY keeps it.
+
+    A deployment that had none made it from the secret, as earlier versions did, so their codes still read.
+    """
+    mask = _masks.get(_db_key())
+    if mask is not None:
+        return mask
+    # Read and made on connections of their own: the request's transaction may predate the row.
+    query = select(ServerSecret.value_encrypted).where(ServerSecret.name == MASK_SECRET)
+    with db.engine.connect() as conn:
+        row = conn.scalar(query)
+    if row is None:
+        legacy = hmac.new(current_app.config["SECRET_KEY"].encode(), b"wuye pass id mask", hashlib.sha256).digest()
+        try:
+            with db.engine.begin() as conn:
+                conn.execute(insert(ServerSecret).values(name=MASK_SECRET, value_encrypted=key_vault.encrypt(legacy),
+                                                         created_at=utcnow()))
+        except IntegrityError:
+            pass  # another process made it at the same moment: read theirs
+        with db.engine.connect() as conn:
+            row = conn.scalar(query)
+    mask = _decrypt(row, f"server secret {MASK_SECRET!r}")
+    _masks[_db_key()] = mask
+    return mask
 
 
 def _db_key() -> str:
@@ -123,7 +152,7 @@ def public_keys(now: datetime | None = None) -> dict:
 def new_key_values(kid: int, now: datetime, activates_at: datetime) -> dict:
     """The column values of a fresh key row (private half encrypted)."""
     private_raw, public_raw = pass_tokens.generate_keypair()
-    return {"kid": kid, "public_key": public_raw, "private_key_encrypted": _fernet().encrypt(private_raw).decode(),
+    return {"kid": kid, "public_key": public_raw, "private_key_encrypted": key_vault.encrypt(private_raw),
             "created_at": now, "activates_at": activates_at}
 
 
@@ -191,7 +220,15 @@ def signing_key(now: datetime | None = None) -> SigningKey:
     if choice is None:
         raise ConflictError("no_signing_key")
     kid, encrypted = choice
-    return SigningKey.from_private_bytes(kid, _fernet().decrypt(encrypted.encode()))
+    return SigningKey.from_private_bytes(kid, _decrypt(encrypted, f"pass signing key kid={kid}"))
+
+
+def ensure_signing_key(now: datetime | None = None) -> None:
+    """Make the first key of a new deployment (without decrypting any), so its public half is published."""
+    now = now or utcnow()
+    if _active_row(key_snapshot(), now) is None and _active_row(key_snapshot(refresh=True), now) is None:
+        _create_key(now, now)
+        key_snapshot(refresh=True)
 
 
 def _active_row(snap: KeySnapshot, now: datetime) -> tuple[int, str] | None:

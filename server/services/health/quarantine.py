@@ -6,12 +6,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, or_, select, update
 
 from server.errors import ConflictError, NotFoundError, UnprocessableError
 from server.extensions import db
+from server.integrations.wechat import wechat_datetime
 from server.messages import register
 from server.models.compounds import Compound, Household
 from server.models.health import QuarantineExtension, QuarantineOrder
@@ -245,12 +245,9 @@ def _lawful_basis(compound: Compound, order: QuarantineOrder) -> str:
 
 
 def _notify(order: QuarantineOrder, compound: Compound, kind: str, title: str) -> None:
-    """Tell each confined person with WeChat about the order (once per order, kind and end)."""
-    tz = ZoneInfo(compound.timezone)
-    end = (order.lifted_at or order.ends_at).astimezone(tz).strftime("%Y-%m-%d %H:%M")
-    ids = db.session.scalars(select(User.id).where(User.id.in_(confined_user_ids(order)),
-                                                   User.openid.is_not(None))).all()
-    for user_id in ids:
+    """Tell each confined person about the order, in the inbox and on WeChat (once per order, kind and end)."""
+    end = wechat_datetime(order.lifted_at or order.ends_at, compound.timezone)
+    for user_id in confined_user_ids(order):
         enqueue(user_id, kind, {"thing1": title, "thing2": compound.name, "time3": end},
                 page=f"pages/quarantine/index?id={order.id}",
                 dedupe_key=f"{kind}:{order.id}:{int(order.ends_at.timestamp())}:{user_id}")

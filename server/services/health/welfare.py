@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_, select
 
 from server.extensions import db
+from server.integrations.wechat import wechat_datetime
 from server.models.alerts import Alert
 from server.models.checkins import CheckIn
 from server.models.compounds import Compound, Household
@@ -91,11 +92,9 @@ def _missed(order: QuarantineOrder, compound: Compound, user_id: int, slot: Repo
                         detail={"order_id": order.id, "day": slot.day.isoformat(), "half": slot.half},
                         dedupe_key=f"missed_report:{user_id}:{slot.day.isoformat()}:{slot.half}")
     notify_staff(alert)
-    if db.session.scalar(select(User.openid).where(User.id == user_id)):
-        enqueue(user_id, "report_reminder", {"thing1": "请按时上报体温", "thing2": compound.name,
-                                             "time3": slot.end.astimezone(ZoneInfo(compound.timezone))
-                                             .strftime("%Y-%m-%d %H:%M")},
-                page="pages/temperature/report", dedupe_key=f"report_reminder:{user_id}:{slot.day}:{slot.half}")
+    enqueue(user_id, "report_reminder", {"thing1": "请按时上报体温", "thing2": compound.name,
+                                         "time3": wechat_datetime(slot.end, compound.timezone)},
+            page="pages/temperature/report", dedupe_key=f"report_reminder:{user_id}:{slot.day}:{slot.half}")
     return alert
 
 

@@ -31,16 +31,21 @@ def wechat_client():
                         timeout=cfg["WECHAT_TIMEOUT"])
 
 
-def sign_in_with_wechat(code: str) -> tuple[User, TokenPair]:
-    """Exchange a mini-program login code for our tokens; the first login creates the user."""
+def wechat_identity(code: str) -> tuple[str, str | None]:
+    """The openid and session key a mini-program login code (or `dev:<openid>` in development) stands for."""
     if code.startswith(DEV_PREFIX):
         if current_app.config["WUYE_ENV"] != "development":
             raise ForbiddenError("dev_login_disabled")
-        openid, session_key = code.removeprefix(DEV_PREFIX).strip(), None
+        openid = code.removeprefix(DEV_PREFIX).strip()
         if not openid:
             raise UnauthorizedError("wechat_code_invalid")
-    else:
-        openid, session_key = _code2session(code)
+        return openid, None
+    return _code2session(code)
+
+
+def sign_in_with_wechat(code: str) -> tuple[User, TokenPair]:
+    """Exchange a mini-program login code for our tokens; the first login creates the user."""
+    openid, session_key = wechat_identity(code)
     user = db.session.scalar(select(User).where(User.openid == openid))
     if user is None:
         user = User(role="resident", alliance_id=_the_alliance_id(), openid=openid)
