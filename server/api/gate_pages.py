@@ -17,8 +17,9 @@ from server.plumbing.clock import utcnow
 from server.request_parser import Blueprint
 from server.schemas.passes import LiveGateCodeSchema
 from server.scope import get_in_compound_scope
-from server.services.gate.gate_posters import poster_html, poster_png, poster_svg
-from server.services.gate.gates import resolve_gate_code, rotating_code
+from server.services.gate.gate_posters import DEFAULT_INSTRUCTION, poster_html, poster_png, poster_svg
+from server.services.gate.gates import poster_wording, resolve_gate_code, rotating_code
+from server.services.gate.miniprogram_codes import gate_miniprogram_code
 from server.services.gate.qr_images import qr_svg
 
 blp = Blueprint("gate_pages", __name__, url_prefix="", description="Gate posters and codes (场所码)")
@@ -32,9 +33,12 @@ def gate_url(code: str) -> str:
     return f"{current_app.config['PUBLIC_BASE_URL']}/g/{code}"
 
 
-def _poster_gate(gate_id: int) -> tuple[Gate, Compound]:
+def _poster(gate_id: int) -> tuple[Gate, tuple[str, str, str, str]]:
+    """The gate and its poster's arguments: compound name, gate line, URL and instruction."""
     gate = get_in_compound_scope(current_user(), Gate, gate_id)
-    return gate, db.session.get(Compound, gate.compound_id)
+    compound = db.session.get(Compound, gate.compound_id)
+    name, instruction = poster_wording(gate)
+    return gate, (compound.name, name, gate_url(gate.code), instruction or DEFAULT_INSTRUCTION)
 
 
 def _download(body, mimetype: str, gate: Gate, ext: str) -> Response:
@@ -49,8 +53,8 @@ def _download(body, mimetype: str, gate: Gate, ext: str) -> Response:
 @blp.response(200, content_type="image/png")
 def poster_as_png(gate_id):
     """The gate's printable poster (A4, 150 dpi PNG)."""
-    gate, compound = _poster_gate(gate_id)
-    return _download(poster_png(compound.name, gate.name, gate_url(gate.code)), "image/png", gate, "png")
+    gate, poster = _poster(gate_id)
+    return _download(poster_png(*poster), "image/png", gate, "png")
 
 
 @blp.route("/gates/<int:gate_id>/poster.svg", methods=["GET"])
@@ -58,8 +62,8 @@ def poster_as_png(gate_id):
 @blp.response(200, content_type="image/svg+xml")
 def poster_as_svg(gate_id):
     """The gate's printable poster as SVG."""
-    gate, compound = _poster_gate(gate_id)
-    return _download(poster_svg(compound.name, gate.name, gate_url(gate.code)), "image/svg+xml", gate, "svg")
+    gate, poster = _poster(gate_id)
+    return _download(poster_svg(*poster), "image/svg+xml", gate, "svg")
 
 
 @blp.route("/gates/<int:gate_id>/poster.html", methods=["GET"])
@@ -67,8 +71,28 @@ def poster_as_svg(gate_id):
 @blp.response(200, content_type="text/html")
 def poster_as_html(gate_id):
     """The gate's poster as a print-ready HTML page (one A4 sheet)."""
-    gate, compound = _poster_gate(gate_id)
-    return _download(poster_html(compound.name, gate.name, gate_url(gate.code)), "text/html", gate, "html")
+    gate, poster = _poster(gate_id)
+    return _download(poster_html(*poster), "text/html", gate, "html")
+
+
+@blp.route("/gates/<int:gate_id>/miniprogram-code", methods=["GET"])
+@roles_required("staff", "alliance_admin")
+@blp.response(200, content_type="image/png")
+def miniprogram_code(gate_id):
+    """The gate's mini-program code (小程序码, scene = the gate code), from WeChat once, then cached."""
+    gate = get_in_compound_scope(current_user(), Gate, gate_id)
+    image, mimetype = gate_miniprogram_code(gate)
+    return _download(image, mimetype, gate, "png" if mimetype == "image/png" else "jpg")
+
+
+@blp.route("/gates/<int:gate_id>/miniprogram-poster.png", methods=["GET"])
+@roles_required("staff", "alliance_admin")
+@blp.response(200, content_type="image/png")
+def miniprogram_poster(gate_id):
+    """The gate's printable poster (A4 PNG) with its mini-program code in place of the URL QR."""
+    gate, poster = _poster(gate_id)
+    image, _mimetype = gate_miniprogram_code(gate)
+    return _download(poster_png(*poster, code_image=image), "image/png", gate, "png")
 
 
 @blp.route("/gates/<int:gate_id>/live-code", methods=["GET"])
@@ -115,3 +139,13 @@ def gate_h5(code: str):
             f"{'' if gate.is_open else '(已关闭)'}</p>{status}"
             f"<p class='note'>出入登记信息仅用于疫情防控。</p>")
     return _page(f"{compound.name} {gate.name}", body, 200)
+
+
+@bp.get("/<name>.txt")
+@public
+def wechat_verify_file(name: str):
+    """WeChat's domain-verification file at the site root, when configured (WUYE_WECHAT_VERIFY_FILE)."""
+    configured = current_app.config.get("WECHAT_VERIFY_FILE")
+    if not configured or configured[0] != f"{name}.txt":
+        return _page("未找到", "<h1>未找到</h1>", 404)
+    return Response(configured[1], mimetype="text/plain")

@@ -38,11 +38,15 @@ def _result(reading, outcome: str) -> dict:
 def measure_at_gate(args, gate_id):
     """A guard's reading at a checkpoint: normal, remeasure (first high), or fever (entry refused).
 
-    The subject is a resident of the gate's compound or a visitor registered there (else 404).
+    The subject is a resident of the gate's compound or a visitor registered there (else 404), or an
+    unidentified passer-by (`passer_by: true`, optional `note`; the re-measure gives `remeasure_of`).
     """
+    passer_by = ({"note": args.get("note", ""), "remeasure_of": args.get("remeasure_of")}
+                 if args.get("passer_by") else None)
     reading, outcome = readings.measure_at_gate(
         current_user(), gate_id, subject_user_id=args.get("subject_user_id"), visitor_id=args.get("visitor_id"),
-        celsius=args["celsius"], client_id=args.get("client_id"), device_time=args.get("device_time"))
+        celsius=args["celsius"], client_id=args.get("client_id"), device_time=args.get("device_time"),
+        passer_by=passer_by)
     return _result(reading, outcome)
 
 

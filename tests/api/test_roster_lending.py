@@ -241,8 +241,10 @@ def test_a_lent_guard_uploads_the_shifts_offline_scans_after_it_ended(app, world
              queued(3, END + timedelta(minutes=30)),  # after the shift: not the guard's gate any more
              queued(4, START - timedelta(minutes=10))]  # before it began
     results = as_user(world.guard_b).post("/api/v1/checkins/batch", json={"items": items}).json["results"]
-    assert [r["status"] for r in results] == [201, 201, 404, 404]
+    assert [r["status"] for r in results] == [201, 201, 404, 409]
     assert [r["checkin"]["reason"] for r in results[:2]] == ["ok", "ok"]
+    # A scan made before the shift began: its shift had not started (and says when it starts).
+    assert results[3]["error"]["reason"] == "shift_not_started"
     # Online, the same guard no longer acts there.
     online = as_user(world.guard_b).post("/api/v1/checkins/manual", json={
         k: v for k, v in queued(5, END).items() if k not in ("kind", "device_time")})

@@ -11,7 +11,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from server.errors import ApiError, ConflictError, UnprocessableError
 from server.extensions import db
-from server.messages import message_for
+from server.messages import localize_errors, message_for
 from server.models.people import User
 from server.services.gate.checkins import FLOWS, checkin_fingerprint, reply_of, stored_checkin
 
@@ -58,5 +58,5 @@ def sync_batch(guard: User, items: list[tuple[str, dict | None, dict | None]]) -
 def _item_error(index: int, client_id: str | None, exc) -> dict:
     error = {"reason": exc.reason, "message": exc.description or message_for(exc.reason)}
     if exc.errors:
-        error["errors"] = exc.errors
+        error["errors"] = localize_errors(exc.errors)
     return {"index": index, "client_id": client_id, "status": exc.code, "error": error}

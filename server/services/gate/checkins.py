@@ -47,7 +47,7 @@ from server.services.gate.checkin_subjects import (
     resident_subject,
     visitor_subject,
 )
-from server.services.gate.gates import gate_code_in, resolve_gate_code
+from server.services.gate.gates import closed_gate_message, gate_code_in, open_gates_of, resolve_gate_code
 from server.services.gate.pass_tokens import PassError
 from server.services.health.temperatures import FEVER_CELSIUS, REMEASURE_WINDOW, record_reading
 from server.services.people.consent import CONSENT, EMERGENCY
@@ -226,10 +226,14 @@ def _insert(values: dict, subject: Subject) -> int:
 
 
 def _snapshot(gate: AnyGate, compound: AnyCompound, subject: Subject, decision: GateDecision) -> dict:
-    return {"gate": {"id": gate.id, "name": gate.name}, "compound": {"id": compound.id, "name": compound.name},
-            "subject": {"kind": subject.kind, "name": mask_name(subject.name) or "",
-                        "household": subject.household_label},
-            "action": decision.action, "color": decision.color}
+    snapshot = {"gate": {"id": gate.id, "name": gate.name}, "compound": {"id": compound.id, "name": compound.name},
+                "subject": {"kind": subject.kind, "name": mask_name(subject.name) or "",
+                            "household": subject.household_label},
+                "action": decision.action, "color": decision.color}
+    if decision.reason == "gate_closed":
+        # Read only on a refusal at a closed gate: the person is sent to the gates that are open now.
+        snapshot["open_gates"] = open_gates_of(compound.id)
+    return snapshot
 
 
 def _alert(checkin: InsertedCheckIn, compound_id: int, kind: str, **values) -> None:
@@ -408,13 +412,15 @@ def reply_of(checkin: CheckIn | InsertedCheckIn, replayed: bool = False) -> dict
     snap = checkin.reply or {}
     action = snap.get("action", "stop")
     zh, en = STATUS_TEXT[action]
+    open_gates = snap.get("open_gates") or []
     return {
         "id": checkin.id, "decision": checkin.decision, "reason": checkin.reason,
-        "message": message_for(checkin.reason), "status_text": en if wants_english() else zh,
+        "message": closed_gate_message(open_gates) if checkin.reason == "gate_closed" else message_for(checkin.reason),
+        "status_text": en if wants_english() else zh,
         "action": action, "color": snap.get("color", "red"), "flags": list(checkin.flags or []),
         "direction": checkin.direction, "method": checkin.method, "gate": snap.get("gate"),
         "compound": snap.get("compound"), "subject": snap.get("subject"),
         "temperature": str(checkin.temperature) if checkin.temperature is not None else None,
         "occurred_at": checkin.occurred_at, "server_time": checkin.server_time, "device_time": checkin.device_time,
-        "visitor_id": checkin.visitor_id, "replayed": replayed,
+        "visitor_id": checkin.visitor_id, "open_gates": open_gates, "replayed": replayed,
     }

@@ -10,7 +10,7 @@ from werkzeug.security import generate_password_hash
 
 from server.errors import ConflictError, UnprocessableError
 from server.extensions import db
-from server.models.compounds import Compound, Household
+from server.models.compounds import Building, Compound, Household
 from server.models.people import Invite, User
 from server.plumbing.clock import utcnow
 
@@ -24,6 +24,23 @@ INVITE_DAYS = 14
 
 def _new_invite_code() -> str:
     return "".join(secrets.choice(INVITE_ALPHABET) for _ in range(8))
+
+
+def places_of(user: User) -> dict:
+    """Where the user belongs, in words: the compound's name and the household's label ("1号楼1单元101")."""
+    if user.household_id is not None:
+        row = db.session.execute(
+            select(Compound.name, Building.name, Household.unit, Household.room)
+            .join(Household, Household.compound_id == Compound.id).join(Building, Building.id == Household.building_id)
+            .where(Household.id == user.household_id)).one_or_none()
+        if row is not None:
+            compound, building, unit, room = row
+            label = f"{building}{unit}单元{room}" if unit else f"{building}{room}"
+            return {"compound_name": compound, "household_label": label}
+    if user.compound_id is not None:
+        return {"compound_name": db.session.scalar(select(Compound.name).where(Compound.id == user.compound_id)),
+                "household_label": None}
+    return {"compound_name": None, "household_label": None}
 
 
 def invite_to_household(staff: User, household: Household) -> Invite:
