@@ -117,16 +117,24 @@ _FIELD_MESSAGES_ZH: dict[str, str] = {
     "already taken": "已被占用",
     "digits only, at most 19": "只能是数字,最多19位",
 }
-_OPS_ZH = {"greater than or equal to": "≥", "greater than": ">", "less than or equal to": "≤", "less than": "<"}
+_OPS_ZH = {"greater than or equal to": "不小于", "greater than": "大于", "less than or equal to": "不大于",
+           "less than": "小于"}
+
+
+def _range_zh(m: re.Match) -> str:
+    if m[1] == "greater than or equal to" and m[3] == "less than or equal to":
+        return f"应在{m[2]}到{m[4]}之间"
+    return f"应{_OPS_ZH[m[1]]}{m[2]}且{_OPS_ZH[m[3]]}{m[4]}"
+
 _OP = "(greater than or equal to|greater than|less than or equal to|less than)"
 _FIELD_TEMPLATES_ZH: tuple[tuple[re.Pattern, object], ...] = (
     (re.compile(r"Longer than maximum length (\d+)\."), lambda m: f"长度不能超过{m[1]}个字符"),
     (re.compile(r"Shorter than minimum length (\d+)\."), lambda m: f"长度不能少于{m[1]}个字符"),
+    (re.compile(r"Length must be between 0 and (\d+)\."), lambda m: f"长度不能超过{m[1]}个字符"),
     (re.compile(r"Length must be between (\d+) and (\d+)\."), lambda m: f"长度应在{m[1]}到{m[2]}个字符之间"),
     (re.compile(r"Length must be (\d+)\."), lambda m: f"长度应为{m[1]}"),
-    (re.compile(rf"Must be {_OP} (.+) and {_OP} (.+)\.", re.S),
-     lambda m: f"应{_OPS_ZH[m[1]]} {m[2]} 且{_OPS_ZH[m[3]]} {m[4]}"),
-    (re.compile(rf"Must be {_OP} (.+)\.", re.S), lambda m: f"应{_OPS_ZH[m[1]]} {m[2]}"),
+    (re.compile(rf"Must be {_OP} (.+) and {_OP} (.+)\.", re.S), _range_zh),
+    (re.compile(rf"Must be {_OP} (.+)\.", re.S), lambda m: f"应{_OPS_ZH[m[1]]}{m[2]}"),
     (re.compile(r"Must be one of: (.*)\.", re.S), lambda m: f"应为以下之一:{m[1]}"),
     (re.compile(r"Must be equal to (.*)\.", re.S), lambda m: f"应等于 {m[1]}"),
     (re.compile(r"Not a valid .+\."), lambda m: "格式无效"),

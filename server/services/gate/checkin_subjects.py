@@ -26,7 +26,6 @@ from server.plumbing.clock import local_today, utcnow
 from server.scope import guard_acts_at_gate
 from server.services.gate import visitors
 
-
 register({"shift_not_started": ("您在此门的班次尚未开始", "Your shift at this gate has not started yet")})
 
 

@@ -11,12 +11,13 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from server.errors import ConflictError
 from server.extensions import db
 from server.messages import message_for, register, wants_english
 from server.models.compounds import Compound, Gate
+from server.models.wechat_codes import MiniProgramCode
 
 CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 _CODE_LETTERS = frozenset(CODE_ALPHABET)
@@ -97,9 +98,7 @@ def poster_wording(gate: Gate) -> tuple[str, str | None]:
 
 def regenerate_code(gate: Gate) -> Gate:
     """Give the gate a new code: old posters (and its cached mini-program codes) stop working."""
-    from server.services.gate.miniprogram_codes import forget_codes
-
-    forget_codes(gate.code)
+    db.session.execute(delete(MiniProgramCode).where(MiniProgramCode.scene == gate.code))
     gate.code = new_gate_code()
     db.session.flush()
     return gate

@@ -8,7 +8,7 @@ within WeChat's 32), which the page hands to ``POST /api/v1/checkins/self`` as `
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from server.errors import ApiError
@@ -44,11 +44,6 @@ def gate_miniprogram_code(gate: Gate) -> tuple[bytes, str]:
     except IntegrityError:
         pass  # another host cached the same code a moment ago: WeChat answers the same image
     return image, mimetype
-
-
-def forget_codes(scene: str) -> None:
-    """Drop cached codes of a scene (a gate's old code after it was regenerated)."""
-    db.session.execute(delete(MiniProgramCode).where(MiniProgramCode.scene == scene))
 
 
 def _cached(key: dict) -> MiniProgramCode | None:
