@@ -1,10 +1,9 @@
 """Temperature readings: guards at a gate, residents' self-reports, histories and daily counts."""
 
-from flask import Response
-
 from server.auth import current_user, roles_required
 from server.messages import message_for
 from server.plumbing.clock import local_today
+from server.plumbing.csv_export import XLSX_MIMETYPE, sheet_response
 from server.plumbing.pagination import PageArgs, page_of, paginate, total_header
 from server.request_parser import Blueprint
 from server.schemas.temperatures import (
@@ -105,17 +104,31 @@ def compound_readings(filters, args, compound_id):
 @blp.route("/compounds/<int:compound_id>/temperatures/export", methods=["GET"])
 @roles_required("staff", "alliance_admin")
 @blp.arguments(ReadingListArgs, location="query")
-@blp.response(200, description="text/csv")
+@blp.response(200, content_type="text/csv")
 def export_readings(filters, compound_id):
-    """One local day of readings as CSV (an export: audited; the alliance must give a purpose)."""
+    """One local day of readings as CSV for Excel (BOM, Chinese headers, local times; an export: audited;
+    the alliance must give a purpose)."""
+    return _export(filters, compound_id, "csv")
+
+
+@blp.route("/compounds/<int:compound_id>/temperatures/export.xlsx", methods=["GET"])
+@roles_required("staff", "alliance_admin")
+@blp.arguments(ReadingListArgs, location="query")
+@blp.response(200, content_type=XLSX_MIMETYPE)
+def export_readings_xlsx(filters, compound_id):
+    """The same export as an Excel workbook (.xlsx)."""
+    return _export(filters, compound_id, "xlsx")
+
+
+def _export(filters: dict, compound_id: int, fmt: str):
     user = current_user()
     compound = get_compound(user, compound_id)
     day = filters.get("day") or local_today(compound.timezone)
-    body, count = readings.readings_csv(user, compound, day)
+    sheet = readings.readings_sheet(user, compound, day)
     record_bulk_read(user, "temperature.export", compound_id=compound.id, purpose=filters.get("purpose"),
-                     object_type="compound", object_id=compound.id, detail={"day": day.isoformat(), "rows": count})
-    return Response(body, mimetype="text/csv", headers={
-        "Content-Disposition": f"attachment; filename=temperatures-{compound.id}-{day.isoformat()}.csv"})
+                     object_type="compound", object_id=compound.id,
+                     detail={"day": day.isoformat(), "rows": len(sheet.rows), "format": fmt})
+    return sheet_response(sheet, f"temperatures-{compound.id}-{day.isoformat()}", fmt)
 
 
 @blp.route("/compounds/<int:compound_id>/temperatures/daily", methods=["GET"])

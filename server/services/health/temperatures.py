@@ -17,7 +17,7 @@ from server.models.health import READING_SOURCES, TemperatureReading
 from server.models.people import User
 from server.plumbing.alerts import notify_staff, raise_alert
 from server.plumbing.clock import local_day_bounds, local_today, utcnow
-from server.plumbing.csv_export import csv_text
+from server.plumbing.csv_export import Sheet
 from server.plumbing.masking import mask_name
 from server.scope import compound_condition, get_in_compound_scope, guard_acts_at_gate
 from server.services.people.consent import require_lawful_basis
@@ -294,18 +294,22 @@ def daily_counts(compound: Compound, start: date | None, end: date | None) -> li
     return rows
 
 
-CSV_HEADER = ["id", "measured_at", "source", "celsius", "outcome", "subject_user_id", "name", "visitor_id",
-              "gate_id", "lawful_basis"]
+EXPORT_COLUMNS = ("编号", "测量时间", "来源", "体温(℃)", "结果", "居民编号", "姓名", "访客编号", "出入口",
+                  "未登记人员", "备注", "处理依据")
+SOURCE_ZH = {"gate": "门岗测温", "self": "居民自报"}
+OUTCOME_ZH = {"normal": "正常", "remeasure": "待复测", "fever": "发热"}
+BASIS_ZH = {"consent": "本人同意", "public_health_emergency": "公共卫生紧急状态"}
 
 
-def readings_csv(viewer: User, compound: Compound, day: date) -> tuple[str, int]:
-    """One local day of a compound's readings as CSV (names masked for the alliance); and the row count."""
+def readings_sheet(viewer: User, compound: Compound, day: date) -> Sheet:
+    """One local day of a compound's readings as an export sheet (names masked for the alliance)."""
     rows = db.session.execute(
-        readings_of_day(compound, day).add_columns(User.display_name)
-        .outerjoin(User, User.id == TemperatureReading.subject_user_id)).all()
-    body = csv_text(CSV_HEADER, (
-        (reading.id, reading.measured_at.isoformat(), reading.source, reading.celsius, reading.outcome,
-         reading.subject_user_id, mask_name(name) if viewer.role == "alliance_admin" else name,
-         reading.visitor_id, reading.gate_id, reading.lawful_basis)
-        for reading, name in rows))
-    return body, len(rows)
+        readings_of_day(compound, day).add_columns(User.display_name, Gate.name)
+        .outerjoin(User, User.id == TemperatureReading.subject_user_id)
+        .outerjoin(Gate, Gate.id == TemperatureReading.gate_id)).all()
+    return Sheet(title=f"体温 {day.isoformat()}", columns=EXPORT_COLUMNS, timezone=compound.timezone, rows=[
+        (reading.id, reading.measured_at, SOURCE_ZH.get(reading.source, reading.source), reading.celsius,
+         OUTCOME_ZH.get(reading.outcome, reading.outcome), reading.subject_user_id,
+         mask_name(name) if viewer.role == "alliance_admin" else name, reading.visitor_id, gate_name,
+         reading.passer_by, reading.note, BASIS_ZH.get(reading.lawful_basis, reading.lawful_basis))
+        for reading, name, gate_name in rows])
