@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import openpyxl
-
 import time_machine
 from sqlalchemy import insert, select
 
