@@ -7,6 +7,7 @@ import html
 
 from flask import Blueprint as FlaskBlueprint
 from flask import Response, current_app
+from sqlalchemy import select
 
 from server.auth import current_user, public, roles_required
 from server.errors import ConflictError
@@ -16,16 +17,20 @@ from server.models.compounds import Compound, Gate
 from server.plumbing.clock import utcnow
 from server.request_parser import Blueprint
 from server.schemas.passes import LiveGateCodeSchema
-from server.scope import get_in_compound_scope
+from server.scope import get_compound, get_in_compound_scope
 from server.services.gate.gate_posters import DEFAULT_INSTRUCTION, poster_html, poster_png, poster_svg
 from server.services.gate.gates import poster_wording, resolve_gate_code, rotating_code
 from server.services.gate.miniprogram_codes import gate_miniprogram_code
+from server.services.gate.print_sheets import pdf_of, poster_pages
 from server.services.gate.qr_images import qr_svg
 
 blp = Blueprint("gate_pages", __name__, url_prefix="", description="Gate posters and codes (场所码)")
 bp = FlaskBlueprint("gate_h5", __name__)
 
-register({"gate_not_rotating": ("此门未启用动态门禁码", "This gate does not use a rotating code")})
+register({
+    "gate_not_rotating": ("此门未启用动态门禁码", "This gate does not use a rotating code"),
+    "no_static_posters": ("本小区没有可打印固定海报的出入口", "No gate of this compound has a static poster"),
+})
 
 
 def gate_url(code: str) -> str:
@@ -95,6 +100,31 @@ def miniprogram_poster(gate_id):
     return _download(poster_png(*poster, code_image=image), "image/png", gate, "png")
 
 
+@blp.route("/compounds/<int:compound_id>/posters.pdf", methods=["GET"])
+@roles_required("staff", "alliance_admin")
+@blp.response(200, content_type="application/pdf")
+def compound_posters(compound_id):
+    """Every gate poster of the compound in one printable PDF (one A4 page per gate; closed gates marked
+    closed; gates on rotating codes have no static poster and are left out, named in X-Skipped-Gates)."""
+    compound = get_compound(current_user(), compound_id)
+    posters, skipped = [], []
+    for gate in db.session.scalars(select(Gate).where(Gate.compound_id == compound.id).order_by(Gate.id)):
+        if gate.rotating_code:
+            skipped.append(str(gate.id))
+            continue
+        name, instruction = poster_wording(gate)
+        posters.append((compound.name, name, gate_url(gate.code), instruction or DEFAULT_INSTRUCTION))
+    if not posters:
+        raise ConflictError("no_static_posters", skipped_gate_ids=[int(i) for i in skipped])
+    response = Response(pdf_of(poster_pages(posters), dpi=150, title=f"{compound.name} 场所码"),
+                        mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="posters-{compound.id}.pdf"'
+    response.headers["Cache-Control"] = "no-store"
+    if skipped:
+        response.headers["X-Skipped-Gates"] = ",".join(skipped)
+    return response
+
+
 @blp.route("/gates/<int:gate_id>/live-code", methods=["GET"])
 @roles_required("guard", "staff")
 @blp.response(200, LiveGateCodeSchema)
@@ -149,3 +179,15 @@ def wechat_verify_file(name: str):
     if not configured or configured[0] != f"{name}.txt":
         return _page("未找到", "<h1>未找到</h1>", 404)
     return Response(configured[1], mimetype="text/plain")
+
+
+@bp.get("/i/<code>")
+@public
+def invite_h5(code: str):
+    """The page behind an invite slip's QR in scanners other than the mini-program: how to use the code
+    (the code is not looked up here: nothing about the household is shown)."""
+    shown = html.escape(code[:16])
+    body = (f"<h1>住户邀请码</h1><p class='gate'>{shown}</p>"
+            "<p>请在微信中打开“物业”小程序,进入“绑定住户”,扫描此二维码或输入邀请码。</p>"
+            "<p class='note'>邀请码仅可使用一次,请勿转给他人。</p>")
+    return _page("住户邀请码", body, 200)

@@ -9,6 +9,7 @@ Pillow's default font with a logged warning (names then show as boxes; the QR is
 
 from __future__ import annotations
 
+import functools
 import html
 import io
 import logging
@@ -198,9 +199,15 @@ def find_cjk_font(candidates: Iterable[str] | None = None) -> str | None:
 def _font_loader(font_path: str | None):
     path = font_path or find_cjk_font()
     if path is not None:
-        return lambda size: ImageFont.truetype(path, size)
+        return lambda size: _truetype(path, size)
     log.warning("no CJK font found (install fonts-wqy-microhei); poster text will not show Chinese")
     return lambda size: ImageFont.load_default(size)
+
+
+@functools.lru_cache(maxsize=64)
+def _truetype(path: str, size: int) -> ImageFont.FreeTypeFont:
+    # Reading a CJK font file costs tens of milliseconds: a print of 276 slips draws thousands of lines.
+    return ImageFont.truetype(path, size)
 
 
 def _lines(compound_name: str, gate_name: str, instruction: str) -> tuple[_Line, _Line, _Line]:
