@@ -17,6 +17,7 @@ from server.extensions import db
 from server.models.alerts import Alert
 from server.models.checkins import CheckIn, Visitor
 from server.models.health import QuarantineOrder, TemperatureReading
+from server.models.trips import Trip
 from server.plumbing.audit import record
 from server.plumbing.clock import utcnow
 
@@ -31,7 +32,7 @@ def retention_cutoff(now: datetime | None = None, days: int | None = None) -> da
 
 def purge(now: datetime | None = None, *, days: int | None = None, batch: int = BATCH, pause: float = 0.0,
           progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
-    """Delete check-ins, visitors, readings, ended orders and alerts older than the retention period;
+    """Delete check-ins, visitors, readings, ended orders, alerts and trips older than the retention period;
     answers the counts deleted and writes one audit row. Commits each batch.
 
     Every alert kind goes: each repeats health or movement data (a temperature, a missed report, a
@@ -47,6 +48,8 @@ def purge(now: datetime | None = None, *, days: int | None = None, batch: int = 
         ("quarantine_orders", QuarantineOrder, or_(QuarantineOrder.lifted_at < cutoff,
                                                    QuarantineOrder.ends_at < cutoff)),
         ("alerts", Alert, Alert.created_at < cutoff),
+        # A declared trip is travel history: it goes once its attention period is that old.
+        ("trips", Trip, Trip.attention_until < cutoff),
     ]
     counts = {}
     for name, model, too_old in targets:
