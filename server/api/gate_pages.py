@@ -19,7 +19,7 @@ from server.request_parser import Blueprint
 from server.schemas.passes import LiveGateCodeSchema
 from server.scope import get_compound, get_in_compound_scope
 from server.services.gate.gate_posters import DEFAULT_INSTRUCTION, poster_html, poster_png, poster_svg
-from server.services.gate.gates import poster_wording, resolve_gate_code, rotating_code
+from server.services.gate.gates import open_gates_of, poster_wording, resolve_gate_code, rotating_code
 from server.services.gate.miniprogram_codes import gate_miniprogram_code
 from server.services.gate.print_sheets import pdf_of, poster_pages
 from server.services.gate.qr_images import qr_svg
@@ -165,6 +165,9 @@ def gate_h5(code: str):
     compound = db.session.get(Compound, gate.compound_id)
     status = ("<p>请使用微信扫一扫,在“物业”小程序中登记出入;无智能手机请向门岗保安登记。</p>" if fresh else
               "<p><strong>此二维码已过期</strong>,请扫描保安屏幕上的最新二维码。</p>")
+    if not gate.is_open:
+        names = "、".join(g["name"] for g in open_gates_of(gate.compound_id))
+        status = f"<p><strong>此门已关闭</strong>{',请走' + html.escape(names) if names else ''}。</p>"
     body = (f"<h1>{html.escape(compound.name)}</h1><p class='gate'>{html.escape(gate.name)}"
             f"{'' if gate.is_open else '(已关闭)'}</p>{status}"
             f"<p class='note'>出入登记信息仅用于疫情防控。</p>")

@@ -134,3 +134,9 @@ def test_passer_by_readings_are_validated(app, world, as_user):
     with time_machine.travel(T0 + timedelta(minutes=31), tick=False):
         late = as_user(world.guard_a).post(url, json={"passer_by": True, "celsius": 37.6, "remeasure_of": first})
     assert late.status_code == 422 and late.json["reason"] == "remeasure_of_invalid"
+
+
+def test_the_closed_gates_page_behind_its_qr_names_the_open_gate(app, world, client):
+    gates = _side_gates(app, world)
+    page = client.get(f"/g/{gates['north_code']}").get_data(as_text=True)
+    assert "北侧门(已关闭)" in page and "此门已关闭</strong>,请走南门" in page
