@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -39,6 +40,8 @@ SETTINGS = (
     Setting("WUYE_WECHAT_TIMEOUT", "5", "seconds before a WeChat call is given up"),
     Setting("WUYE_WECHAT_TEMPLATES", "{}",
             'JSON object mapping a notification kind to its subscribe-message template id, e.g. {"alert": "tmpl-1"}'),
+    Setting("WUYE_WECHAT_VERIFY_FILE", "",
+            "WeChat's domain-verification file served at the site root, as NAME.txt:CONTENT; empty: none"),
     Setting("WUYE_RETENTION_DAYS", "28", "days health and movement records are kept before `flask wuye purge`"),
     Setting("WUYE_TIMEZONE", "Asia/Shanghai", "default time zone of new compounds"),
     Setting("WUYE_PUBLIC_BASE_URL", "http://127.0.0.1:8000", "public URL printed in gate codes (https://HOST)"),
@@ -120,6 +123,7 @@ def load_config(environ: dict | None = None, instance_path: str | None = None) -
         "WECHAT_API_BASE": _env(environ, "WUYE_WECHAT_API_BASE").rstrip("/"),
         "WECHAT_TIMEOUT": _number(environ, "WUYE_WECHAT_TIMEOUT", float),
         "WECHAT_TEMPLATES": templates,
+        "WECHAT_VERIFY_FILE": _verify_file(_env(environ, "WUYE_WECHAT_VERIFY_FILE")),
         "RETENTION_DAYS": _number(environ, "WUYE_RETENTION_DAYS"),
         "DEFAULT_TIMEZONE": tz,
         "PUBLIC_BASE_URL": public_base_url,
@@ -183,6 +187,15 @@ def _is_loopback(host: str) -> bool:
     except ValueError:
         return False
     return address.is_loopback or address.is_unspecified
+def _verify_file(raw: str) -> tuple[str, str] | None:
+    """(name, content) of WeChat's domain-verification file from NAME.txt:CONTENT, or None when empty."""
+    if not raw.strip():
+        return None
+    name, _, content = raw.strip().partition(":")
+    if not re.fullmatch(r"[A-Za-z0-9_\-]{1,64}\.txt", name) or not content.strip() or len(content) > 1024:
+        raise UnsafeConfiguration("WUYE_WECHAT_VERIFY_FILE must be NAME.txt:CONTENT as WeChat gave them "
+                                  "(a name of letters, digits, _ and -; content at most 1024 characters)")
+    return name, content.strip()
 
 
 def _templates(raw: str) -> dict[str, str]:

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask, current_app
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from server.messages import message_for
+from server.messages import localize_errors, message_for
 
 DEFAULT_REASONS = {
     400: "bad_request",
@@ -110,7 +110,7 @@ def error_body(code: int, reason: str, message: str | None = None,
     body: dict[str, Any] = {"code": code, "status": status, "reason": reason,
                             "message": message or message_for(reason)}
     if errors:
-        body["errors"] = errors
+        body["errors"] = localize_errors(errors)
     body.update(extra)
     return body
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from server.auth import current_user, roles_required
-from server.plumbing.csv_export import csv_response
+from server.plumbing.csv_export import XLSX_MIMETYPE, sheet_response
 from server.plumbing.pagination import paged, paginate
 from server.request_parser import Blueprint
 from server.schemas.exposure import (
@@ -74,7 +74,14 @@ def contacts(request_id):
 @roles_required("staff")
 @blp.response(200, content_type="text/csv")
 def contacts_csv(request_id):
-    """The same contacts as CSV (cells that look like formulas are escaped); the export is audited."""
-    response = csv_response(exposure.contacts_csv(current_user(), request_id), f"exposure-{request_id}.csv")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    """The same contacts as CSV for Excel (BOM, Chinese headers, local times, formula cells escaped);
+    the export is audited."""
+    return sheet_response(exposure.contacts_sheet(current_user(), request_id), f"exposure-{request_id}", "csv")
+
+
+@blp.route("/<int:request_id>/contacts.xlsx", methods=["GET"])
+@roles_required("staff")
+@blp.response(200, content_type=XLSX_MIMETYPE)
+def contacts_xlsx(request_id):
+    """The same contacts as an Excel workbook (text cells never formulas); the export is audited."""
+    return sheet_response(exposure.contacts_sheet(current_user(), request_id), f"exposure-{request_id}", "xlsx")

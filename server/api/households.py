@@ -1,19 +1,26 @@
 """Households: staff manage them and issue invite codes; residents read their own."""
 
+from zoneinfo import ZoneInfo
+
+from flask import Response
+
 from server.auth import current_user, roles_required
+from server.errors import NotFoundError
 from server.plumbing.pagination import PageArgs, paged, paginate
 from server.request_parser import Blueprint
-from server.schemas.compounds import HouseholdArgsSchema, HouseholdSchema
+from server.schemas.compounds import HouseholdArgsSchema, HouseholdSchema, InviteSlipsSchema
 from server.schemas.people import InviteSchema, PersonSchema
 from server.scope import get_compound
 from server.scope import get_household as household_in_scope
+from server.services.gate.print_sheets import SLIP_DPI, Slip, pdf_of, slip_pages
 from server.services.organisation.compounds import (
     create_household,
     household_view,
     household_views,
     households_query,
 )
-from server.services.people.people import household_members_query, invite_to_household
+from server.services.people.people import household_members_query, invite_to_household, invite_url
+from server.services.people.people import invite_slips as issue_invite_slips
 
 blp = Blueprint("households", __name__, url_prefix="", description="Households and their invite codes")
 
@@ -62,3 +69,26 @@ def issue_invite(household_id):
     """A single-use invite code for a resident of this household."""
     user = current_user()
     return invite_to_household(user, household_in_scope(user, household_id))
+
+
+@blp.route("/compounds/<int:compound_id>/invite-slips", methods=["POST"])
+@roles_required("staff")
+@blp.arguments(InviteSlipsSchema)
+@blp.response(200, content_type="application/pdf")
+def invite_slips(args, compound_id):
+    """Household invite slips for the whole compound (or one building) in one printable PDF, 8 to an A4
+    page, each with its code and QR. A household's unused invite is printed again; the others get one."""
+    user = current_user()
+    compound = get_compound(user, compound_id)
+    invites = issue_invite_slips(user, compound, args.get("building_id"))
+    if not invites:
+        raise NotFoundError("no_households")
+    tz = ZoneInfo(compound.timezone)
+    slips = [Slip(compound.name, i["label"], i["code"], invite_url(i["code"]),
+                  f"有效期至 {i['expires_at'].astimezone(tz).date().isoformat()}") for i in invites]
+    response = Response(pdf_of(slip_pages(slips), dpi=SLIP_DPI, title=f"{compound.name} 住户邀请码"),
+                        mimetype="application/pdf")
+    suffix = f"-building-{args['building_id']}" if args.get("building_id") else ""
+    response.headers["Content-Disposition"] = f'inline; filename="invite-slips-{compound.id}{suffix}.pdf"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

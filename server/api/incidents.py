@@ -1,7 +1,7 @@
 """Emergency mutual aid (应急互助): incidents, pledges of help, and each company's reward and penalty record."""
 
 from server.auth import current_user, roles_required
-from server.plumbing.pagination import PageArgs, page_of, total_header
+from server.plumbing.pagination import PageArgs, paged
 from server.request_parser import Blueprint
 from server.schemas.incidents import (
     AllianceRecordSchema,
@@ -36,11 +36,10 @@ def raise_incident(args):
 @roles_required(*MEMBERS)
 @blp.arguments(IncidentArgsSchema, location="query")
 @blp.arguments(PageArgs, location="query")
-@blp.response(200, page_of(IncidentSummarySchema))
+@paged(blp, IncidentSummarySchema)
 def list_incidents(filters, args):
     """The alliance's incidents, newest first (?status=open)."""
-    body = incident_views.incident_page(current_user(), args, filters.get("status"))
-    return body, 200, total_header(body)
+    return incident_views.incident_page(current_user(), args, filters.get("status"))
 
 
 @blp.route("/incidents/<int:incident_id>", methods=["GET"])

@@ -9,7 +9,7 @@ from server.models.people import ROLES
 from server.request_parser import Blueprint
 from server.schemas.people import InviteRedeemSchema, MeSchema, MeUpdateSchema
 from server.scope import compound_condition
-from server.services.people.people import redeem_invite
+from server.services.people.people import places_of, redeem_invite
 
 blp = Blueprint("me", __name__, url_prefix="/me", description="The signed-in user")
 
@@ -17,7 +17,7 @@ blp = Blueprint("me", __name__, url_prefix="/me", description="The signed-in use
 def _profile(user):
     compound_ids = db.session.scalars(select(Compound.id).where(compound_condition(user, Compound.id))
                                       .order_by(Compound.id)).all()
-    return {**{c.key: getattr(user, c.key) for c in user.__table__.columns},
+    return {**{c.key: getattr(user, c.key) for c in user.__table__.columns}, **places_of(user),
             "wechat_bound": user.openid is not None,
             "scope": {"compound_ids": compound_ids, "company_id": user.company_id,
                       "household_id": user.approved_household_id}}

@@ -1,10 +1,9 @@
 """Temperature readings: guards at a gate, residents' self-reports, histories and daily counts."""
 
-from flask import Response
-
 from server.auth import current_user, roles_required
 from server.messages import message_for
 from server.plumbing.clock import local_today
+from server.plumbing.csv_export import XLSX_MIMETYPE, sheet_response
 from server.plumbing.pagination import PageArgs, paged, paginate
 from server.request_parser import Blueprint
 from server.schemas.temperatures import (
@@ -38,11 +37,15 @@ def _result(reading, outcome: str) -> dict:
 def measure_at_gate(args, gate_id):
     """A guard's reading at a checkpoint: normal, remeasure (first high), or fever (entry refused).
 
-    The subject is a resident of the gate's compound or a visitor registered there (else 404).
+    The subject is a resident of the gate's compound or a visitor registered there (else 404), or an
+    unidentified passer-by (`passer_by: true`, optional `note`; the re-measure gives `remeasure_of`).
     """
+    passer_by = ({"note": args.get("note", ""), "remeasure_of": args.get("remeasure_of")}
+                 if args.get("passer_by") else None)
     reading, outcome = readings.measure_at_gate(
         current_user(), gate_id, subject_user_id=args.get("subject_user_id"), visitor_id=args.get("visitor_id"),
-        celsius=args["celsius"], client_id=args.get("client_id"), device_time=args.get("device_time"))
+        celsius=args["celsius"], client_id=args.get("client_id"), device_time=args.get("device_time"),
+        passer_by=passer_by)
     return _result(reading, outcome)
 
 
@@ -99,17 +102,31 @@ def compound_readings(filters, args, compound_id):
 @blp.route("/compounds/<int:compound_id>/temperatures/export", methods=["GET"])
 @roles_required("staff", "alliance_admin")
 @blp.arguments(ReadingListArgs, location="query")
-@blp.response(200, description="text/csv")
+@blp.response(200, content_type="text/csv")
 def export_readings(filters, compound_id):
-    """One local day of readings as CSV (an export: audited; the alliance must give a purpose)."""
+    """One local day of readings as CSV for Excel (BOM, Chinese headers, local times; an export: audited;
+    the alliance must give a purpose)."""
+    return _export(filters, compound_id, "csv")
+
+
+@blp.route("/compounds/<int:compound_id>/temperatures/export.xlsx", methods=["GET"])
+@roles_required("staff", "alliance_admin")
+@blp.arguments(ReadingListArgs, location="query")
+@blp.response(200, content_type=XLSX_MIMETYPE)
+def export_readings_xlsx(filters, compound_id):
+    """The same export as an Excel workbook (.xlsx)."""
+    return _export(filters, compound_id, "xlsx")
+
+
+def _export(filters: dict, compound_id: int, fmt: str):
     user = current_user()
     compound = get_compound(user, compound_id)
     day = filters.get("day") or local_today(compound.timezone)
-    body, count = readings.readings_csv(user, compound, day)
+    sheet = readings.readings_sheet(user, compound, day)
     record_bulk_read(user, "temperature.export", compound_id=compound.id, purpose=filters.get("purpose"),
-                     object_type="compound", object_id=compound.id, detail={"day": day.isoformat(), "rows": count})
-    return Response(body, mimetype="text/csv", headers={
-        "Content-Disposition": f"attachment; filename=temperatures-{compound.id}-{day.isoformat()}.csv"})
+                     object_type="compound", object_id=compound.id,
+                     detail={"day": day.isoformat(), "rows": len(sheet.rows), "format": fmt})
+    return sheet_response(sheet, f"temperatures-{compound.id}-{day.isoformat()}", fmt)
 
 
 @blp.route("/compounds/<int:compound_id>/temperatures/daily", methods=["GET"])

@@ -21,6 +21,11 @@ import requests
 
 MAX_OPENID_LENGTH = 128
 MAX_ERRMSG_LENGTH = 200
+# getwxacodeunlimit: the scene is at most 32 visible characters of this set (WeChat's documentation).
+MAX_SCENE_LENGTH = 32
+SCENE_CHARS = frozenset(string.ascii_letters + string.digits + "!#$&'()*+,/:;=?@-._~")
+MAX_WXACODE_BYTES = 2 * 1024 * 1024
+_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
 
 
 class WeChatError(Exception):
@@ -181,9 +186,32 @@ class WeChatClient:
         self._call("POST", "/cgi-bin/message/subscribe/send",
                    params={"access_token": access_token}, json_body=body)
 
-    def _call(self, method: str, path: str, *, params: dict[str, str] | None = None,
-              json_body: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Make one request and return its validated JSON object; raise a ``WeChatError`` otherwise."""
+    def unlimited_wxacode(self, access_token: str, scene: str, *, page: str | None = None, width: int = 430,
+                          check_path: bool = True, env_version: str = "release") -> bytes:
+        """A mini-program code (小程序码) opening ``page`` with ``scene`` (getwxacodeunlimit): image bytes.
+
+        WeChat answers the image itself, or a JSON error (e.g. 40169 invalid scene, 41030 invalid page).
+        """
+        if not isinstance(scene, str) or not 0 < len(scene) <= MAX_SCENE_LENGTH or not set(scene) <= SCENE_CHARS:
+            raise ValueError("scene must be 1-32 characters of letters, digits and !#$&'()*+,/:;=?@-._~")
+        body: dict[str, Any] = {"scene": scene, "width": width, "check_path": check_path,
+                                "env_version": env_version}
+        if page:
+            body["page"] = page
+        response = self._request("POST", "/wxa/getwxacodeunlimit", params={"access_token": access_token},
+                                 json_body=body)
+        content = response.content
+        if content.startswith(_IMAGE_MAGIC):
+            if len(content) > MAX_WXACODE_BYTES:
+                raise WeChatUnavailable("/wxa/getwxacodeunlimit: image too large")
+            return content
+        # Not an image: WeChat's JSON error (labelled as JSON or not), or something we cannot use.
+        self._json_of(response, "/wxa/getwxacodeunlimit")
+        raise WeChatUnavailable("/wxa/getwxacodeunlimit: reply is neither an image nor an error")
+
+    def _request(self, method: str, path: str, *, params: dict[str, str] | None = None,
+                 json_body: dict[str, Any] | None = None) -> requests.Response:
+        """Make one request; a 200 response, or a ``WeChatError`` (network, timeout, HTTP status)."""
         try:
             response = self._http.request(method, self.base_url + path, params=params, json=json_body,
                                           timeout=(self.timeout, self.timeout))
@@ -196,6 +224,16 @@ class WeChatClient:
             raise WeChatUnavailable(f"{path}: HTTP {response.status_code}")
         if response.status_code != 200:
             raise WeChatError(None, f"{path}: HTTP {response.status_code}")
+        return response
+
+    def _call(self, method: str, path: str, *, params: dict[str, str] | None = None,
+              json_body: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Make one request and return its validated JSON object; raise a ``WeChatError`` otherwise."""
+        return self._json_of(self._request(method, path, params=params, json_body=json_body), path)
+
+    @staticmethod
+    def _json_of(response: requests.Response, path: str) -> dict[str, Any]:
+        """The validated JSON object of a reply; a ``WeChatError`` for an errcode or an unusable body."""
         try:
             # WeChat may label JSON as text/plain: parse the body whatever the content type says.
             reply = json.loads(response.content)

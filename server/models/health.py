@@ -61,7 +61,8 @@ class TemperatureReading(Base):
     __tablename__ = "temperature_readings"
     __table_args__ = (
         UniqueConstraint("author_id", "client_id"),
-        CheckConstraint("subject_user_id IS NOT NULL OR visitor_id IS NOT NULL", name="subject"),
+        # A passer-by (a courier, an elderly visitor without a phone) is measured without being identified.
+        CheckConstraint("subject_user_id IS NOT NULL OR visitor_id IS NOT NULL OR passer_by", name="subject"),
         CheckConstraint("celsius >= 34.0 AND celsius <= 43.0", name="plausible"),
         CheckConstraint("source IN ('gate', 'self')", name="source"),
         CheckConstraint("outcome IN ('normal', 'remeasure', 'fever')", name="outcome"),
@@ -87,6 +88,10 @@ class TemperatureReading(Base):
     device_time: Mapped[datetime | None]
     measured_at: Mapped[datetime]
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    passer_by: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The guard's words about an unidentified passer-by ("快递员,蓝色外套"); the re-measure links to the first.
+    note: Mapped[str] = mapped_column(String(200), default="")
+    remeasure_of_id: Mapped[int | None] = mapped_column(ForeignKey("temperature_readings.id", ondelete="SET NULL"))
 
 
 class QuarantineExtension(Base):

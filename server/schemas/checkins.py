@@ -172,6 +172,8 @@ class CheckInReplySchema(Schema):
     server_time = fields.DateTime()
     device_time = fields.DateTime(allow_none=True)
     visitor_id = fields.Integer(allow_none=True)
+    open_gates = fields.List(fields.Nested(NamedRefSchema),
+                             metadata={"description": "on gate_closed: the compound's open gates to go to"})
     replayed = fields.Boolean()
 
 

@@ -4,7 +4,7 @@ from zoneinfo import available_timezones
 
 from marshmallow import Schema, fields, validate
 
-from server.schemas.fields import label, text
+from server.schemas.fields import Id, label, text
 
 
 class CompoundSchema(Schema):
@@ -54,3 +54,9 @@ class HouseholdArgsSchema(Schema):
     """Filters of the household list."""
 
     building_id = fields.Integer()
+
+
+class InviteSlipsSchema(Schema):
+    """Which households to print invite slips for: the whole compound, or one building of it."""
+
+    building_id = Id()

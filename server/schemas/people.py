@@ -28,6 +28,8 @@ class MeSchema(Schema):
     residency = fields.String(allow_none=True)
     lives_alone = fields.Boolean()
     wechat_bound = fields.Boolean()
+    compound_name = fields.String(allow_none=True, metadata={"description": "the household's compound, or a guard's post"})
+    household_label = fields.String(allow_none=True, metadata={"description": "e.g. 1号楼1单元101"})
     scope = fields.Nested(ScopeSchema)
 
 

@@ -4,6 +4,7 @@ from marshmallow import Schema, fields, validate
 
 from server.models.roster_lending import LOAN_STATUSES
 from server.schemas.fields import Id, text
+from server.services.roster.roster_lending import offered_guard_name
 
 
 class LoanPostSchema(Schema):
@@ -30,6 +31,7 @@ class LoanOfferSchema(Schema):
     id = fields.Integer()
     loan_id = fields.Integer()
     guard_id = fields.Integer()
+    guard_name = fields.Function(offered_guard_name, metadata={"description": "masked, e.g. 张*"})
     company_id = fields.Integer()
     status = fields.String()
     created_at = fields.AwareDateTime()

@@ -1,9 +1,9 @@
 """Temperature readings: a guard's at a gate, a resident's self-report, histories and daily counts."""
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from server.errors import UnprocessableError
-from server.schemas.fields import AwareDateTime, Day, Id, text
+from server.schemas.fields import AwareDateTime, Day, Id, StrictBoolean, text
 from server.services.health.temperatures import parse_celsius
 
 # Where bulk reads of health data ask why (written to the audit log).
@@ -25,13 +25,26 @@ class Celsius(fields.Field):
 
 
 class GateReadingSchema(Schema):
-    """A guard's reading at a gate: a person scanned by pass (user id) or a registered visitor."""
+    """A guard's reading at a gate: a person scanned by pass (user id), a registered visitor, or an
+    unidentified passer-by without a pass or a phone (``passer_by``, optional ``note``; a re-measure
+    names the first reading in ``remeasure_of``)."""
 
     subject_user_id = Id()
     visitor_id = Id()
+    passer_by = StrictBoolean()
+    note = text(200)
+    remeasure_of = Id()
     celsius = Celsius(required=True)
     client_id = text(64, min_length=1)
     device_time = AwareDateTime()
+
+    @validates_schema
+    def _one_subject(self, data, **kwargs):
+        if data.get("passer_by"):
+            if "subject_user_id" in data or "visitor_id" in data:
+                raise ValidationError("a passer-by has no user or visitor id", "passer_by")
+        elif "note" in data or "remeasure_of" in data:
+            raise ValidationError("only for a passer-by (passer_by: true)", "passer_by")
 
 
 class SelfReadingSchema(Schema):
@@ -60,6 +73,9 @@ class ReadingSchema(Schema):
     client_id = fields.String(allow_none=True)
     measured_at = fields.AwareDateTime()
     created_at = fields.AwareDateTime()
+    passer_by = fields.Boolean()
+    note = fields.String()
+    remeasure_of_id = fields.Integer(allow_none=True)
 
 
 class ReadingResultSchema(ReadingSchema):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+import openpyxl
 import time_machine
 from sqlalchemy import insert, select
 
@@ -100,12 +103,44 @@ def test_csv_export_escapes_formula_cells(app, world, as_user):
     as_user(world.admin).post(f"/api/v1/exposure-requests/{request_id}/approve", json={})
     response = staff.get(f"/api/v1/exposure-requests/{request_id}/contacts.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.data.startswith(codecs.BOM_UTF8)  # Excel on Windows reads the Chinese text
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
-    assert rows[0][:3] == ["kind", "name", "phone"]
+    assert rows[0] == ["类别", "姓名", "电话", "住户", "出入口", "首次接触时间", "当事人通过时间", "间隔(秒)", "接触次数"]
     by_name = {row[1]: row for row in rows[1:]}
     assert "'=HYPERLINK(\"x\")" in by_name and by_name["'=HYPERLINK(\"x\")"][2] == "'+8613800000000"
+    near = by_name["'=HYPERLINK(\"x\")"]
+    assert near[0] == "居民"
+    # Local times (Beijing), as Excel shows them: T0 is 08:30 there.
+    assert near[6] == "2020-02-03 08:30:00"
     with app.app_context():
         assert db.session.scalar(select(AuditEntry.action).where(AuditEntry.action == "exposure.export"))
+
+
+@time_machine.travel(NOW, tick=False)
+def test_xlsx_export_reads_back_equal_to_the_data_with_formulas_as_text(app, world, as_user):
+    seed(app, world)
+    staff = as_user(world.staff_a)
+    request_id = staff.post("/api/v1/exposure-requests", json=request_body(world)).json["id"]
+    as_user(world.admin).post(f"/api/v1/exposure-requests/{request_id}/approve", json={})
+    contacts = staff.get(f"/api/v1/exposure-requests/{request_id}/contacts").json["contacts"]
+    response = staff.get(f"/api/v1/exposure-requests/{request_id}/contacts.xlsx")
+    assert response.status_code == 200
+    assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("类别", "姓名", "电话")
+    shanghai = ZoneInfo("Asia/Shanghai")
+    expected = [
+        (c["name"], c["phone"], c["gate_name"],
+         datetime.fromisoformat(c["subject_passed_at"]).astimezone(shanghai).replace(tzinfo=None),
+         c["gap_seconds"], c["encounters"]) for c in contacts]
+    assert [(r[1], r[2], r[4], r[6], r[7], r[8]) for r in rows[1:]] == expected
+    formula = next(row for row in sheet.iter_rows(min_row=2) if row[1].value == "=HYPERLINK(\"x\")")
+    assert formula[1].data_type == "s" and formula[1].quotePrefix  # text, never a formula
+    assert formula[2].value == "+8613800000000" and formula[2].data_type == "s"
+    with app.app_context():
+        entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "exposure.export")).all()
+        assert len(entries) == 1  # the JSON read is exposure.read; the workbook is an export
 
 
 def test_escape_cell():

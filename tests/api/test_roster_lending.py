@@ -241,8 +241,10 @@ def test_a_lent_guard_uploads_the_shifts_offline_scans_after_it_ended(app, world
              queued(3, END + timedelta(minutes=30)),  # after the shift: not the guard's gate any more
              queued(4, START - timedelta(minutes=10))]  # before it began
     results = as_user(world.guard_b).post("/api/v1/checkins/batch", json={"items": items}).json["results"]
-    assert [r["status"] for r in results] == [201, 201, 404, 404]
+    assert [r["status"] for r in results] == [201, 201, 404, 409]
     assert [r["checkin"]["reason"] for r in results[:2]] == ["ok", "ok"]
+    # A scan made before the shift began: its shift had not started (and says when it starts).
+    assert results[3]["error"]["reason"] == "shift_not_started"
     # Online, the same guard no longer acts there.
     online = as_user(world.guard_b).post("/api/v1/checkins/manual", json={
         k: v for k, v in queued(5, END).items() if k not in ("kind", "device_time")})
@@ -256,3 +258,30 @@ def test_a_lent_guard_uploads_the_shifts_offline_scans_after_it_ended(app, world
     too_late = as_user(world.guard_b).post("/api/v1/checkins/batch", json={"items": [
         queued(7, END - timedelta(minutes=5))]}).json["results"]
     assert [r["status"] for r in too_late] == [404]
+
+
+def test_a_lent_guard_scanning_before_the_shift_is_told_when_it_starts(app, world, as_user, orphan_shift, frozen):
+    _loan_id, offer_id = post_and_offer(world, as_user, orphan_shift)
+    assert as_user(world.admin).post(f"/api/v1/loan-offers/{offer_id}/accept").status_code == 201
+    with app.app_context():
+        household = make_household(db.session.merge(world.compound_orphan)).id
+        db.session.commit()
+    body = {"gate_id": orphan_shift["gate"], "household_id": household, "direction": "in",
+            "person_name": "刘奶奶", "reason": "无手机"}
+    frozen.move_to(START - timedelta(minutes=20))
+    early = as_user(world.guard_b).post("/api/v1/checkins/manual", json={**body, "client_id": "early"})
+    assert early.status_code == 409 and early.json["reason"] == "shift_not_started"
+    assert datetime.fromisoformat(early.json["starts_at"]) == START
+    assert early.json["message"] == "您在此门的班次尚未开始"
+    frozen.move_to(START + timedelta(minutes=1))
+    assert as_user(world.guard_b).post("/api/v1/checkins/manual",
+                                       json={**body, "client_id": "on-time"}).status_code == 201
+    # Another company's guard with no shift there still finds nothing.
+    assert as_user(world.guard_a).post("/api/v1/checkins/manual",
+                                       json={**body, "client_id": "x"}).status_code == 404
+
+
+def test_loan_offers_show_the_guards_masked_name(app, world, as_user, orphan_shift):
+    loan_id, _offer_id = post_and_offer(world, as_user, orphan_shift)
+    offers = as_user(world.admin).get(f"/api/v1/loans/{loan_id}").json["offers"]
+    assert [o["guard_name"] for o in offers] == ["乙**"]  # 乙保安

@@ -1,7 +1,10 @@
 """Temperature API: guards at a gate, residents' self-reports, histories, daily counts, audit rows."""
 
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 
+import openpyxl
 import pytest
 import time_machine
 from sqlalchemy import select
@@ -239,10 +242,41 @@ def test_export_is_csv_with_formula_cells_escaped_and_an_audit_row(emergency, as
         admin = as_user(w.admin).get(f"/api/v1/compounds/{w.compound_a.id}/temperatures/export?purpose=核查")
         refused = as_user(w.admin).get(f"/api/v1/compounds/{w.compound_a.id}/temperatures/export")
     assert staff.status_code == 200 and staff.mimetype == "text/csv"
-    lines = staff.get_data(as_text=True).splitlines()
-    assert lines[0].startswith("id,measured_at") and len(lines) == 2
-    assert "'=HYPERLINK" in lines[1] and ",37.4,remeasure," in lines[1]
+    assert staff.data.startswith(b"\xef\xbb\xbf")  # the UTF-8 BOM Excel on Windows needs
+    rows = list(csv.reader(io.StringIO(staff.data.decode("utf-8-sig"))))
+    assert rows[0][:5] == ["编号", "测量时间", "来源", "体温(℃)", "结果"] and len(rows) == 2
+    assert rows[1][1:5] == ["2026-03-02 09:00:00", "门岗测温", "37.4", "待复测"]  # Shanghai time
+    assert rows[1][6] == "'=HYPERLINK(\"x\")"
     assert "'=*" in admin.get_data(as_text=True)  # the alliance sees the name masked
     assert refused.status_code == 422
     entries = _audit(app, "temperature.export")
     assert [(e.actor_role, e.detail["rows"]) for e in entries] == [("staff", 1), ("alliance_admin", 1)]
+
+
+def test_export_as_xlsx_reads_back_equal_to_the_data(emergency, as_user, app):
+    w = emergency
+    with app.app_context():
+        db.session.get(User, w.resident_a.id).display_name = "=HYPERLINK(\"x\")"
+        db.session.commit()
+    with time_machine.travel(T0, tick=False):
+        reading = _measure(as_user, w, 37.4).json
+        passer_by = as_user(w.guard_a).post(f"/api/v1/gates/{w.gate_a.id}/temperatures", json={
+            "passer_by": True, "celsius": 36.6, "note": "@快递员"}).json
+        response = as_user(w.staff_a).get(f"/api/v1/compounds/{w.compound_a.id}/temperatures/export.xlsx")
+        refused = as_user(w.admin).get(f"/api/v1/compounds/{w.compound_a.id}/temperatures/export.xlsx")
+    assert response.status_code == 200 and response.mimetype.endswith("spreadsheetml.sheet")
+    assert refused.status_code == 422 and refused.json["reason"] == "purpose_required"
+    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == ("编号", "测量时间", "来源", "体温(℃)", "结果", "居民编号", "姓名", "访客编号", "出入口",
+                       "未登记人员", "备注", "处理依据")
+    local = datetime(2026, 3, 2, 9, 0)  # T0 in Shanghai
+    assert rows[1:] == [
+        (passer_by["id"], local, "门岗测温", 36.6, "正常", None, None, None, "正门", "是", "@快递员",
+         "公共卫生紧急状态"),
+        (reading["id"], local, "门岗测温", 37.4, "待复测", w.resident_a.id, "=HYPERLINK(\"x\")", None, "正门", "否",
+         None, "公共卫生紧急状态"),
+    ]
+    name_cell = sheet.cell(row=3, column=7)
+    assert name_cell.data_type == "s" and name_cell.quotePrefix
+    assert [e.detail["format"] for e in _audit(app, "temperature.export")] == ["xlsx"]

@@ -94,7 +94,7 @@ def test_pre_registration_is_validated_and_idempotent(app, world, as_user):
     assert pre_register(resident, name=" ").status_code == 422
     for invisible in ("\u200b", "\ufeff\u200d", "\u3000\u200b"):  # zero-width, BOM, ideographic space
         refused = pre_register(resident, name=invisible)
-        assert refused.status_code == 422 and refused.json["errors"]["json"]["name"] == ["must not be blank"]
+        assert refused.status_code == 422 and refused.json["errors"]["json"]["name"] == ["不能为空"]
     first_response = pre_register(resident, client_id="v-1")
     assert first_response.status_code == 201
     first = first_response.json

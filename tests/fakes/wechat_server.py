@@ -4,8 +4,9 @@
         fake.add_code("code-1", "openid-1")
         client = WeChatClient(fake.base_url, fake.app_id, fake.app_secret)
 
-It serves ``GET /sns/jscode2session``, ``POST /cgi-bin/stable_token`` and
-``POST /cgi-bin/message/subscribe/send`` as WeChat does (errmsg with a ``rid`` suffix, jscode2session
+It serves ``GET /sns/jscode2session``, ``POST /cgi-bin/stable_token``,
+``POST /cgi-bin/message/subscribe/send`` and ``POST /wxa/getwxacodeunlimit`` (a PNG: here a plain QR of
+``wxacode:<page>?scene=<scene>`` that a decoder can read, where WeChat draws its round code) as WeChat does (errmsg with a ``rid`` suffix, jscode2session
 labelled text/plain), and can be scripted to fail (``fail_next``, ``reply_next``) or stall
 (``delay_next``). Import the ``fake_wechat`` fixture into a conftest to use it.
 """
@@ -27,7 +28,9 @@ import pytest
 JSCODE2SESSION = "/sns/jscode2session"
 STABLE_TOKEN = "/cgi-bin/stable_token"
 SUBSCRIBE_SEND = "/cgi-bin/message/subscribe/send"
-PATHS = (JSCODE2SESSION, STABLE_TOKEN, SUBSCRIBE_SEND)
+WXACODE_UNLIMIT = "/wxa/getwxacodeunlimit"
+PATHS = (JSCODE2SESSION, STABLE_TOKEN, SUBSCRIBE_SEND, WXACODE_UNLIMIT)
+SCENE_CHARS = frozenset(string.ascii_letters + string.digits + "!#$&'()*+,/:;=?@-._~")
 
 ERRMSGS = {
     -1: "system error",
@@ -42,6 +45,8 @@ ERRMSGS = {
     41008: "missing code",
     42001: "access_token expired",
     43101: "user refuse to accept the msg",
+    40169: "invalid length for scene, or the data is not json string",
+    41030: "invalid page rid",
     45011: "api minute-quota reach limit  mustslower  retry next minute",
     47001: "data format error",
 }
@@ -143,6 +148,7 @@ class FakeWeChat:
         self._delays: dict[str, list[float]] = {path: [] for path in PATHS}
         self._requests: list[dict[str, Any]] = []
         self._sent: list[dict[str, Any]] = []
+        self.published_pages: set[str] | None = None  # None: every page exists (check_path passes)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -264,6 +270,7 @@ class FakeWeChat:
                 ("GET", JSCODE2SESSION): self._jscode2session,
                 ("POST", STABLE_TOKEN): self._stable_token,
                 ("POST", SUBSCRIBE_SEND): self._subscribe_send,
+                ("POST", WXACODE_UNLIMIT): self._wxacode_unlimit,
             }.get((method, path))
             if route is None:
                 return 404, b"<html><body>404 Not Found</body></html>", "text/html"
@@ -334,6 +341,28 @@ class FakeWeChat:
         self._sent.append(body)
         return _json_reply({"errcode": 0, "errmsg": "ok"})
 
+    def _wxacode_unlimit(self, query: dict[str, str], body: Any) -> Reply:
+        token = query.get("access_token")
+        if not token:
+            return _error(41001)
+        if token not in self._tokens:
+            return _error(40001)
+        if self._is_expired(self._tokens[token], time.monotonic()):
+            return _error(42001)
+        if not isinstance(body, dict):
+            return _error(47001)
+        scene = body.get("scene")
+        if not isinstance(scene, str) or not 0 < len(scene) <= 32 or not set(scene) <= SCENE_CHARS:
+            return _error(40169)
+        page = body.get("page") or ""
+        if page.startswith("/") or (page and body.get("check_path", True) is not False
+                                    and self.published_pages is not None and page not in self.published_pages):
+            return _error(41030)
+        width = body.get("width", 430)
+        if not isinstance(width, int) or isinstance(width, bool) or not 280 <= width <= 1280:
+            return _error(40097, "invalid args")
+        return 200, _png_code(f"wxacode:{page}?scene={scene}", width), "image/png"
+
     @staticmethod
     def _is_expired(token: dict[str, Any], now: float) -> bool:
         return token["expired"] or now >= token["expires_at"]
@@ -366,6 +395,19 @@ class FakeWeChat:
     def _check_path(path: str) -> None:
         if path not in PATHS:
             raise ValueError(f"FakeWeChat does not serve {path!r}; one of {PATHS}")
+
+
+def _png_code(text: str, width: int) -> bytes:
+    """A PNG of about ``width`` pixels holding ``text`` as a QR (WeChat's round code is not decodable here)."""
+    import io
+
+    import qrcode
+    from PIL import Image
+
+    image = qrcode.make(text, border=4).get_image().convert("L").resize((width, width), Image.NEAREST)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from server.models.audit import AuditEntry
 from server.models.checkins import CheckIn, Visitor
 from server.models.health import QuarantineExtension, QuarantineOrder, TemperatureReading
 from server.models.notifications import Notification
+from server.models.trips import Trip
 from tests.factories import build_world
 
 NOW = datetime(2026, 4, 1, 4, 0, tzinfo=UTC)
@@ -71,6 +72,9 @@ def test_purge_deletes_only_rows_older_than_28_days(w, app):
                                 ("new", edge + DAY, None)]:
         db.session.add(Visitor(compound_id=w.compound_a.id, kind="walk_in", name=name, phone="13900000000",
                                expected_date=created.date(), created_at=created, left_at=left))
+    for city, until in (("武汉", edge - DAY), ("上海", edge + DAY)):
+        db.session.add(Trip(compound_id=w.compound_a.id, user_id=w.resident_a.id, from_city=city, source="self",
+                            returned_at=until - 14 * DAY, attention_until=until))
     db.session.commit()
 
     # Inbox messages: an old one read, an old one still being sent (kept), a recent one.
@@ -82,9 +86,10 @@ def test_purge_deletes_only_rows_older_than_28_days(w, app):
     from server.services.people.retention import purge
 
     counts = purge(NOW, batch=2)
+    assert db.session.scalars(select(Trip.from_city)).all() == ["上海"]
 
     assert counts == {"checkins": 3, "visitors": 1, "temperature_readings": 3, "quarantine_orders": 2,
-                      "alerts": 2 * len(ALERT_KINDS), "notifications": 1}
+                      "alerts": 2 * len(ALERT_KINDS), "notifications": 1, "trips": 1}
     assert sorted(v.name for v in db.session.scalars(select(Visitor))) == ["new", "stayed"]
     assert sorted(r.client_id for r in db.session.scalars(select(TemperatureReading))) == ["r10", "r11", "r12"]
     assert sorted(c.client_id for c in db.session.scalars(select(CheckIn))) == ["c10", "c11", "c12"]

@@ -29,6 +29,7 @@ from server.models.people import User
 from server.plumbing import audit
 from server.plumbing.clock import utcnow
 from server.plumbing.masking import mask_name
+from server.plumbing.pagination import paginate
 from server.services.alliance.incidents import is_raising_side
 
 STAGES = {"pledged": ("pledged", "departed", "arrived"), "departed": ("departed", "arrived"), "arrived": ("arrived",)}
@@ -109,11 +110,7 @@ def incident_page(user: User, args: dict, status: str | None = None) -> dict:
     query = select(Incident).where(Incident.alliance_id == user.alliance_id)
     if status:
         query = query.where(Incident.status == status)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    page, size = args.get("page", 1), args.get("page_size", 20)
-    rows = db.session.scalars(query.order_by(Incident.raised_at.desc(), Incident.id.desc())
-                              .limit(size).offset((page - 1) * size)).all()
-    return {"items": [incident_summary(i) for i in rows], "total": total, "page": page, "page_size": size}
+    return paginate(query.order_by(Incident.raised_at.desc(), Incident.id.desc()), args, each=incident_summary)
 
 
 def pledge_rows(viewer: User, incident: Incident, pledge_ids: list[int] | None = None) -> list[dict]:

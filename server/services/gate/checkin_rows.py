@@ -19,6 +19,7 @@ from server.services.gate.checkin_decisions import GateDecision, GateFacts, deci
 from server.services.gate.checkin_effects import after_insert
 from server.services.gate.checkin_health import NECESSARY_FOR_ENTRY, lawful_basis, temperature_outcome
 from server.services.gate.checkin_subjects import AnyCompound, AnyGate, InsertedCheckIn, Subject
+from server.services.gate.gates import open_gates_of
 
 # Core inserts of the row; the hot path's statements are built once.
 _INSERT_CHECKIN = CheckIn.__table__.insert().returning(CheckIn.__table__.c.id)
@@ -95,7 +96,11 @@ def _insert(values: dict, subject: Subject) -> int:
 
 
 def _snapshot(gate: AnyGate, compound: AnyCompound, subject: Subject, decision: GateDecision) -> dict:
-    return {"gate": {"id": gate.id, "name": gate.name}, "compound": {"id": compound.id, "name": compound.name},
-            "subject": {"kind": subject.kind, "name": mask_name(subject.name) or "",
-                        "household": subject.household_label},
-            "action": decision.action, "color": decision.color}
+    snapshot = {"gate": {"id": gate.id, "name": gate.name}, "compound": {"id": compound.id, "name": compound.name},
+                "subject": {"kind": subject.kind, "name": mask_name(subject.name) or "",
+                            "household": subject.household_label},
+                "action": decision.action, "color": decision.color}
+    if decision.reason == "gate_closed":
+        # Read only on a refusal at a closed gate: the person is sent to the gates that are open now.
+        snapshot["open_gates"] = open_gates_of(compound.id)
+    return snapshot

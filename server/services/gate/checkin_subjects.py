@@ -11,18 +11,35 @@ from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
 
-from sqlalchemy import Row, and_, bindparam, exists, or_, select
+from sqlalchemy import Row, and_, bindparam, exists, func, or_, select
 
-from server.errors import NotFoundError
+from server.errors import ConflictError, NotFoundError
 from server.extensions import db
+from server.messages import register
 from server.models.checkins import Visitor
 from server.models.compounds import Building, Compound, Gate, Household
 from server.models.consent import Consent
 from server.models.health import QuarantineOrder
 from server.models.people import User
-from server.plumbing.clock import local_today
+from server.models.rosters import ShiftAssignment
+from server.models.trips import Trip
+from server.plumbing.clock import local_today, utcnow
 from server.scope import guard_acts_at_gate
 from server.services.gate import visitors
+
+register({"shift_not_started": ("您在此门的班次尚未开始", "Your shift at this gate has not started yet")})
+
+
+def out_of_scope(guard: User | Row, gate_id: int, at: datetime | None) -> ConflictError | NotFoundError:
+    """Why a guard may not act at an existing gate: a lent shift there that has not started yet is
+    409 shift_not_started with its start time; anything else is 404 (looked up only on refusal)."""
+    moment = at or utcnow()
+    starts_at = db.session.scalar(select(ShiftAssignment.starts_at).where(
+        ShiftAssignment.guard_id == guard.id, ShiftAssignment.gate_id == gate_id,
+        ShiftAssignment.starts_at > moment).order_by(ShiftAssignment.starts_at).limit(1))
+    if starts_at is None:
+        return NotFoundError("not_found")
+    return ConflictError("shift_not_started", starts_at=starts_at.isoformat())
 
 
 @dataclass
@@ -93,8 +110,10 @@ def guard_gate(guard: User | Row, gate_id: int, at: datetime | None = None) -> t
     """The gate and its compound, if the guard may act there at `at`, by default now (else 404)."""
     row = db.session.connection().execute(_GATE_WITH_COMPOUND, {"gate_id": gate_id}).one_or_none()
     # The home post needs no look-up; elsewhere only the gate of a lent shift in progress at `at`.
-    if row is None or not guard_acts_at_gate(guard, row.id, row.compound_id, at):
+    if row is None:
         raise NotFoundError("not_found")
+    if not guard_acts_at_gate(guard, row.id, row.compound_id, at):
+        raise out_of_scope(guard, row.id, at)
     return (GateInfo(row.id, row.compound_id, row.name, row.is_open),
             CompoundInfo(row.compound_id, row.compound_name, row.timezone, row.health_emergency))
 
@@ -113,8 +132,18 @@ def consent_exists(user_column):
                           Consent.withdrawn_at.is_(None))
 
 
+def returned_from(user_column, at):
+    """SQL: where the person came back from, if a declared trip's attention period covers `at` (else the
+    person's own `returned_from` flag)."""
+    trip = (select(Trip.from_city).where(Trip.user_id == user_column, Trip.attention_until > at,
+                                         Trip.returned_at <= at)
+            .order_by(Trip.returned_at.desc()).limit(1).scalar_subquery())
+    return func.coalesce(trip, User.returned_from).label("returned_from")
+
+
 _SUBJECT = (
-    select(User.role, User.display_name, User.household_id, User.residency, User.is_active, User.returned_from,
+    select(User.role, User.display_name, User.household_id, User.residency, User.is_active,
+           returned_from(User.id, bindparam("at")),
            Household.compound_id, Building.name, Household.unit, Household.room,
            quarantine_exists(User.id, User.household_id, bindparam("at")).label("quarantined"),
            consent_exists(User.id).label("consented"))
@@ -150,7 +179,7 @@ _GATE_AND_HOLDER = (
     select(Gate.id, Gate.compound_id, Gate.name.label("gate_name"), Gate.is_open,
            Compound.name.label("compound_name"), Compound.timezone, Compound.health_emergency,
            User.id.label("user_id"), User.role, User.display_name, User.household_id, User.residency,
-           User.is_active, User.returned_from, Household.compound_id.label("home_compound_id"),
+           User.is_active, returned_from(User.id, bindparam("at")), Household.compound_id.label("home_compound_id"),
            Building.name.label("building_name"), Household.unit, Household.room,
            quarantine_exists(User.id, User.household_id, bindparam("at")).label("quarantined"),
            consent_exists(User.id).label("consented"))
@@ -167,8 +196,10 @@ def gate_and_holder(guard: User | Row, gate_id: int, user_id: int,
     # Core execution on the session's connection: plain rows, without the ORM's per-statement work.
     row = db.session.connection().execute(_GATE_AND_HOLDER, {
         "gate_id": gate_id, "user_id": user_id, "at": at}).one_or_none()
-    if row is None or not guard_acts_at_gate(guard, row.id, row.compound_id, at):
+    if row is None:
         raise NotFoundError("not_found")
+    if not guard_acts_at_gate(guard, row.id, row.compound_id, at):
+        raise out_of_scope(guard, row.id, at)
     gate = GateInfo(row.id, row.compound_id, row.gate_name, row.is_open)
     compound = CompoundInfo(row.compound_id, row.compound_name, row.timezone, row.health_emergency)
     if row.user_id is None:

@@ -12,7 +12,7 @@ from functools import partial
 from sqlalchemy.exc import DataError
 
 from server.errors import ApiError, UnprocessableError
-from server.messages import message_for
+from server.messages import localize_errors, message_for
 from server.models.people import User
 from server.services.gate.checkin_flows import FLOWS
 from server.services.gate.checkins import checkin_fingerprint, checkin_write, reply_of
@@ -52,5 +52,5 @@ def sync_batch(guard: User, items: list[tuple[str, dict | None, dict | None]]) -
 def _item_error(index: int, client_id: str | None, exc) -> dict:
     error = {"reason": exc.reason, "message": exc.description or message_for(exc.reason)}
     if exc.errors:
-        error["errors"] = exc.errors
+        error["errors"] = localize_errors(exc.errors)
     return {"index": index, "client_id": client_id, "status": exc.code, "error": error}

@@ -25,7 +25,7 @@ from server.services.gate.checkin_decisions import STATUS_TEXT
 from server.services.gate.checkin_flows import FLOWS
 from server.services.gate.checkin_rows import record_checkin
 from server.services.gate.checkin_subjects import InsertedCheckIn, resident_subject
-from server.services.gate.gates import gate_code_in, resolve_gate_code
+from server.services.gate.gates import closed_gate_message, gate_code_in, resolve_gate_code
 
 # Fields of a device write that do not change what was scanned: a queued scan re-sent with its device
 # time (or inside a batch, with its kind) is the same scan.
@@ -109,13 +109,15 @@ def reply_of(checkin: CheckIn | InsertedCheckIn, replayed: bool = False) -> dict
     snap = checkin.reply or {}
     action = snap.get("action", "stop")
     zh, en = STATUS_TEXT[action]
+    open_gates = snap.get("open_gates") or []
     return {
         "id": checkin.id, "decision": checkin.decision, "reason": checkin.reason,
-        "message": message_for(checkin.reason), "status_text": en if wants_english() else zh,
+        "message": closed_gate_message(open_gates) if checkin.reason == "gate_closed" else message_for(checkin.reason),
+        "status_text": en if wants_english() else zh,
         "action": action, "color": snap.get("color", "red"), "flags": list(checkin.flags or []),
         "direction": checkin.direction, "method": checkin.method, "gate": snap.get("gate"),
         "compound": snap.get("compound"), "subject": snap.get("subject"),
         "temperature": str(checkin.temperature) if checkin.temperature is not None else None,
         "occurred_at": checkin.occurred_at, "server_time": checkin.server_time, "device_time": checkin.device_time,
-        "visitor_id": checkin.visitor_id, "replayed": replayed,
+        "visitor_id": checkin.visitor_id, "open_gates": open_gates, "replayed": replayed,
     }

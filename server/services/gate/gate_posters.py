@@ -9,6 +9,7 @@ Pillow's default font with a logged warning (names then show as boxes; the QR is
 
 from __future__ import annotations
 
+import functools
 import html
 import io
 import logging
@@ -123,8 +124,30 @@ def poster_png(
     *,
     dpi: int = 150,
     font_path: str | None = None,
+    code_image: bytes | None = None,
 ) -> bytes:
-    """The poster as an A4 PNG at `dpi`; Chinese needs a CJK font (see the module docstring)."""
+    """The poster as an A4 PNG at `dpi`; Chinese needs a CJK font (see the module docstring).
+
+    With `code_image` (a mini-program code from WeChat) that image takes the QR's place.
+    """
+    page = poster_page(compound_name, gate_name, url, instruction, dpi=dpi, font_path=font_path,
+                       code_image=code_image)
+    buffer = io.BytesIO()
+    page.save(buffer, format="PNG", optimize=True, dpi=(dpi, dpi))
+    return buffer.getvalue()
+
+
+def poster_page(
+    compound_name: str,
+    gate_name: str,
+    url: str,
+    instruction: str = DEFAULT_INSTRUCTION,
+    *,
+    dpi: int = 150,
+    font_path: str | None = None,
+    code_image: bytes | None = None,
+) -> Image.Image:
+    """The poster drawn as an A4 Pillow image at `dpi` (the PNG's and the PDF's page)."""
     px = dpi / 25.4
     page = Image.new("RGB", (round(PAGE_WIDTH_MM * px), round(PAGE_HEIGHT_MM * px)), "white")
     draw = ImageDraw.Draw(page)
@@ -137,25 +160,34 @@ def poster_png(
     )
     load = _font_loader(font_path)
     for line in _lines(compound_name, gate_name, instruction):
-        font = load(round(line.size_mm * px))
-        width = font.getlength(line.text)
-        if width > _TEXT_WIDTH_MM * px:
-            font = load(max(8, int(font.size * _TEXT_WIDTH_MM * px / width)))
-        draw.text(
-            (page.width / 2, line.baseline_mm * px),
-            line.text,
-            font=font,
-            fill="#111",
-            anchor="ms",
-            stroke_width=1 if line.bold else 0,
-            stroke_fill="#111",
-        )
-    modules = qr_svg_path(url).size
-    qr = qr_image(url, box_size=max(1, round(_QR_SIDE_MM * px) // modules), border=4)
-    page.paste(qr.convert("RGB"), ((page.width - qr.width) // 2, round(_QR_TOP_MM * px)))
-    buffer = io.BytesIO()
-    page.save(buffer, format="PNG", optimize=True, dpi=(dpi, dpi))
-    return buffer.getvalue()
+        draw_centered(draw, line.text, page.width / 2, line.baseline_mm * px, load, round(line.size_mm * px),
+                      _TEXT_WIDTH_MM * px, bold=line.bold)
+    if code_image is not None:
+        side = round(_QR_SIDE_MM * px)
+        with Image.open(io.BytesIO(code_image)) as picture:
+            code = picture.convert("RGB").resize((side, side), Image.LANCZOS)
+        page.paste(code, ((page.width - side) // 2, round(_QR_TOP_MM * px)))
+    else:
+        modules = qr_svg_path(url).size
+        qr = qr_image(url, box_size=max(1, round(_QR_SIDE_MM * px) // modules), border=4)
+        page.paste(qr.convert("RGB"), ((page.width - qr.width) // 2, round(_QR_TOP_MM * px)))
+    return page
+
+
+def draw_centered(draw: ImageDraw.ImageDraw, text: str, x: float, baseline: float, load, size: int,
+                  max_width: float, *, bold: bool = False) -> None:
+    """Draw one line centred on `x` at `baseline`, shrunk to fit `max_width` pixels."""
+    font = load(size)
+    width = font.getlength(text)
+    if width > max_width:
+        font = load(max(8, int(font.size * max_width / width)))
+    draw.text((x, baseline), text, font=font, fill="#111", anchor="ms", stroke_width=1 if bold else 0,
+              stroke_fill="#111")
+
+
+def font_loader(font_path: str | None = None):
+    """size -> a font that draws Chinese when a CJK font is installed (see the module docstring)."""
+    return _font_loader(font_path)
 
 
 def find_cjk_font(candidates: Iterable[str] | None = None) -> str | None:
@@ -167,9 +199,15 @@ def find_cjk_font(candidates: Iterable[str] | None = None) -> str | None:
 def _font_loader(font_path: str | None):
     path = font_path or find_cjk_font()
     if path is not None:
-        return lambda size: ImageFont.truetype(path, size)
+        return lambda size: _truetype(path, size)
     log.warning("no CJK font found (install fonts-wqy-microhei); poster text will not show Chinese")
     return lambda size: ImageFont.load_default(size)
+
+
+@functools.lru_cache(maxsize=64)
+def _truetype(path: str, size: int) -> ImageFont.FreeTypeFont:
+    # Reading a CJK font file costs tens of milliseconds: a print of 276 slips draws thousands of lines.
+    return ImageFont.truetype(path, size)
 
 
 def _lines(compound_name: str, gate_name: str, instruction: str) -> tuple[_Line, _Line, _Line]:

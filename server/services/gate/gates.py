@@ -11,15 +11,22 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from server.errors import ConflictError
 from server.extensions import db
+from server.messages import message_for, register, wants_english
 from server.models.compounds import Compound, Gate
+from server.models.wechat_codes import MiniProgramCode
 
 CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 _CODE_LETTERS = frozenset(CODE_ALPHABET)
 CODE_LENGTH = 12
+
+register({
+    "gate_rotating_no_poster": ("此门使用动态门禁码,请在保安屏幕上显示,不提供固定海报",
+                                "This gate uses a rotating code shown on the guard's screen; it has no static poster"),
+})
 
 
 def new_gate_code() -> str:
@@ -56,8 +63,42 @@ def update_gate(gate: Gate, data: dict) -> Gate:
     return gate
 
 
+def open_gates_of(compound_id: int) -> list[dict]:
+    """The compound's open gates as {"id", "name"}, main gates first: where a closed gate sends people."""
+    rows = db.session.execute(select(Gate.id, Gate.name).where(Gate.compound_id == compound_id, Gate.is_open)
+                              .order_by((Gate.kind == "main").desc(), Gate.id)).all()
+    return [{"id": row.id, "name": row.name} for row in rows]
+
+
+def closed_gate_message(open_gates: list[dict]) -> str:
+    """"此门已关闭,请走南门" (or "南门或北门"), in the caller's language; the plain gate_closed text when none is open."""
+    names = [gate["name"] for gate in open_gates]
+    if not names:
+        return message_for("gate_closed")
+    if wants_english():
+        return f"This gate is closed; use {' or '.join(names)}"
+    listed = names[0] if len(names) == 1 else "、".join(names[:-1]) + "或" + names[-1]
+    return f"此门已关闭,请走{listed}"
+
+
+def poster_wording(gate: Gate) -> tuple[str, str | None]:
+    """The gate's name line and instruction on its printed poster (None: the usual instruction).
+
+    A gate on rotating codes has no static poster (its printed code would only answer "expired"):
+    409 gate_rotating_no_poster. A closed gate's poster says so and names the open gates.
+    """
+    if gate.rotating_code:
+        raise ConflictError("gate_rotating_no_poster", gate_id=gate.id)
+    if gate.is_open:
+        return gate.name, None
+    names = [g["name"] for g in open_gates_of(gate.compound_id)]
+    instruction = f"此门已关闭,请走{'、'.join(names)}" if names else "此门已关闭"
+    return f"{gate.name}(已关闭)", instruction
+
+
 def regenerate_code(gate: Gate) -> Gate:
-    """Give the gate a new code: old posters stop working."""
+    """Give the gate a new code: old posters (and its cached mini-program codes) stop working."""
+    db.session.execute(delete(MiniProgramCode).where(MiniProgramCode.scene == gate.code))
     gate.code = new_gate_code()
     db.session.flush()
     return gate

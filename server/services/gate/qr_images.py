@@ -35,9 +35,12 @@ def qr_svg_path(data: str, border: int = 4) -> QrPath:
     return QrPath(d=image.path.get("d"), size=image.width + 2 * border)
 
 
-def qr_image(data: str, box_size: int = 8, border: int = 4) -> Image.Image:
-    """The QR for `data` as a black-and-white Pillow image, `box_size` pixels per module."""
-    return _qr(data, box_size, border).make_image(image_factory=PilImage).get_image()
+def qr_image(data: str, box_size: int = 8, border: int = 4, mask_pattern: int | None = None) -> Image.Image:
+    """The QR for `data` as a black-and-white Pillow image, `box_size` pixels per module.
+
+    A fixed `mask_pattern` (0-7) skips trying all eight, which is most of the cost: for bulk prints.
+    """
+    return _qr(data, box_size, border, mask_pattern).make_image(image_factory=PilImage).get_image()
 
 
 def qr_png(data: str, box_size: int = 8, border: int = 4) -> bytes:
@@ -47,10 +50,11 @@ def qr_png(data: str, box_size: int = 8, border: int = 4) -> bytes:
     return buffer.getvalue()
 
 
-def _qr(data: str, box_size: int, border: int) -> qrcode.QRCode:
+def _qr(data: str, box_size: int, border: int, mask_pattern: int | None = None) -> qrcode.QRCode:
     if not isinstance(data, str):
         raise TypeError("QR data must be a str")
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=box_size, border=border)
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=box_size, border=border,
+                       mask_pattern=mask_pattern)
     qr.add_data(data)
     qr.make(fit=True)
     return qr

@@ -19,12 +19,12 @@ from server.extensions import db
 from server.messages import register
 from server.models.base import UTCDateTime
 from server.models.checkins import CheckIn, Visitor
-from server.models.compounds import Building, Gate, Household
+from server.models.compounds import Building, Compound, Gate, Household
 from server.models.exposure import ExposureRequest
 from server.models.people import User
 from server.plumbing import audit
 from server.plumbing.clock import utcnow
-from server.plumbing.csv_export import csv_text
+from server.plumbing.csv_export import Sheet
 from server.scope import compound_condition
 
 register({
@@ -33,8 +33,11 @@ register({
     "exposure_self_approval": ("不能审批自己提出的排查申请", "You cannot approve your own request"),
 })
 
-CSV_COLUMNS = ("kind", "name", "phone", "household", "gate", "first_contact_at", "subject_passed_at",
-               "gap_seconds", "encounters")
+# Export columns: (key of a contact, Chinese title).
+EXPORT_COLUMNS = (("kind", "类别"), ("name", "姓名"), ("phone", "电话"), ("household", "住户"), ("gate", "出入口"),
+                  ("first_contact_at", "首次接触时间"), ("subject_passed_at", "当事人通过时间"),
+                  ("gap_seconds", "间隔(秒)"), ("encounters", "接触次数"))
+KIND_ZH = {"resident": "居民", "visitor": "访客", "household": "登记人员"}
 
 
 def request_lookup(staff: User, data: dict) -> ExposureRequest:
@@ -202,15 +205,16 @@ def read_contacts(user: User, request_id: int) -> dict:
     return {"request": request, "contacts": contacts}
 
 
-def contacts_csv(user: User, request_id: int) -> str:
-    """The approved request's contacts as CSV (formula cells escaped); the export is audited."""
+def contacts_sheet(user: User, request_id: int) -> Sheet:
+    """The approved request's contacts as an export sheet (CSV or .xlsx); the export is audited."""
     request = _readable(user, request_id)
     contacts = _contacts(user, request)
     rows = []
     for c in contacts:
-        row = {**c, "gate": c["gate_name"], "first_contact_at": c["first_contact_at"].isoformat(),
-               "subject_passed_at": c["subject_passed_at"].isoformat()}
-        rows.append([row[column] for column in CSV_COLUMNS])
+        row = {**c, "gate": c["gate_name"], "kind": KIND_ZH.get(c["kind"], c["kind"])}
+        rows.append([row[key] for key, _title in EXPORT_COLUMNS])
     audit.record("exposure.export", actor=user, object_type="exposure_request", object_id=request.id,
                  compound_id=request.compound_id, reason=request.reason, detail={"contacts": len(contacts)})
-    return csv_text(CSV_COLUMNS, rows)
+    timezone = db.session.scalar(select(Compound.timezone).where(Compound.id == request.compound_id))
+    return Sheet(title=f"密接排查 {request.id}", columns=[title for _key, title in EXPORT_COLUMNS], rows=rows,
+                 timezone=timezone)

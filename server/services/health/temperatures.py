@@ -16,7 +16,7 @@ from server.models.health import READING_SOURCES, TemperatureReading
 from server.models.people import User
 from server.plumbing.alerts import notify_staff, raise_alert
 from server.plumbing.clock import local_day_bounds, local_today, utcnow
-from server.plumbing.csv_export import csv_text
+from server.plumbing.csv_export import Sheet
 from server.plumbing.idempotency import IdempotentWrite
 from server.plumbing.masking import mask_name
 from server.scope import compound_condition, get_in_compound_scope, guard_acts_at_gate
@@ -37,6 +37,9 @@ register({
     "temperature_invalid": ("体温应在 34.0–43.0 ℃ 之间,最多一位小数",
                             "Temperature must be 34.0-43.0 °C with at most one decimal"),
     "reading_subject_required": ("请指明测温对象", "Say whose temperature this is"),
+    "remeasure_of_invalid": ("复测应对应本门岗30分钟内的一次未登记人员高体温记录",
+                             "A re-measure must follow a high reading of an unidentified passer-by at this gate "
+                             "within 30 minutes"),
     "remeasure": ("体温偏高,请几分钟后复测", "Temperature is high; measure again in a few minutes"),
     "fever": ("复测体温仍偏高,禁止入内,已通知物业", "Fever confirmed on re-measure; entry refused, staff alerted"),
 })
@@ -56,8 +59,10 @@ def parse_celsius(value: object) -> Decimal:
 
 
 def measure_at_gate(guard: User, gate_id: int, *, subject_user_id: int | None, visitor_id: int | None,
-                    celsius, client_id: str | None, device_time: datetime | None) -> tuple[TemperatureReading, str]:
-    """A guard's reading at a gate of their scope, of a resident of that gate's compound or a visitor there.
+                    celsius, client_id: str | None, device_time: datetime | None,
+                    passer_by: dict | None = None) -> tuple[TemperatureReading, str]:
+    """A guard's reading at a gate of their scope, of a resident of that gate's compound or a visitor there,
+    or of an unidentified passer-by (``passer_by``: {"note", "remeasure_of"}; see `measure_passer_by`).
 
     Anyone else (another compound's resident, a pending or removed one, another compound's visitor)
     is 404, as if they did not exist: nothing is stored and no alert is raised.
@@ -65,6 +70,10 @@ def measure_at_gate(guard: User, gate_id: int, *, subject_user_id: int | None, v
     gate = get_in_compound_scope(guard, Gate, gate_id)
     if not guard_acts_at_gate(guard, gate.id, gate.compound_id):
         raise NotFoundError("not_found")
+    if passer_by is not None:
+        return measure_passer_by(guard, gate, celsius=celsius, note=passer_by.get("note", ""),
+                                 remeasure_of=passer_by.get("remeasure_of"), client_id=client_id,
+                                 device_time=device_time)
     if subject_user_id is not None and not _resident_of(subject_user_id, gate.compound_id):
         raise NotFoundError("not_found")
     if visitor_id is not None and db.session.scalar(
@@ -73,6 +82,28 @@ def measure_at_gate(guard: User, gate_id: int, *, subject_user_id: int | None, v
     return record_reading(guard, compound_id=gate.compound_id, subject_user_id=subject_user_id, household_id=None,
                           visitor_id=visitor_id, gate_id=gate.id, celsius=celsius, source="gate",
                           client_id=client_id, device_time=device_time)
+
+
+def measure_passer_by(guard: User, gate: Gate, *, celsius, note: str, remeasure_of: int | None,
+                      client_id: str | None, device_time: datetime | None) -> tuple[TemperatureReading, str]:
+    """A reading of someone without a pass or a phone (a courier, an elderly visitor), kept unidentified.
+
+    They consent in person to the guard who measures them. Nobody identifies them, so a re-measure
+    names the first reading (``remeasure_of``: a high passer-by reading at this gate within the
+    window); two high readings so linked are a fever, and staff are alerted as for anyone else.
+    """
+    first = None
+    replay = bool(client_id) and _by_client_id(guard.id, client_id) is not None
+    if remeasure_of is not None and not replay:
+        first = db.session.scalar(select(TemperatureReading).where(
+            TemperatureReading.id == remeasure_of, TemperatureReading.passer_by.is_(True),
+            TemperatureReading.gate_id == gate.id))
+        if first is None or first.measured_at < utcnow() - REMEASURE_WINDOW:
+            raise UnprocessableError("remeasure_of_invalid", errors={"json": {"remeasure_of": [
+                "a passer-by reading at this gate within 30 minutes"]}})
+    return record_reading(guard, compound_id=gate.compound_id, subject_user_id=None, household_id=None,
+                          visitor_id=None, gate_id=gate.id, celsius=celsius, source="gate", client_id=client_id,
+                          device_time=device_time, passer_by=True, note=note.strip(), remeasure_of=first)
 
 
 def report_own(resident: User, *, celsius, client_id: str | None,
@@ -101,8 +132,8 @@ def is_high(celsius: Decimal) -> bool:
 
 def record_reading(author: User, *, compound_id: int, subject_user_id: int | None, household_id: int | None,
                    visitor_id: int | None, gate_id: int | None, celsius, source: str, client_id: str | None,
-                   device_time: datetime | None,
-                   measured_at: datetime | None = None) -> tuple[TemperatureReading, str]:
+                   device_time: datetime | None, measured_at: datetime | None = None, passer_by: bool = False,
+                   note: str = "", remeasure_of: TemperatureReading | None = None) -> tuple[TemperatureReading, str]:
     """Store a reading and answer its outcome: "normal", "remeasure" (first high) or "fever" (second high).
 
     ``measured_at``, when given, is the reading's time as the caller validated it (an offline
@@ -115,7 +146,7 @@ def record_reading(author: User, *, compound_id: int, subject_user_id: int | Non
     value = parse_celsius(celsius)
     if source not in READING_SOURCES:
         raise UnprocessableError("validation_failed", errors={"json": {"source": ["gate or self"]}})
-    if subject_user_id is None and visitor_id is None:
+    if subject_user_id is None and visitor_id is None and not passer_by:
         raise UnprocessableError("reading_subject_required")
     write = _reading_write(author.id, client_id, value, subject_user_id, visitor_id)
     stored = write.stored()
@@ -131,13 +162,17 @@ def record_reading(author: User, *, compound_id: int, subject_user_id: int | Non
     if measured_at is None:
         measured_at = _believable(device_time, now)
     high = is_high(value)
-    earlier_high = _earlier_high(subject_user_id, visitor_id, measured_at) if high else None
+    if passer_by:
+        earlier_high = remeasure_of if high and remeasure_of is not None and remeasure_of.high else None
+    else:
+        earlier_high = _earlier_high(subject_user_id, visitor_id, measured_at) if high else None
     outcome = "normal" if not high else ("fever" if earlier_high is not None else "remeasure")
     reading = TemperatureReading(
         compound_id=compound.id, subject_user_id=subject_user_id, household_id=household_id,
         visitor_id=visitor_id, gate_id=gate_id, author_id=author.id, source=source, celsius=value, high=high,
         outcome=outcome, lawful_basis=basis, client_id=client_id or None, device_time=device_time,
-        measured_at=measured_at, created_at=now)
+        measured_at=measured_at, created_at=now, passer_by=passer_by, note=note or "",
+        remeasure_of_id=remeasure_of.id if remeasure_of is not None else None)
     reading, replayed = write.add(reading)  # the same device retry may race us: the one stored first wins
     if replayed:
         return reading, reading.outcome
@@ -146,15 +181,17 @@ def record_reading(author: User, *, compound_id: int, subject_user_id: int | Non
     return reading, outcome
 
 
+def _by_client_id(author_id: int, client_id: str) -> TemperatureReading | None:
+    return db.session.scalar(select(TemperatureReading).where(TemperatureReading.author_id == author_id,
+                                                              TemperatureReading.client_id == client_id))
+
+
 def _reading_write(author_id: int, client_id: str | None, value: Decimal, subject_user_id: int | None,
                    visitor_id: int | None) -> IdempotentWrite[TemperatureReading]:
     """A reading under its (author, client id) key (none without a client id); a retry must carry the
     same temperature and subject."""
     def find() -> TemperatureReading | None:
-        if not client_id:
-            return None
-        return db.session.scalar(select(TemperatureReading).where(TemperatureReading.author_id == author_id,
-                                                                  TemperatureReading.client_id == client_id))
+        return _by_client_id(author_id, client_id) if client_id else None
 
     def same_body(stored: TemperatureReading) -> bool:
         return (Decimal(str(stored.celsius)) == value and stored.subject_user_id == subject_user_id
@@ -181,12 +218,19 @@ def _earlier_high(subject_user_id: int | None, visitor_id: int | None, at: datet
 
 
 def _alert_fever(reading: TemperatureReading, first_high: TemperatureReading) -> None:
-    who = f"user:{reading.subject_user_id}" if reading.subject_user_id is not None else f"visitor:{reading.visitor_id}"
+    if reading.passer_by:
+        who = "passer_by"
+    elif reading.subject_user_id is not None:
+        who = f"user:{reading.subject_user_id}"
+    else:
+        who = f"visitor:{reading.visitor_id}"
+    detail = {"celsius": str(reading.celsius), "first_celsius": str(first_high.celsius),
+              "reading_id": reading.id, "visitor_id": reading.visitor_id, "gate_id": reading.gate_id}
+    if reading.passer_by:
+        detail.update(passer_by=True, note=reading.note)
     alert = raise_alert(
         reading.compound_id, "fever", subject_user_id=reading.subject_user_id, household_id=reading.household_id,
-        detail={"celsius": str(reading.celsius), "first_celsius": str(first_high.celsius),
-                "reading_id": reading.id, "visitor_id": reading.visitor_id, "gate_id": reading.gate_id},
-        dedupe_key=f"fever:{who}:{first_high.id}")
+        detail=detail, dedupe_key=f"fever:{who}:{first_high.id}")
     notify_staff(alert)
 
 
@@ -250,18 +294,22 @@ def daily_counts(compound: Compound, start: date | None, end: date | None) -> li
     return rows
 
 
-CSV_HEADER = ["id", "measured_at", "source", "celsius", "outcome", "subject_user_id", "name", "visitor_id",
-              "gate_id", "lawful_basis"]
+EXPORT_COLUMNS = ("编号", "测量时间", "来源", "体温(℃)", "结果", "居民编号", "姓名", "访客编号", "出入口",
+                  "未登记人员", "备注", "处理依据")
+SOURCE_ZH = {"gate": "门岗测温", "self": "居民自报"}
+OUTCOME_ZH = {"normal": "正常", "remeasure": "待复测", "fever": "发热"}
+BASIS_ZH = {"consent": "本人同意", "public_health_emergency": "公共卫生紧急状态"}
 
 
-def readings_csv(viewer: User, compound: Compound, day: date) -> tuple[str, int]:
-    """One local day of a compound's readings as CSV (names masked for the alliance); and the row count."""
+def readings_sheet(viewer: User, compound: Compound, day: date) -> Sheet:
+    """One local day of a compound's readings as an export sheet (names masked for the alliance)."""
     rows = db.session.execute(
-        readings_of_day(compound, day).add_columns(User.display_name)
-        .outerjoin(User, User.id == TemperatureReading.subject_user_id)).all()
-    body = csv_text(CSV_HEADER, (
-        (reading.id, reading.measured_at.isoformat(), reading.source, reading.celsius, reading.outcome,
-         reading.subject_user_id, mask_name(name) if viewer.role == "alliance_admin" else name,
-         reading.visitor_id, reading.gate_id, reading.lawful_basis)
-        for reading, name in rows))
-    return body, len(rows)
+        readings_of_day(compound, day).add_columns(User.display_name, Gate.name)
+        .outerjoin(User, User.id == TemperatureReading.subject_user_id)
+        .outerjoin(Gate, Gate.id == TemperatureReading.gate_id)).all()
+    return Sheet(title=f"体温 {day.isoformat()}", columns=EXPORT_COLUMNS, timezone=compound.timezone, rows=[
+        (reading.id, reading.measured_at, SOURCE_ZH.get(reading.source, reading.source), reading.celsius,
+         OUTCOME_ZH.get(reading.outcome, reading.outcome), reading.subject_user_id,
+         mask_name(name) if viewer.role == "alliance_admin" else name, reading.visitor_id, gate_name,
+         reading.passer_by, reading.note, BASIS_ZH.get(reading.lawful_basis, reading.lawful_basis))
+        for reading, name, gate_name in rows])

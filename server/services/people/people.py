@@ -5,15 +5,18 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import ScalarResult, select, update
 from werkzeug.security import generate_password_hash
 
-from server.errors import ConflictError, UnprocessableError
+from server.errors import ConflictError, NotFoundError, UnprocessableError
 from server.extensions import db
+from server.messages import register
 from server.models.companies import Company
-from server.models.compounds import Compound, Household
+from server.models.compounds import Building, Compound, Household
 from server.models.people import Invite, User
 from server.plumbing.clock import utcnow
+from server.services.organisation.compounds import household_label
 
 # Called as hook(guard, before) after a guard was edited, ``before`` holding the old values of the
 # edited fields; create_app wires the roster here (freeing a deactivated or moved guard's shifts).
@@ -27,6 +30,23 @@ def _new_invite_code() -> str:
     return "".join(secrets.choice(INVITE_ALPHABET) for _ in range(8))
 
 
+def places_of(user: User) -> dict:
+    """Where the user belongs, in words: the compound's name and the household's label ("1号楼1单元101")."""
+    if user.household_id is not None:
+        row = db.session.execute(
+            select(Compound.name, Building.name, Household.unit, Household.room)
+            .join(Household, Household.compound_id == Compound.id).join(Building, Building.id == Household.building_id)
+            .where(Household.id == user.household_id)).one_or_none()
+        if row is not None:
+            compound, building, unit, room = row
+            label = household_label(Household(unit=unit, room=room), building)
+            return {"compound_name": compound, "household_label": label}
+    if user.compound_id is not None:
+        return {"compound_name": db.session.scalar(select(Compound.name).where(Compound.id == user.compound_id)),
+                "household_label": None}
+    return {"compound_name": None, "household_label": None}
+
+
 def invite_to_household(staff: User, household: Household) -> Invite:
     """A single-use code a resident enters to bind to this household (valid 14 days)."""
     invite = Invite(code=_new_invite_code(), kind="household", household_id=household.id,
@@ -35,6 +55,59 @@ def invite_to_household(staff: User, household: Household) -> Invite:
     db.session.add(invite)
     db.session.flush()
     return invite
+
+
+# The most households one print may cover (a large compound; 黄平路8号院 has 276).
+MAX_SLIPS = 3000
+
+register({
+    "too_many_households": (f"一次最多打印{MAX_SLIPS}户,请按楼打印",
+                            f"At most {MAX_SLIPS} households per print; print building by building"),
+    "no_households": ("没有可打印的住户", "No households to print slips for"),
+})
+
+
+def invite_slips(staff: User, compound: Compound, building_id: int | None = None) -> list[dict]:
+    """One invite per household of the compound (or of one of its buildings), for printing slips.
+
+    A household's unused, unexpired invite is printed again rather than replaced (an earlier print
+    stays valid); the others get a new one. Answers {"household_id", "label", "code", "expires_at"}
+    in building, unit and room order. A building of another compound is 404.
+    """
+    query = (select(Household, Building.name).join(Building, Building.id == Household.building_id)
+             .where(Household.compound_id == compound.id))
+    if building_id is not None:
+        if db.session.scalar(select(Building.compound_id).where(Building.id == building_id)) != compound.id:
+            raise NotFoundError("not_found")
+        query = query.where(Household.building_id == building_id)
+    rows = db.session.execute(query.order_by(Building.name, Household.unit, Household.room, Household.id)
+                              .limit(MAX_SLIPS + 1)).all()
+    if len(rows) > MAX_SLIPS:
+        raise UnprocessableError("too_many_households")
+    now = utcnow()
+    valid = {}
+    for invite in db.session.scalars(select(Invite).where(
+            Invite.kind == "household", Invite.compound_id == compound.id, Invite.used_at.is_(None),
+            Invite.expires_at > now).order_by(Invite.expires_at)):
+        valid[invite.household_id] = invite  # the one lasting longest wins
+    fresh = []
+    for household, _building in rows:
+        if household.id not in valid:
+            invite = Invite(code=_new_invite_code(), kind="household", household_id=household.id,
+                            compound_id=compound.id, created_by_id=staff.id, created_at=now,
+                            expires_at=now + timedelta(days=INVITE_DAYS))
+            valid[household.id] = invite
+            fresh.append(invite)
+    db.session.add_all(fresh)
+    db.session.flush()
+    return [{"household_id": household.id, "label": household_label(household, building),
+             "code": valid[household.id].code, "expires_at": valid[household.id].expires_at}
+            for household, building in rows]
+
+
+def invite_url(code: str) -> str:
+    """The URL an invite slip's QR holds: PUBLIC_BASE_URL/i/<code> (the mini-program reads the code)."""
+    return f"{current_app.config['PUBLIC_BASE_URL']}/i/{code}"
 
 
 def household_members_query(household: Household) -> ScalarResult[User]:

@@ -18,6 +18,7 @@ from server.models.alerts import Alert
 from server.models.checkins import CheckIn, Visitor
 from server.models.health import QuarantineOrder, TemperatureReading
 from server.models.notifications import Notification
+from server.models.trips import Trip
 from server.plumbing.audit import record
 from server.plumbing.clock import utcnow
 
@@ -32,7 +33,7 @@ def retention_cutoff(now: datetime | None = None, days: int | None = None) -> da
 
 def purge(now: datetime | None = None, *, days: int | None = None, batch: int = BATCH, pause: float = 0.0,
           progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
-    """Delete check-ins, visitors, readings, ended orders, alerts and inbox messages older than the retention period;
+    """Delete check-ins, visitors, readings, ended orders, alerts, trips and inbox messages older than the retention period;
     answers the counts deleted and writes one audit row. Commits each batch.
 
     Every alert kind goes: each repeats health or movement data (a temperature, a missed report, a
@@ -51,6 +52,8 @@ def purge(now: datetime | None = None, *, days: int | None = None, batch: int = 
         # Inbox messages repeat the same (an alert, a quarantine order); one still being sent waits.
         ("notifications", Notification, (Notification.created_at < cutoff)
          & Notification.status.not_in(("pending", "sending"))),
+        # A declared trip is travel history: it goes once its attention period is that old.
+        ("trips", Trip, Trip.attention_until < cutoff),
     ]
     counts = {}
     for name, model, too_old in targets:

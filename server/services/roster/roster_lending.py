@@ -18,6 +18,7 @@ from server.models.people import User
 from server.models.roster_lending import LoanOffer, LoanRequest
 from server.models.rosters import Shift, ShiftAssignment
 from server.plumbing.clock import utcnow
+from server.plumbing.masking import mask_name
 from server.plumbing.pagination import paginate
 from server.scope import alliance_of
 from server.services.roster.roster_rules import (
@@ -100,6 +101,11 @@ def offer_guard(staff: User, loan: LoanRequest, guard_id: int) -> LoanOffer:
     db.session.add(offer)
     db.session.flush()
     return offer
+
+
+def offered_guard_name(offer: LoanOffer) -> str:
+    """The offered guard's name as the other companies see it, masked ("张*")."""
+    return mask_name(db.session.scalar(select(User.display_name).where(User.id == offer.guard_id)) or "") or ""
 
 
 def visible_offers(user: User, loan: LoanRequest) -> list[LoanOffer]:
