@@ -35,8 +35,10 @@ def create_app(environ: dict | None = None, **overrides) -> Flask:
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     limiter.init_app(app)
     api.init_app(app)
-    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
-    api.spec.options["security"] = [{"bearerAuth": []}]
+
+    from server.openapi import prepare_spec, publish_reason_codes
+
+    prepare_spec(api)
 
     from server.errors import register_error_handlers
     from server.request_commit import install_request_commit
@@ -45,6 +47,7 @@ def create_app(environ: dict | None = None, **overrides) -> Flask:
     _wire_domains()
     app.url_map.converters["int"] = DatabaseIntConverter
     _register_blueprints(app, api)
+    publish_reason_codes(api)
     # after_request hooks run in reverse order: the commit first, then the headers on whatever it answers.
     _install_security_headers(app)
     install_request_commit(app)
