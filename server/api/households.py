@@ -13,6 +13,7 @@ from server.schemas.compounds import HouseholdArgsSchema, HouseholdSchema
 from server.schemas.people import InviteSchema, PersonSchema
 from server.scope import get_compound, get_in_compound_scope
 from server.services.organisation.compounds import create_household, household_label
+from server.services.people.consent import record_bulk_read
 from server.services.people.people import invite_to_household
 
 blp = Blueprint("households", __name__, url_prefix="", description="Households and their invite codes")
@@ -69,8 +70,11 @@ def get_household(household_id):
 @roles_required("staff", "resident")
 @blp.response(200, PersonSchema(many=True))
 def household_members(household_id):
-    """The people bound to a household."""
-    household = _household_for(current_user(), household_id)
+    """The people bound to a household (a read of personal data: audited)."""
+    user = current_user()
+    household = _household_for(user, household_id)
+    record_bulk_read(user, "household.members.read", compound_id=household.compound_id, purpose=None,
+                     object_type="household", object_id=household.id)
     return db.session.scalars(select(User).where(User.household_id == household.id,
                                                  User.residency.in_(("pending", "approved")))
                               .order_by(User.id)).all()
