@@ -35,8 +35,10 @@ def create_app(environ: dict | None = None, **overrides) -> Flask:
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     limiter.init_app(app)
     api.init_app(app)
-    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
-    api.spec.options["security"] = [{"bearerAuth": []}]
+
+    from server.openapi import prepare_spec, publish_reason_codes
+
+    prepare_spec(api)
 
     from server.errors import register_error_handlers
     from server.request_commit import install_request_commit
@@ -45,6 +47,7 @@ def create_app(environ: dict | None = None, **overrides) -> Flask:
     _wire_domains()
     app.url_map.converters["int"] = DatabaseIntConverter
     _register_blueprints(app, api)
+    publish_reason_codes(api)
     # after_request hooks run in reverse order: the commit first, then the headers on whatever it answers.
     _install_security_headers(app)
     install_request_commit(app)
@@ -102,6 +105,14 @@ def _register_blueprints(app: Flask, api) -> None:
             app.register_blueprint(module.bp)
 
 
+# JSON answers load nothing; pages (the docs, a gate's H5 page) load only our own files, and Swagger
+# UI and the gate pages need their inline script and styles. Nothing may frame any of it.
+_CSP_JSON = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+_CSP_PAGE = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+             "img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+_HSTS = "max-age=31536000; includeSubDomains"
+
+
 def _install_security_headers(app: Flask) -> None:
     origins = set(app.config["CORS_ORIGINS"])
 
@@ -109,11 +120,17 @@ def _install_security_headers(app: Flask) -> None:
     def security_headers(response: Response) -> Response:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Content-Security-Policy",
+                                    _CSP_PAGE if response.mimetype == "text/html" else _CSP_JSON)
+        if request.is_secure:  # over TLS (behind a proxy: X-Forwarded-Proto, with WUYE_PROXY_HOPS)
+            response.headers.setdefault("Strict-Transport-Security", _HSTS)
         origin = request.headers.get("Origin")
         if origin and (origin in origins or "*" in origins):
             response.headers["Access-Control-Allow-Origin"] = origin
-            response.headers["Vary"] = "Origin"
+            response.headers.add("Vary", "Origin")
             response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type, Idempotency-Key"
+            response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE"
         return response
 
 

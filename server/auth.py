@@ -87,9 +87,22 @@ def _decode(token: str, typ: str) -> dict:
         except jwt.PyJWTError as exc:
             raise UnauthorizedError("token_invalid") from exc
         break
-    if claims.get("typ") != typ:
+    if claims.get("typ") != typ or not _claim_types_valid(claims):
         raise UnauthorizedError("token_invalid")
     return claims
+
+
+# pyjwt checks `exp` and `iat` by reading them as numbers, so "exp": "9999999999" passes its check;
+# the types are checked here, before the claims are cached or compared with anything.
+_INTEGER_CLAIMS = ("exp", "iat", "nbf")
+_STRING_CLAIMS = ("iss", "aud", "sub", "typ", "sid", "role", "jti")
+
+
+def _claim_types_valid(claims: dict) -> bool:
+    for name in _INTEGER_CLAIMS:
+        if name in claims and (type(claims[name]) is not int):
+            return False
+    return all(isinstance(claims[name], str) for name in _STRING_CLAIMS if name in claims)
 
 
 def start_session(user: User, wechat_session_key: str | None = None) -> TokenPair:

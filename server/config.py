@@ -52,8 +52,12 @@ SETTINGS = (
     Setting("WUYE_PROXY_HOPS", "0", "trusted reverse proxies in front (X-Forwarded-For hops); 1 behind one LB"),
     Setting("WUYE_ACCESS_TOKEN_MINUTES", "15", "lifetime of an access token"),
     Setting("WUYE_REFRESH_TOKEN_DAYS", "30", "lifetime of a refresh token"),
-    Setting("WUYE_LOGIN_MAX_FAILURES", "5", "failed password logins before a temporary lockout"),
-    Setting("WUYE_LOGIN_LOCKOUT_MINUTES", "15", "length of that lockout"),
+    Setting("WUYE_LOGIN_MAX_FAILURES", "5",
+            "failed password sign-ins of one username from one address before that pair is throttled"),
+    Setting("WUYE_LOGIN_LOCKOUT_MINUTES", "15",
+            "the window those failures are counted in (ten times as many from all addresses throttle the name)"),
+    Setting("WUYE_PUBLIC_API_DOCS", "",
+            "serve /api/v1/docs and /api/v1/openapi.json: 1 or 0 (default: 0 in production, 1 elsewhere)"),
     Setting("WUYE_MAX_OPEN_DELIVERIES", "3", "open grocery-delivery requests a household may have at once"),
 )
 
@@ -108,6 +112,7 @@ def load_config(environ: dict | None = None, instance_path: str | None = None) -
         raise UnsafeConfiguration("WUYE_CORS_ORIGINS may not be * in production")
 
     templates = _templates(_env(environ, "WUYE_WECHAT_TEMPLATES"))
+    public_docs = _flag(environ, "WUYE_PUBLIC_API_DOCS", default=env != "production")
 
     return {
         "WUYE_ENV": env,
@@ -133,13 +138,17 @@ def load_config(environ: dict | None = None, instance_path: str | None = None) -
         "ACCESS_TOKEN_MINUTES": _number(environ, "WUYE_ACCESS_TOKEN_MINUTES"),
         "REFRESH_TOKEN_DAYS": _number(environ, "WUYE_REFRESH_TOKEN_DAYS"),
         "LOGIN_MAX_FAILURES": _number(environ, "WUYE_LOGIN_MAX_FAILURES"),
+        # The looser per-name ceiling, from every address together (an attack from many addresses).
+        "LOGIN_ACCOUNT_MAX_FAILURES": 10 * _number(environ, "WUYE_LOGIN_MAX_FAILURES"),
         "LOGIN_LOCKOUT_MINUTES": _number(environ, "WUYE_LOGIN_LOCKOUT_MINUTES"),
         "MAX_OPEN_DELIVERIES": _number(environ, "WUYE_MAX_OPEN_DELIVERIES"),
         "JSON_AS_ASCII": False,
         "API_TITLE": "Wuye 物业",
         "API_VERSION": "v1",
         "OPENAPI_VERSION": "3.0.3",
-        "OPENAPI_URL_PREFIX": "/api/v1",
+        "PUBLIC_API_DOCS": public_docs,
+        # Without a prefix flask-smorest serves neither the document nor the docs (the spec is still built).
+        "OPENAPI_URL_PREFIX": "/api/v1" if public_docs else None,
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "docs",
         "OPENAPI_SWAGGER_UI_URL": "/api/v1/docs/assets/",
@@ -187,6 +196,8 @@ def _is_loopback(host: str) -> bool:
     except ValueError:
         return False
     return address.is_loopback or address.is_unspecified
+
+
 def _verify_file(raw: str) -> tuple[str, str] | None:
     """(name, content) of WeChat's domain-verification file from NAME.txt:CONTENT, or None when empty."""
     if not raw.strip():
@@ -196,6 +207,18 @@ def _verify_file(raw: str) -> tuple[str, str] | None:
         raise UnsafeConfiguration("WUYE_WECHAT_VERIFY_FILE must be NAME.txt:CONTENT as WeChat gave them "
                                   "(a name of letters, digits, _ and -; content at most 1024 characters)")
     return name, content.strip()
+
+
+def _flag(environ: dict, name: str, *, default: bool) -> bool:
+    """A yes/no setting; empty means the default."""
+    value = _env(environ, name).strip().lower()
+    if not value:
+        return default
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise UnsafeConfiguration(f"{name} must be 1 or 0, not {value!r}")
 
 
 def _templates(raw: str) -> dict[str, str]:

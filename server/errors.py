@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, current_app
+from marshmallow import INCLUDE, Schema, fields
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from server.messages import localize_errors, message_for
+from server.messages import MESSAGES, localize_errors, message_for
 
 DEFAULT_REASONS = {
     400: "bad_request",
@@ -21,6 +22,7 @@ DEFAULT_REASONS = {
     405: "method_not_allowed",
     409: "conflict",
     413: "body_too_large",
+    415: "unsupported_media_type",
     422: "validation_failed",
     429: "rate_limited",
     500: "server_error",
@@ -96,6 +98,29 @@ class UnavailableError(ApiError):
     def __init__(self, reason: str | None = None, message: str | None = None, **kwargs: Any):
         kwargs.setdefault("headers", {"Retry-After": RETRY_AFTER_SECONDS})
         super().__init__(reason, message, **kwargs)
+
+
+class ErrorSchema(Schema):
+    """The one error payload, as published in the OpenAPI document (flask-smorest's `ERROR_SCHEMA`).
+
+    Only documents what `error_body` builds; extra fields (a conflict's details) are allowed.
+    """
+
+    class Meta:
+        unknown = INCLUDE
+
+    code = fields.Integer(required=True, metadata={"description": "The HTTP status code"})
+    status = fields.String(required=True, metadata={"description": "The HTTP status phrase"})
+    reason = fields.String(required=True, metadata={
+        "description": "The stable reason code clients branch on (the enum is every registered code)"})
+    message = fields.String(required=True, metadata={
+        "description": "For people: Chinese, or English on `Accept-Language: en`; never branch on it"})
+    errors = fields.Dict(metadata={"description": "Field messages by location (json, query) and field name"})
+
+
+def reason_codes() -> list[str]:
+    """Every reason code an error may carry: the registered catalogue and the status defaults."""
+    return sorted(set(MESSAGES) | set(DEFAULT_REASONS.values()) | {"error"})
 
 
 def error_body(code: int, reason: str, message: str | None = None,

@@ -4,9 +4,11 @@ from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 
+from server.errors import ErrorSchema
 from server.models.base import Base
 from server.rate_limits import limiter  # noqa: F401 (bound in create_app with the others)
 
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 api = Api()
+api.ERROR_SCHEMA = ErrorSchema  # every documented error answer is the shape server.errors builds

@@ -22,6 +22,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "method_not_allowed": ("不支持的请求方法", "Method not allowed"),
     "conflict": ("操作冲突", "Conflict"),
     "body_too_large": ("请求内容过大", "The request body is too large"),
+    "unsupported_media_type": ("请求内容须为 JSON", "The request body must be JSON (Content-Type: application/json)"),
+    "error": ("请求出错", "The request failed"),
     "rate_limited": ("请求过于频繁,请稍后再试", "Too many requests; try again later"),
     "server_error": ("服务器内部错误", "Internal server error"),
     "unavailable": ("服务暂时不可用,请稍后重试", "Service temporarily unavailable; retry later"),

@@ -1,5 +1,7 @@
 """How every API view reads its input: webargs' Flask parser, refusing JSON the database cannot hold.
 
+A body on a JSON route that is not declared JSON (a form, text) is a 415, not silently no body.
+
 A JSON body may spell characters no database text column takes: NUL (PostgreSQL refuses it) and lone
 UTF-16 surrogates such as "\\ud800" (not encodable as UTF-8). Both are a 400 naming the body, as is
 JSON nested too deeply for the parser or a number too long to read, instead of a failure deep in a service or at the database.
@@ -12,7 +14,7 @@ import re
 from typing import Any
 
 import flask_smorest
-from webargs.flaskparser import FlaskParser, abort
+from webargs.flaskparser import FlaskParser, abort, is_json_request
 
 # Only bodies that spell a NUL or a surrogate as an escape are walked; any other body costs one search.
 _SUSPECT_ESCAPE = re.compile(rb"\\u(0000|[dD][89a-fA-F])")
@@ -42,6 +44,9 @@ class RequestParser(FlaskParser):
     """webargs' Flask parser; a JSON body must be storable text (no NUL, no lone surrogate) and not too deep."""
 
     def _raw_load_json(self, req):
+        if not is_json_request(req) and req.get_data(cache=True):
+            # webargs would read a form or text body as no body: a PATCH would answer 200 changing nothing.
+            abort(415, messages={"json": ["The body must be JSON (Content-Type: application/json)."]})
         try:
             data = super()._raw_load_json(req)
         except RecursionError:

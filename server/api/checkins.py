@@ -6,6 +6,7 @@ from flask import jsonify
 
 from server.auth import current_caller, current_user, roles_required
 from server.plumbing.pagination import paged
+from server.rate_limits import rate_limited
 from server.request_commit import commit_request
 from server.request_parser import Blueprint
 from server.schemas.checkins import (
@@ -48,6 +49,7 @@ def guard_scan(args):
 
 @blp.route("/checkins/self", methods=["POST"])
 @roles_required("resident")
+@rate_limited("10/minute", key="user")
 @blp.arguments(SelfScanSchema)
 @blp.response(201, CheckInReplySchema)
 def self_scan(args):

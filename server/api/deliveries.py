@@ -34,6 +34,7 @@ from server.services.delivery.deliveries import (
 from server.services.delivery.deliveries import submit_delivery as submit
 from server.services.delivery.delivery_figures import service_figures
 from server.services.delivery.delivery_views import RUNNERS, present_deliveries, present_delivery
+from server.services.people.consent import record_bulk_read
 
 blp = Blueprint("deliveries", __name__, url_prefix="", description="Grocery delivery for households in quarantine")
 
@@ -74,16 +75,24 @@ def list_deliveries(filters, args):
 def delivery_queue(filters, args, compound_id):
     """A compound's open requests: most urgent first (medicine, infant, elderly), then longest waiting."""
     user = current_user()
-    return _paged(user, queue_query(user, get_compound(user, compound_id), filters), args)
+    compound = get_compound(user, compound_id)
+    query = queue_query(user, compound, filters)
+    record_bulk_read(user, "delivery.queue", compound_id=compound.id, purpose=None,
+                     object_type="compound", object_id=compound.id)
+    return _paged(user, query, args)
 
 
 @blp.route("/deliveries/<int:delivery_id>", methods=["GET"])
 @roles_required("resident", *RUNNERS)
 @blp.response(200, DeliverySchema)
 def read_delivery(delivery_id):
-    """One request."""
+    """One request (read by staff or a guard: audited, as it tells a household's needs and health)."""
     user = current_user()
-    return present_delivery(user, get_delivery(user, delivery_id))
+    delivery = get_delivery(user, delivery_id)
+    if user.role != "resident":
+        record_bulk_read(user, "delivery.read", compound_id=delivery.compound_id, purpose=None,
+                         object_type="delivery_request", object_id=delivery.id)
+    return present_delivery(user, delivery)
 
 
 @blp.route("/deliveries/<int:delivery_id>/events", methods=["GET"])

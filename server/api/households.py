@@ -19,6 +19,7 @@ from server.services.organisation.compounds import (
     household_views,
     households_query,
 )
+from server.services.people.consent import record_bulk_read
 from server.services.people.people import household_members_query, invite_to_household, invite_url
 from server.services.people.people import invite_slips as issue_invite_slips
 
@@ -58,8 +59,12 @@ def get_household(household_id):
 @roles_required("staff", "resident")
 @blp.response(200, PersonSchema(many=True))
 def household_members(household_id):
-    """The people bound to a household."""
-    return household_members_query(household_in_scope(current_user(), household_id)).all()
+    """The people bound to a household (a read of personal data: audited)."""
+    user = current_user()
+    household = household_in_scope(user, household_id)
+    record_bulk_read(user, "household.members.read", compound_id=household.compound_id, purpose=None,
+                     object_type="household", object_id=household.id)
+    return household_members_query(household).all()
 
 
 @blp.route("/households/<int:household_id>/invites", methods=["POST"])

@@ -6,6 +6,7 @@ from server.auth import current_user, roles_required
 from server.extensions import db
 from server.models.compounds import Compound
 from server.models.people import ROLES
+from server.rate_limits import rate_limited
 from server.request_parser import Blueprint
 from server.schemas.people import InviteRedeemSchema, MeSchema, MeUpdateSchema
 from server.scope import compound_condition
@@ -46,6 +47,8 @@ def update_me(args):
 
 @blp.route("/invite", methods=["POST"])
 @roles_required("resident", "guard")
+@rate_limited("10/hour", key="user")  # codes must not be guessable: a guard invite grants the guard role
+@rate_limited("60/hour")  # loosely per address (carrier NAT puts many phones behind one)
 @blp.arguments(InviteRedeemSchema)
 @blp.response(200, MeSchema)
 def use_invite(args):

@@ -11,6 +11,7 @@ from server.plumbing.clock import utcnow
 from server.request_parser import Blueprint
 from server.schemas.passes import JwksSchema, PassArgs, PassSchema
 from server.services.gate import passes
+from server.services.gate.pass_tokens import WIRE_FORMAT
 from server.services.gate.qr_images import qr_png, qr_svg
 
 blp = Blueprint("passes", __name__, url_prefix="", description="Personal passes (通行码)")
@@ -28,8 +29,10 @@ def _no_store(response: Response) -> Response:
 @roles_required("resident")
 @blp.arguments(PassArgs, location="query")
 @blp.response(200, PassSchema)
+@blp.doc(description="Valid 55 seconds (accepted up to 60 s after issue), with its QR (SVG by default; "
+                     "`?qr=png` or `both` for PNG).\n\n" + WIRE_FORMAT)
 def my_pass(args):
-    """My pass code, valid 55 seconds (accepted up to 60 s after issue), with its QR (SVG by default; `?qr=png` or `both` for PNG)."""
+    """My pass code."""
     issued = passes.issue_for(current_user())
     body = {"code": issued.code, "kid": issued.kid, "issued_at": issued.issued_at, "expires_at": issued.expires_at,
             "refresh_after_seconds": max(1, passes.PASS_TTL_SECONDS - REFRESH_MARGIN_SECONDS)}
@@ -55,6 +58,7 @@ def my_pass_png():
 @blp.route("/passes/keys", methods=["GET"])
 @public
 @blp.response(200, JwksSchema)
+@blp.doc(description="Devices cache the key set and verify pass codes offline.\n\n" + WIRE_FORMAT)
 def pass_keys():
     """The Ed25519 public keys (JWKS) that verify pass codes; devices cache them and verify offline."""
     passes.ensure_signing_key(utcnow())  # a new deployment publishes its first key before any pass exists

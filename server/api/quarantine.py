@@ -68,8 +68,12 @@ def list_orders(filters, args, compound_id):
 @roles_required("staff")
 @blp.response(200, OrderSchema)
 def get_order(order_id):
-    """One order with its extensions."""
-    return _dump(get_in_compound_scope(current_user(), QuarantineOrder, order_id), with_history=True)
+    """One order with its extensions (a read of health data: audited)."""
+    user = current_user()
+    order = get_in_compound_scope(user, QuarantineOrder, order_id)
+    record_bulk_read(user, "quarantine.read", compound_id=order.compound_id, purpose=None,
+                     object_type="quarantine_order", object_id=order.id)
+    return _dump(order, with_history=True)
 
 
 @blp.route("/quarantine-orders/<int:order_id>/extend", methods=["POST"])

@@ -14,7 +14,8 @@ class PassArgs(Schema):
 class PassSchema(Schema):
     """A signed pass code valid until expires_at; the client refreshes it before then."""
 
-    code = fields.String()
+    code = fields.String(metadata={"pattern": r"^WY1\.[A-Z2-7]{128}$",
+                                   "description": "132 characters: see the wire format of GET /me/pass"})
     kid = fields.Integer()
     issued_at = fields.DateTime()
     expires_at = fields.DateTime()

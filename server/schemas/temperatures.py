@@ -17,6 +17,11 @@ class Celsius(fields.Field):
     naming the field.
     """
 
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {"type": "number", "minimum": 34.0, "maximum": 43.0,
+                                       "description": "°C, at most one decimal"})
+        super().__init__(**kwargs)
+
     def _deserialize(self, value, attr, data, **kwargs):
         try:
             return parse_celsius(value)

@@ -89,20 +89,51 @@ def _staff_with_password(app, world, password="correct horse battery"):
         assert password not in user.password_hash
 
 
-def test_password_login_and_lockout(app, client, world):
+def _password(client, username, password, address="192.0.2.1"):
+    return client.post("/api/v1/auth/password", json={"username": username, "password": password},
+                       environ_base={"REMOTE_ADDR": address})
+
+
+def test_failures_throttle_the_name_from_that_address_only(app, client, world):
     _staff_with_password(app, world)
-    ok = client.post("/api/v1/auth/password", json={"username": "clerk", "password": "correct horse battery"})
-    assert ok.status_code == 200
+    assert _password(client, "clerk", "correct horse battery").status_code == 200
     for _ in range(app.config["LOGIN_MAX_FAILURES"]):
-        bad = client.post("/api/v1/auth/password", json={"username": "clerk", "password": "wrong"})
+        bad = _password(client, "clerk", "wrong", "198.51.100.7")
         assert bad.status_code == 401 and bad.json["reason"] == "bad_credentials"
-    locked = client.post("/api/v1/auth/password", json={"username": "clerk", "password": "correct horse battery"})
-    assert locked.status_code == 429 and locked.json["reason"] == "account_locked"
-    assert int(locked.headers["Retry-After"]) > 0
+    # the attacker's address is throttled for that name, even with the right password ...
+    locked = _password(client, "clerk", "correct horse battery", "198.51.100.7")
+    assert locked.status_code == 429 and locked.json["reason"] == "sign_in_throttled"
+    assert 0 < int(locked.headers["Retry-After"]) <= app.config["LOGIN_LOCKOUT_MINUTES"] * 60 + 1
+    # ... the owner signing in from elsewhere is not
+    assert _password(client, "clerk", "correct horse battery", "203.0.113.9").status_code == 200
     later = datetime.now(UTC) + timedelta(minutes=app.config["LOGIN_LOCKOUT_MINUTES"], seconds=5)
     with time_machine.travel(later, tick=False):
-        again = client.post("/api/v1/auth/password", json={"username": "clerk", "password": "correct horse battery"})
+        again = _password(client, "clerk", "correct horse battery", "198.51.100.7")
     assert again.status_code == 200
+
+
+def test_known_and_unknown_names_answer_alike(app, client, world):
+    _staff_with_password(app, world)
+    answers = {}
+    for name, address in (("clerk", "198.51.100.1"), ("nobody-here", "198.51.100.2")):
+        answers[name] = [_password(client, name, "wrong", address)
+                         for _ in range(app.config["LOGIN_MAX_FAILURES"] + 2)]
+    known, unknown = answers["clerk"], answers["nobody-here"]
+    assert [(a.status_code, a.json, a.headers.get("Retry-After") is not None) for a in known] == \
+        [(a.status_code, a.json, a.headers.get("Retry-After") is not None) for a in unknown]
+    assert [a.status_code for a in known][-2:] == [429, 429]
+
+
+def test_a_looser_ceiling_per_name_from_every_address(app, client, world, monkeypatch):
+    _staff_with_password(app, world)
+    monkeypatch.setitem(app.config, "LOGIN_ACCOUNT_MAX_FAILURES", 6)
+    for i in range(6):  # one or two guesses each from many addresses
+        assert _password(client, "clerk", "wrong", f"198.51.100.{10 + i // 2}").status_code == 401
+    refused = _password(client, "clerk", "correct horse battery", "203.0.113.50")
+    assert refused.status_code == 429 and refused.json["reason"] == "sign_in_throttled"
+    assert int(refused.headers["Retry-After"]) > 0
+    # another name is untouched
+    assert _password(client, "somebody-else", "wrong", "203.0.113.50").status_code == 401
 
 
 def test_unknown_user_gets_the_same_answer(client, world):
@@ -111,8 +142,8 @@ def test_unknown_user_gets_the_same_answer(client, world):
 
 
 def test_password_login_rate_limited_per_address(client, world):
-    answers = [client.post("/api/v1/auth/password", json={"username": "nobody", "password": "x"})
-               for _ in range(12)]
+    answers = [client.post("/api/v1/auth/password", json={"username": f"nobody{i}", "password": "x"})
+               for i in range(12)]
     assert [a.status_code for a in answers[:10]] == [401] * 10
     assert answers[-1].status_code == 429 and answers[-1].json["reason"] == "rate_limited"
     assert 1 <= int(answers[-1].headers["Retry-After"]) <= 61

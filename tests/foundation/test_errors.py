@@ -30,7 +30,8 @@ def test_routing_errors_have_the_shape(client):
     ('{"username": 5, "password": []}', "application/json", 422),
     ('{"username": "a", "password": "b", "extra": 1}', "application/json", 422),
     ('["a list"]', "application/json", 422),
-    ("username=a", "application/x-www-form-urlencoded", 422),
+    ("username=a", "application/x-www-form-urlencoded", 415),
+    ('{"username": "a", "password": "b"}', "text/plain", 415),
 ])
 def test_bad_bodies(client, body, content_type, status):
     response = client.post("/api/v1/auth/password", data=body, content_type=content_type)

@@ -69,3 +69,22 @@ def test_broken_json_is_invalid_json_and_an_empty_body_is_no_body(world, as_user
     # alert is then what answers.
     response = as_user(world.staff_a).open("POST", "/api/v1/alerts/999999/acknowledge", data=b"", headers=JSON)
     assert response.status_code == 404 and response.json["reason"] == "not_found"
+
+
+@pytest.mark.parametrize("data, content_type", [
+    ("display_name=changed", "application/x-www-form-urlencoded"),
+    ('{"display_name": "changed"}', "text/plain"),
+    ('{"display_name": "changed"}', "application/octet-stream"),
+    ('{"display_name": "changed"}', None),
+])
+def test_a_body_that_is_not_json_is_a_415_not_ignored(app, world, as_user, data, content_type):
+    staff = as_user(world.staff_a)
+    headers = {"Content-Type": content_type} if content_type else {}
+    response = staff._client.patch("/api/v1/me", data=data, headers={**staff.headers, **headers})
+    assert response.status_code == 415 and response.json["reason"] == "unsupported_media_type"
+    assert staff.get("/api/v1/me").json["display_name"] != "changed"
+    # JSON, also with a charset or a +json type, is read as before; no body at all is no body
+    assert staff.patch("/api/v1/me", json={"display_name": "changed"}).status_code == 200
+    assert staff._client.patch("/api/v1/me", data='{"display_name": "again"}', headers={
+        **staff.headers, "Content-Type": "application/merge-patch+json; charset=utf-8"}).status_code == 200
+    assert staff._client.post("/api/v1/auth/logout", headers=staff.headers).status_code == 204

@@ -7,34 +7,7 @@ holder's user id masked with a keyed PRF of that nonce (`passes.encode_pass_id`)
 server can tell whose it is and every code looks unrelated to the last. This module treats the
 pass id as opaque bytes; a pass id seen in two scans is flagged (`checkin_subjects`).
 
-Wire format, version 1 (everything big-endian)::
-
-    code      = "WY1." BASE32(token)   RFC 4648 alphabet A-Z 2-7, uppercase, no padding
-    token     = payload signature      80 bytes, so BASE32 gives exactly 128 characters
-    payload   = version  u8            1
-                kid      u16           key id, 0..65535
-                pass_id  8 bytes       opaque: nonce (4 random bytes) + masked user id (4)
-                iat      u32           issue time, Unix seconds (UTC)
-                ttl      u8            lifetime in seconds, 1..60; expiry = iat + ttl
-    signature = 64 bytes               Ed25519 (RFC 8032, pure) over the 16 payload bytes
-
-A code is always exactly 132 characters, all in the QR alphanumeric set, so it fits a
-version 6 QR (41x41 modules) at error correction M. 80 is a multiple of 5, so the base32 text has
-no padding and no spare bits: every token has exactly one spelling.
-
-To verify a code (what `verify_pass` does, and what a device implements):
-
-1. it is exactly 132 characters: "WY1." then 128 of [A-Z2-7]; base32-decode the 128 to 80 bytes;
-2. byte 0 is 1, else invalid;
-3. kid (bytes 1-2) is in the key set (JWK "kid" is the decimal string) and the key is not past
-   its "exp" (Unix seconds, optional), else invalid;
-4. the Ed25519 signature (bytes 16-79) over bytes 0-15 verifies with the key's "x", else invalid;
-5. ttl is 1..60, else invalid;
-6. now > iat + ttl + leeway, or iat > now + leeway (a code from the future): expired.
-
-Keys rotate with overlapping kids: sign with the newest key, keep publishing the older public
-key until every code it signed has expired (a minute and the leeway), then drop it or let its
-`not_after` pass. Naive datetimes are read as UTC, the way the database stores them.
+The wire format is `WIRE_FORMAT` below (also published in the OpenAPI document).
 """
 
 from __future__ import annotations
@@ -51,6 +24,42 @@ from datetime import UTC, datetime, timedelta
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+WIRE_FORMAT = """Pass code wire format, version 1 (everything big-endian):
+
+```
+    code      = "WY1." BASE32(token)   RFC 4648 alphabet A-Z 2-7, uppercase, no padding
+    token     = payload signature      80 bytes, so BASE32 gives exactly 128 characters
+    payload   = version  u8            1
+                kid      u16           key id, 0..65535
+                pass_id  8 bytes       opaque: nonce (4 random bytes) + masked user id (4)
+                iat      u32           issue time, Unix seconds (UTC)
+                ttl      u8            lifetime in seconds, 1..60; expiry = iat + ttl
+    signature = 64 bytes               Ed25519 (RFC 8032, pure) over the 16 payload bytes
+```
+
+A code is always exactly 132 characters, all in the QR alphanumeric set, so it fits a
+version 6 QR (41x41 modules) at error correction M. 80 is a multiple of 5, so the base32 text has
+no padding and no spare bits: every token has exactly one spelling.
+
+To verify a code (what `verify_pass` does, and what a device implements):
+
+1. it is exactly 132 characters: "WY1." then 128 of [A-Z2-7]; base32-decode the 128 to 80 bytes;
+2. byte 0 is 1, else invalid;
+3. kid (bytes 1-2) is in the key set (JWK "kid" is the decimal string) and the key is not past
+   its "exp" (Unix seconds, optional), else invalid;
+4. the Ed25519 signature (bytes 16-79) over bytes 0-15 verifies with the key's "x", else invalid;
+5. ttl is 1..60, else invalid;
+6. now > iat + ttl + leeway, or iat > now + leeway (a code from the future): expired (the
+   server's leeway is 5 seconds).
+
+The key set is `GET /api/v1/passes/keys`: a JWKS of OKP keys, "crv" "Ed25519", "x" the 32-byte
+public key in base64url without padding (RFC 8037), "kid" the decimal kid, "exp" optional.
+
+Keys rotate with overlapping kids: sign with the newest key, keep publishing the older public
+key until every code it signed has expired (a minute and the leeway), then drop it or let its
+`not_after` pass. Naive datetimes are read as UTC, the way the database stores them.
+"""
 
 SCHEME = "WY1."
 VERSION = 1

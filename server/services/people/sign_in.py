@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import hashlib
 
-from flask import current_app
-from sqlalchemy import select, update
+from flask import current_app, request
+from limits import RateLimitItemPerMinute
+from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
 from server.auth import TokenPair, start_session
 from server.errors import ApiError, ForbiddenError, UnauthorizedError, UnavailableError
 from server.extensions import db
+from server.messages import register
 from server.models.alliance import Alliance
 from server.models.people import User
-from server.plumbing.clock import utcnow
+from server.rate_limits import limiter
+
+register({"sign_in_throttled": ("登录失败次数过多,请稍后再试", "Too many failed sign-ins; try again later")})
 
 DEV_PREFIX = "dev:"
 # Compared against when the username is unknown, so both paths cost one hash check.
@@ -80,30 +84,36 @@ def _the_alliance_id() -> int:
 
 
 def sign_in_with_password(username: str, password: str) -> tuple[User, TokenPair]:
-    """Check a staff or admin password, with a temporary lockout after repeated failures."""
-    cfg = current_app.config
+    """Check a staff or admin password; repeated failures throttle that name, known or not.
+
+    Failures are counted per name and address (LOGIN_MAX_FAILURES in LOGIN_LOCKOUT_MINUTES: an
+    attacker's guesses from one address do not shut the owner out elsewhere) and, more loosely, per
+    name from everywhere (LOGIN_ACCOUNT_MAX_FAILURES). Known and unknown names answer alike, so the
+    answers tell nobody which accounts exist; the counters live in the shared rate-limit storage.
+    """
+    throttles = _failure_throttles(username)
+    for item, key in throttles:
+        limiter.check(item, key, "sign_in_throttled")
     user = db.session.scalar(select(User).where(User.username == username))
-    now = utcnow()
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        raise ApiError("account_locked", code=429,
-                       headers={"Retry-After": str(int((user.locked_until - now).total_seconds()) + 1)})
     ok = check_password_hash(user.password_hash if user and user.password_hash else _DUMMY_HASH, password)
     if user is None or not ok:
-        if user is not None:
-            _count_failure(user, now, cfg["LOGIN_MAX_FAILURES"], cfg["LOGIN_LOCKOUT_MINUTES"])
+        for item, key in throttles:
+            limiter.count(item, key)
         raise UnauthorizedError("bad_credentials")
     if not user.is_active:
         raise ForbiddenError("account_disabled")
-    user.failed_logins = 0
-    user.locked_until = None
+    item, key = throttles[0]
+    limiter.clear(item, key)  # the owner's run of typos ends here; the per-name ceiling is kept
     return user, start_session(user)
 
 
-def _count_failure(user: User, now, max_failures: int, lockout_minutes: int) -> None:
-    # The failure must be remembered although the answer is an error (which rolls back).
-    failures = db.session.scalar(update(User).where(User.id == user.id)
-                                 .values(failed_logins=User.failed_logins + 1).returning(User.failed_logins))
-    if failures >= max_failures:
-        db.session.execute(update(User).where(User.id == user.id)
-                           .values(failed_logins=0, locked_until=now + timedelta(minutes=lockout_minutes)))
-    db.session.commit()
+def _failure_throttles(username: str) -> list[tuple[RateLimitItemPerMinute, str]]:
+    # The name is hashed: the key is the same length whatever was typed, and no name sits in the store.
+    cfg = current_app.config
+    name = hashlib.sha256(username.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    minutes = max(1, cfg["LOGIN_LOCKOUT_MINUTES"])
+    return [
+        (RateLimitItemPerMinute(max(1, cfg["LOGIN_MAX_FAILURES"]), minutes),
+         f"login-failures:{name}:{request.remote_addr}"),
+        (RateLimitItemPerMinute(max(1, cfg["LOGIN_ACCOUNT_MAX_FAILURES"]), minutes), f"login-failures:{name}"),
+    ]
