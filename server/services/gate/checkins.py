@@ -31,6 +31,7 @@ from server.models.checkins import CheckIn
 from server.models.compounds import Building, Compound, Household
 from server.models.health import QuarantineOrder
 from server.models.people import User
+from server.models.statistics import CHECKIN_COUNTER, hour_of
 from server.plumbing.alerts import notify_staff, raise_alert
 from server.plumbing.clock import local_today, utcnow
 from server.plumbing.idempotency import client_id_of, fingerprint
@@ -196,6 +197,7 @@ def _record(author: User | Row, *, method: str, gate: AnyGate, compound: AnyComp
         device_time=_utc(data.get("device_time")), server_time=now, occurred_at=occurred, lawful_basis=basis,
         reply=_snapshot(gate, compound, subject, decision))
     new_id = _insert(values, subject)
+    _count(values)
     checkin = InsertedCheckIn(id=new_id, **values)
     _after_insert(checkin, subject, decision, occurred, compound)
     return checkin
@@ -223,6 +225,15 @@ def _insert(values: dict, subject: Subject) -> int:
         values["flags"] = [*values["flags"], "pass_reused"]
     values["first_pass_nonce"] = None
     return connection.execute(_INSERT_CHECKIN, values).scalar_one()
+
+
+def _count(values: dict) -> None:
+    """Count the check-in in its gate's hourly rollup (the district statistics): one upsert, same transaction."""
+    connection = db.session.connection()
+    allowed = int(values["decision"] == "allowed")
+    connection.execute(CHECKIN_COUNTER[connection.dialect.name], {
+        "gate_id": values["gate_id"], "hour": hour_of(values["occurred_at"]), "compound_id": values["compound_id"],
+        "allowed": allowed, "denied": 1 - allowed})
 
 
 def _snapshot(gate: AnyGate, compound: AnyCompound, subject: Subject, decision: GateDecision) -> dict:

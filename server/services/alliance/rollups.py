@@ -1,0 +1,76 @@
+"""Rebuilding the hourly rollups of the statistics from the raw rows (`flask wuye rollup`).
+
+The counters are kept up to date as rows arrive (one upsert in the check-in's or the reading's own
+transaction, see `models.statistics`). Rows written around that path (bulk loads of demo or
+synthetic data, a restore) are counted by a rebuild: every hour from `since` (by default from the
+earliest raw row) is deleted and recounted with one INSERT ... SELECT per table. Hours before the
+earliest raw row keep their counts: the raw rows were purged after retention, the counts stay.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Integer, case, cast, delete, func, insert, select
+
+from server.extensions import db
+from server.models.checkins import CheckIn
+from server.models.health import TemperatureReading
+from server.models.statistics import SECONDS_PER_HOUR, CheckinHourly, ReadingHourly, hour_of
+
+
+def _hour_expression(column):
+    """The hour bucket of a timestamp column in SQL, equal to `hour_of` in Python on both databases."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        # Stored as naive UTC text; '%s' gives the Unix time.
+        seconds = cast(func.strftime("%s", column), Integer)
+    else:
+        seconds = cast(func.floor(func.extract("epoch", column)), Integer)
+    return seconds // SECONDS_PER_HOUR
+
+
+def _first_hour(column) -> int | None:
+    earliest = db.session.scalar(select(func.min(column)))
+    return hour_of(earliest) if earliest is not None else None
+
+
+def rebuild_rollups(since: datetime | None = None) -> dict[str, int]:
+    """Recount the hourly rollups from the raw rows, from `since` (default: the earliest raw row); flushes,
+    the caller commits. Answers the number of rollup rows written per table."""
+    counts = {}
+    for name, rollup, time_column, select_rows in (
+            ("checkin_hourly", CheckinHourly, CheckIn.occurred_at, _checkin_rows),
+            ("reading_hourly", ReadingHourly, TemperatureReading.measured_at, _reading_rows)):
+        first = hour_of(since) if since is not None else _first_hour(time_column)
+        if first is None:
+            counts[name] = 0
+            continue
+        db.session.execute(delete(rollup).where(rollup.hour >= first))
+        query = select_rows(first)
+        result = db.session.execute(insert(rollup).from_select([c.name for c in query.selected_columns], query))
+        counts[name] = result.rowcount
+    db.session.flush()
+    return counts
+
+
+def _checkin_rows(first: int):
+    hour = _hour_expression(CheckIn.occurred_at).label("hour")
+    allowed = func.sum(case((CheckIn.decision == "allowed", 1), else_=0)).label("allowed")
+    denied = func.sum(case((CheckIn.decision == "allowed", 0), else_=1)).label("denied")
+    return (select(CheckIn.gate_id.label("gate_id"), hour, CheckIn.compound_id.label("compound_id"), allowed, denied)
+            .where(CheckIn.occurred_at >= _hour_start(first))
+            .group_by(CheckIn.gate_id, hour, CheckIn.compound_id))
+
+
+def _reading_rows(first: int):
+    hour = _hour_expression(TemperatureReading.measured_at).label("hour")
+    return (select(TemperatureReading.compound_id.label("compound_id"), hour,
+                   func.count().label("readings"),
+                   func.sum(case((TemperatureReading.high.is_(True), 1), else_=0)).label("high"),
+                   func.sum(case((TemperatureReading.outcome == "fever", 1), else_=0)).label("fever"))
+            .where(TemperatureReading.measured_at >= _hour_start(first))
+            .group_by(TemperatureReading.compound_id, hour))
+
+
+def _hour_start(hour: int) -> datetime:
+    return datetime.fromtimestamp(hour * SECONDS_PER_HOUR, UTC)
