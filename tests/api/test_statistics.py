@@ -398,3 +398,37 @@ def test_statistics_exports_are_formula_safe_equal_the_data_and_audited(app, wor
         formats = db.session.scalars(select(AuditEntry.detail).where(AuditEntry.action == "statistics.export")).all()
     assert sorted(d["format"] for d in formats) == ["chart", "csv", "xlsx"]
     assert admin.get("/api/v1/statistics/alliance/export?format=pdf").status_code == 422
+
+
+def test_another_area_plugs_in_as_a_section(app, world, as_user, monkeypatch):
+    """The seam the incidents and supplies areas use: a section collected once, summarised per group."""
+    from server.services.alliance import statistics
+    from server.services.alliance.statistics_scope import Section, SectionData
+
+    def collect(scope):
+        return SectionData({c: {"open": 1} for c in scope.compound_ids}, {k: {"on_hand": 10} for k in scope.company_ids})
+
+    def summarise(compounds, companies):
+        return {"open_incidents": sum(c.get("open", 0) for c in compounds),
+                "masks_on_hand": sum(c.get("on_hand", 0) for c in companies) if companies is not None else None}
+
+    monkeypatch.setattr(statistics, "EXTRA_SECTIONS", [Section("incidents", collect, summarise)])
+    admin = as_user(world.admin)
+    answer = admin.get("/api/v1/statistics/alliance").json
+    assert answer["incidents"] == {"open_incidents": 3, "masks_on_hand": 20}
+    row_a = next(r for r in answer["companies"] if r["id"] == world.company_a.id)
+    assert row_a["incidents"] == {"open_incidents": 1, "masks_on_hand": 10}
+    header = admin.get("/api/v1/statistics/alliance/export?format=csv").get_data(as_text=True).splitlines()[0]
+    assert header.endswith("incidents.open_incidents,incidents.masks_on_hand")
+
+
+def test_a_compound_records_its_total_households_and_kind(app, world, as_user):
+    admin = as_user(world.admin)
+    url = f"/api/v1/compounds/{world.compound_orphan.id}"
+    response = admin.patch(url, json={"total_households": 276, "is_residential": True})
+    assert response.status_code == 200, response.json
+    assert response.json["total_households"] == 276 and response.json["is_residential"] is True
+    assert admin.patch(url, json={"total_households": -1}).status_code == 422
+    figures = admin.get(f"/api/v1/statistics/compounds/{world.compound_orphan.id}").json["organisation"]
+    assert figures["households_total"] == 276 and figures["coverage"] == 0.0
+    assert figures["companies"] == 0 and figures["staff"] == 0
