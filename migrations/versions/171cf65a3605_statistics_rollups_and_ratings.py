@@ -1,7 +1,8 @@
 """statistics rollups, satisfaction ratings, compound totals
 
 Hourly counters of check-ins per gate and of temperature readings per compound (the district
-statistics read these, never the raw rows); satisfaction ratings, once per period per compound and
+statistics read these, never the raw rows) and residents per compound as a periodic job counted
+them; satisfaction ratings, once per period per compound and
 resident by a partial unique index; and per compound whether it is residential and its total
 households (registered or not), so that coverage means something.
 
@@ -34,6 +35,14 @@ def upgrade():
     sa.CheckConstraint('readings >= 0 AND high >= 0 AND fever >= 0', name=op.f('ck_reading_hourly_counts')),
     sa.ForeignKeyConstraint(['compound_id'], ['compounds.id'], name=op.f('fk_reading_hourly_compound_id_compounds'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('compound_id', 'hour', name=op.f('pk_reading_hourly'))
+    )
+    op.create_table('compound_population',
+    sa.Column('compound_id', sa.Integer(), nullable=False),
+    sa.Column('residents', sa.Integer(), nullable=False),
+    sa.Column('counted_at', server.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('residents >= 0', name=op.f('ck_compound_population_residents')),
+    sa.ForeignKeyConstraint(['compound_id'], ['compounds.id'], name=op.f('fk_compound_population_compound_id_compounds'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('compound_id', name=op.f('pk_compound_population'))
     )
     op.create_table('checkin_hourly',
     sa.Column('gate_id', sa.Integer(), nullable=False),
@@ -114,4 +123,5 @@ def downgrade():
 
     op.drop_table('checkin_hourly')
     op.drop_table('reading_hourly')
+    op.drop_table('compound_population')
     # ### end Alembic commands ###

@@ -1,6 +1,6 @@
 """Demo data, last step (named to run after every other demo_ module): the compounds' total households
 (黄平路8号院 has 276, all registered; 万龙小区 more than its registered ones), a few satisfaction
-ratings, and the hourly rollups of the statistics recounted from the demo's bulk-inserted rows."""
+ratings, and the hourly rollups of the statistics recounted from the demo's bulk-inserted rows, and the residents counted."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from server.models.compounds import Household
 from server.models.ratings import SatisfactionRating
 from server.plumbing.clock import utcnow
 from server.services.alliance.ratings import alliance_timezone, period_key
-from server.services.alliance.rollups import rebuild_rollups
+from server.services.alliance.rollups import count_population, rebuild_rollups
 
 TOTALS = {"黄平路8号院": 276, "万龙小区": 120}
 COMMENTS = ["保安很负责", "送菜及时", "", "消毒做得好", "希望侧门早点开"]
@@ -33,3 +33,4 @@ def load(org) -> None:
             score=5 - n % 2, comment=COMMENTS[n % len(COMMENTS)], created_at=now))
     db.session.flush()
     rebuild_rollups()
+    count_population()

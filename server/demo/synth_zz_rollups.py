@@ -1,6 +1,6 @@
 """Synthetic district, last step (named to run after every other synth_ module): the compounds' total
 households (about 61% registered, as in the second seed), one project in six not residential, and
-the hourly rollups of the statistics recounted from the bulk-inserted rows."""
+the hourly rollups of the statistics recounted from the bulk-inserted rows, and the residents counted."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy import func, select, update
 
 from server.extensions import db
 from server.models.compounds import Compound, Household
-from server.services.alliance.rollups import rebuild_rollups
+from server.services.alliance.rollups import count_population, rebuild_rollups
 
 
 def extend(district) -> dict[str, int]:
@@ -22,4 +22,5 @@ def extend(district) -> dict[str, int]:
         db.session.execute(update(Compound).where(Compound.id == compound_id).values(
             total_households=total, is_residential=index % 6 != 5))
     counts = rebuild_rollups()
+    count_population()
     return {f"rollup_{name}": rows for name, rows in counts.items()}

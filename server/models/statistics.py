@@ -4,7 +4,8 @@ An hour is an integer, the hours since 1970-01-01 UTC (`hour_of`): the same on S
 PostgreSQL, with no text format of a timestamp to agree on. The counters are incremented in the
 transaction that inserts the raw row (one upsert statement, `CHECKIN_COUNTER` and `READING_COUNTER`
 per dialect) and can be rebuilt from the raw rows (`flask wuye rollup`). They outlive the raw rows'
-retention on purpose: a count is not personal data.
+retention on purpose: a count is not personal data. Residents per compound are counted by a
+periodic job instead (`CompoundPopulation`).
 """
 
 from __future__ import annotations
@@ -52,6 +53,21 @@ class ReadingHourly(Base):
     readings: Mapped[int] = mapped_column(Integer, default=0)
     high: Mapped[int] = mapped_column(Integer, default=0)
     fever: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CompoundPopulation(Base):
+    """A compound's approved residents, as last counted by `flask wuye population` (or `rollup`).
+
+    Counting half a million residents across a district's households takes longer than a statistics
+    answer may (500 ms), and the number moves slowly: a periodic job counts, the answers read.
+    """
+
+    __tablename__ = "compound_population"
+    __table_args__ = (CheckConstraint("residents >= 0", name="residents"),)
+
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compounds.id", ondelete="CASCADE"), primary_key=True)
+    residents: Mapped[int] = mapped_column(Integer, default=0)
+    counted_at: Mapped[datetime]
 
 
 def _counter(model: type[Base], keys: tuple[str, ...], counts: tuple[str, ...]) -> dict:

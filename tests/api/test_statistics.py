@@ -189,7 +189,9 @@ def _expected(app, compound_ids: list[int], company_ids: list[int] | None) -> di
 
 
 def _check(answer: dict, expected: dict) -> None:
-    assert answer["organisation"] == expected["organisation"]
+    figures = dict(answer["organisation"])
+    assert figures.pop("residents_counted_at") is not None
+    assert figures == expected["organisation"]
     gate = answer["gate"]
     assert gate["checkins"] == expected["checkins"] == gate["allowed"] + gate["denied"]
     got_hours = {h["hour"]: (h["allowed"], h["denied"]) for h in gate["by_hour"] if h["allowed"] or h["denied"]}
@@ -212,6 +214,9 @@ def test_statistics_equal_counts_from_the_raw_rows(app, world, as_user):
     with app.app_context():
         all_compounds = db.session.scalars(select(Compound.id)).all()
         all_companies = db.session.scalars(select(Company.id)).all()
+    # Residents are counted by the periodic job (a district's live count is too slow for 500 ms).
+    result = app.test_cli_runner().invoke(args=["wuye", "population"])
+    assert result.exit_code == 0 and "counted in 4 compounds" in result.output, result.output
     with time_machine.travel(T1 + timedelta(minutes=5), tick=False):
         admin = as_user(world.admin)
         alliance = admin.get("/api/v1/statistics/alliance")
@@ -238,6 +243,24 @@ def test_statistics_equal_counts_from_the_raw_rows(app, world, as_user):
     assert _row_a["gate"]["checkins"] == company["gate"]["checkins"] and "by_hour" not in _row_a["gate"]
     assert rows[None]["organisation"]["compounds"] == 2 and rows[None]["organisation"]["staff"] is None
     assert [row["id"] for row in company["compounds"]] == company_a_compounds
+    assert answer["organisation"]["residents_counted_at"] is not None
+
+
+def test_residents_are_as_the_periodic_job_last_counted_them(app, world, as_user):
+    admin = as_user(world.admin)
+    url = f"/api/v1/statistics/compounds/{world.compound_a.id}"
+    before = admin.get(url).json["organisation"]
+    assert before["residents"] == 0 and before["residents_counted_at"] is None  # never counted yet
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["wuye", "population"]).exit_code == 0
+    assert admin.get(url).json["organisation"]["residents"] == 1
+    with app.app_context():
+        make_user(world.alliance, "resident", household=world.household_a, name="新住户")
+        make_user(world.alliance, "resident", household=world.household_a, name="待审", residency="pending")
+        db.session.commit()
+    assert admin.get(url).json["organisation"]["residents"] == 1  # until the job runs again
+    assert runner.invoke(args=["wuye", "population"]).exit_code == 0
+    assert admin.get(url).json["organisation"]["residents"] == 2
 
 
 def test_statistics_are_scoped(app, world, as_user):

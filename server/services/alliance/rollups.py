@@ -1,4 +1,5 @@
-"""Rebuilding the hourly rollups of the statistics from the raw rows (`flask wuye rollup`).
+"""Rebuilding the hourly rollups of the statistics from the raw rows (`flask wuye rollup`), and counting
+the residents of every compound (`flask wuye population`, a periodic job: every few minutes).
 
 The counters are kept up to date as rows arrive (one upsert in the check-in's or the reading's own
 transaction, see `models.statistics`). Rows written around that path (bulk loads of demo or
@@ -11,12 +12,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Integer, case, cast, delete, func, insert, select
+from sqlalchemy import Integer, and_, case, cast, delete, func, insert, literal, select
 
 from server.extensions import db
 from server.models.checkins import CheckIn
+from server.models.compounds import Compound, Household
 from server.models.health import TemperatureReading
-from server.models.statistics import SECONDS_PER_HOUR, CheckinHourly, ReadingHourly, hour_of
+from server.models.people import User
+from server.models.statistics import (
+    SECONDS_PER_HOUR,
+    CheckinHourly,
+    CompoundPopulation,
+    ReadingHourly,
+    hour_of,
+)
+from server.plumbing.clock import utcnow
 
 
 def _hour_expression(column):
@@ -51,6 +61,23 @@ def rebuild_rollups(since: datetime | None = None) -> dict[str, int]:
         counts[name] = result.rowcount
     db.session.flush()
     return counts
+
+
+def count_population() -> int:
+    """Recount every compound's approved, active residents into `CompoundPopulation` (one statement after
+    a delete, in the caller's transaction); answers the number of compounds counted."""
+    now = utcnow()
+    residents = (select(Compound.id, func.count(User.id), literal(now, CompoundPopulation.counted_at.type))
+                 .select_from(Compound)
+                 .outerjoin(Household, Household.compound_id == Compound.id)
+                 .outerjoin(User, and_(User.household_id == Household.id, User.role == "resident",
+                                       User.residency == "approved", User.is_active.is_(True)))
+                 .group_by(Compound.id))
+    db.session.execute(delete(CompoundPopulation))
+    result = db.session.execute(insert(CompoundPopulation).from_select(
+        ["compound_id", "residents", "counted_at"], residents))
+    db.session.flush()
+    return result.rowcount
 
 
 def _checkin_rows(first: int):

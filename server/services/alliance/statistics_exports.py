@@ -12,6 +12,7 @@ HEADERS = {
     "organisation.residential_compounds": "住宅项目数", "organisation.households_registered": "已登记户数",
     "organisation.households_total": "总户数", "organisation.coverage": "覆盖率",
     "organisation.compounds_without_total": "未填总户数的项目", "organisation.residents": "居民数",
+    "organisation.residents_counted_at": "居民数统计时间",
     "organisation.staff": "物业人员", "organisation.guards": "保安",
     "gate.checkins": "今日出入", "gate.allowed": "今日放行", "gate.denied": "今日拦截",
     "health.readings": "今日测温", "health.high_readings": "今日体温偏高", "health.fevers": "今日发热",

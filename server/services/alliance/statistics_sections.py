@@ -19,7 +19,7 @@ from server.models.deliveries import OPEN_STATUSES, DeliveryRequest
 from server.models.health import QuarantineOrder
 from server.models.people import User
 from server.models.rosters import Shift, ShiftAssignment
-from server.models.statistics import CheckinHourly, ReadingHourly, hour_of
+from server.models.statistics import CheckinHourly, CompoundPopulation, ReadingHourly, hour_of
 from server.services.alliance.statistics_scope import Section, SectionData, StatsScope
 
 # Deliveries delivered within this past give the median time to deliver.
@@ -30,6 +30,12 @@ def _ratio(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
+def _oldest(moments: list) -> str | None:
+    if not moments or any(m is None for m in moments):
+        return None
+    return min(moments).isoformat()
+
+
 def _sum(figures: list[dict], key: str) -> int:
     return sum(f.get(key, 0) for f in figures)
 
@@ -37,23 +43,23 @@ def _sum(figures: list[dict], key: str) -> int:
 # -- organisation: companies, compounds, households, residents, staff, guards -------------------------------
 
 def collect_organisation(scope: StatsScope) -> SectionData:
-    """Per compound: residential, households registered and total, residents, guards posted there;
-    per company: its staff and guards."""
+    """Per compound: residential, households registered and total, residents (as last counted), guards
+    posted there; per company: its staff and guards."""
     registered = dict(db.session.execute(
         select(Household.compound_id, func.count()).where(scope.covers(Household.compound_id))
         .group_by(Household.compound_id)).all())
-    residents = dict(db.session.execute(
-        select(Household.compound_id, func.count(User.id)).join(User, User.household_id == Household.id)
-        .where(scope.covers(Household.compound_id), User.role == "resident", User.residency == "approved",
-               User.is_active.is_(True))
-        .group_by(Household.compound_id)).all())
+    # Counted by the periodic job (`flask wuye population`): a live count of a district's residents is too slow.
+    residents = {compound_id: (count, counted_at) for compound_id, count, counted_at in db.session.execute(
+        select(CompoundPopulation.compound_id, CompoundPopulation.residents, CompoundPopulation.counted_at)
+        .where(scope.covers(CompoundPopulation.compound_id))).all()}
     posted = dict(db.session.execute(
         select(User.compound_id, func.count()).where(User.role == "guard", User.is_active.is_(True),
                                                      scope.covers(User.compound_id))
         .group_by(User.compound_id)).all())
     by_compound = {
         c.id: {"residential": int(c.is_residential), "households_registered": registered.get(c.id, 0),
-               "households_total": c.total_households, "residents": residents.get(c.id, 0),
+               "households_total": c.total_households, "residents": residents.get(c.id, (0, None))[0],
+               "residents_counted_at": residents.get(c.id, (0, None))[1],
                "guards_posted": posted.get(c.id, 0)}
         for c in scope.compounds}
     by_company: dict[int, dict] = {k: {"staff": 0, "guards": 0} for k in scope.company_ids}
@@ -80,6 +86,8 @@ def summarise_organisation(compounds: list[dict], companies: list[dict] | None) 
         "coverage": _ratio(_sum(known, "households_registered"), known_total),
         "compounds_without_total": len(compounds) - len(known),
         "residents": _sum(compounds, "residents"),
+        # The oldest count in the group (None: a compound never counted yet).
+        "residents_counted_at": _oldest([c.get("residents_counted_at") for c in compounds]),
         "staff": _sum(companies, "staff") if companies is not None else None,
         # A company's guards are its employees; a compound's are those posted there (maybe lent by another).
         "guards": _sum(companies, "guards") if companies is not None else _sum(compounds, "guards_posted"),

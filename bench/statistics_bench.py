@@ -1,7 +1,7 @@
 """Times every statistics request on a synthetic district (budget: 500 ms each, issue #14).
 
-    WUYE_DATABASE_URL=sqlite:////tmp/stats-bench.db .venv/bin/python bench/statistics.py
-    bash scripts/with-postgres.sh .venv/bin/python bench/statistics.py
+    WUYE_DATABASE_URL=sqlite:////tmp/stats-bench.db .venv/bin/python bench/statistics_bench.py
+    bash scripts/with-postgres.sh .venv/bin/python bench/statistics_bench.py
 
 Steps: `flask db upgrade`; `flask wuye synth --compounds C --households H --days D` (skipped with
 --reuse when the database already holds a district); an alliance admin and a company's staff
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
+import statistics  # the standard library (this file is not named statistics.py: it would shadow it)
 import sys
 import time
 from pathlib import Path
