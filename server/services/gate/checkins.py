@@ -197,9 +197,10 @@ def _record(author: User | Row, *, method: str, gate: AnyGate, compound: AnyComp
         device_time=_utc(data.get("device_time")), server_time=now, occurred_at=occurred, lawful_basis=basis,
         reply=_snapshot(gate, compound, subject, decision))
     new_id = _insert(values, subject)
-    _count(values)
     checkin = InsertedCheckIn(id=new_id, **values)
     _after_insert(checkin, subject, decision, occurred, compound)
+    # Last: the gate's hourly counter row stays locked (PostgreSQL) only from here to the commit.
+    _count(values)
     return checkin
 
 
