@@ -24,7 +24,9 @@ def load(org) -> None:
         if compound is not None:
             compound.total_households = total
     now = utcnow()
-    for n, resident in enumerate(list(org.residents.values())[:5]):
+    # 万龙小区's residents first: their ratings rank 万龙物业 (黄平路8号院 has no company to rank).
+    raters = sorted(org.residents.items(), key=lambda item: not item[0].startswith("wl-"))
+    for n, (_key, resident) in enumerate(raters[:6]):
         compound_id = db.session.scalar(select(Household.compound_id).where(Household.id == resident.household_id))
         compound = next(c for c in org.compounds.values() if c.id == compound_id)
         db.session.add(SatisfactionRating(

@@ -17,6 +17,7 @@ from server.models.ratings import SatisfactionRating
 from server.services.alliance.ratings import period_bounds, period_key
 from tests.concurrency import run_together
 from tests.factories import make_company, make_compound, make_household, make_user
+from tests.personal_data import assert_no_personal_data, personal_values
 
 T0 = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)  # 11:00 in Beijing
 RACERS = 6
@@ -132,6 +133,10 @@ def test_companies_are_ranked_and_too_few_ratings_are_listed_apart(app, world, a
     assert apart == {world.company_b.id: 2}
     assert all("rank" not in r for r in body["unranked"])
     assert as_user(world.staff_b).get("/api/v1/ratings/rankings").json["period"] == "2026-12"
+    chart = as_user(world.admin).get("/api/v1/ratings/rankings/export?period=2026-12&format=chart").json
+    personal = personal_values(app)
+    assert_no_personal_data(body, personal)
+    assert_no_personal_data(chart, personal)
     assert as_user(world.resident_a).get("/api/v1/ratings/rankings").status_code == 403
     assert as_user(world.admin).get("/api/v1/ratings/rankings?period=2026-13").status_code == 422
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -28,6 +27,7 @@ from server.models.statistics import CheckinHourly, ReadingHourly
 from server.plumbing.clock import local_day_bounds
 from server.services.gate import passes
 from tests.factories import make_company, make_compound, make_gate, make_household, make_user
+from tests.personal_data import assert_no_personal_data, personal_values
 
 T0 = datetime(2026, 12, 2, 1, 30, tzinfo=UTC)  # 09:30 in Beijing
 T1 = T0 + timedelta(hours=3)  # 12:30
@@ -320,46 +320,11 @@ def test_rollups_follow_inserts_and_are_rebuilt_from_raw_rows(app, world, as_use
     assert runner.invoke(args=["wuye", "rollup", "--since", "yesterday"]).exit_code != 0
 
 
-FORBIDDEN_KEY_PARTS = ("user", "phone", "openid", "person", "author", "display", "username", "id_card",
-                       "comment", "household_id", "resident_id", "guard_id", "subject")
-
-
-def _walk(value, path="$"):
-    """Every (path, key, value) of a JSON document."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield path, key, item
-            yield from _walk(item, f"{path}.{key}")
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield path, None, item
-            yield from _walk(item, f"{path}[{index}]")
-
-
-def _personal_values(app) -> set[str]:
-    with app.app_context():
-        users = db.session.scalars(select(User)).all()
-        return {v for u in users for v in (u.display_name, u.phone, u.openid, u.username) if v}
-
-
-PHONE = re.compile(r"1[3-9]\d{9}")
-
-
-def assert_no_personal_data(document, personal: set[str]) -> None:
-    """Fails on a key that names a person's field, or a value that is a person's name, phone or account."""
-    for path, key, value in _walk(document):
-        if key is not None:
-            assert not any(part in key.lower() for part in FORBIDDEN_KEY_PARTS), f"{path}.{key}"
-        if isinstance(value, str):
-            assert value not in personal, f"{path}.{key} = {value!r}"
-            assert not PHONE.search(value), f"{path}.{key} = {value!r}"
-
-
 def test_no_statistics_answer_or_export_carries_personal_data(app, world, as_user):
     extra = _district(app, world)
     _traffic(app, world, as_user, extra["side_gate"])
     _other_areas(app, world)
-    personal = _personal_values(app)
+    personal = personal_values(app)
     admin, staff = as_user(world.admin), as_user(world.staff_a)
     urls = ["/api/v1/statistics/alliance", f"/api/v1/statistics/companies/{world.company_a.id}",
             f"/api/v1/statistics/compounds/{world.compound_a.id}",
