@@ -57,8 +57,9 @@ def rebuild_rollups(since: datetime | None = None) -> dict[str, int]:
             continue
         db.session.execute(delete(rollup).where(rollup.hour >= first))
         query = select_rows(first)
-        result = db.session.execute(insert(rollup).from_select([c.name for c in query.selected_columns], query))
-        counts[name] = result.rowcount
+        db.session.execute(insert(rollup).from_select([c.name for c in query.selected_columns], query))
+        # Counted, not the statement's rowcount (psycopg answers -1 for INSERT ... SELECT here).
+        counts[name] = db.session.scalar(select(func.count()).select_from(rollup).where(rollup.hour >= first))
     db.session.flush()
     return counts
 
@@ -74,10 +75,9 @@ def count_population() -> int:
                                        User.residency == "approved", User.is_active.is_(True)))
                  .group_by(Compound.id))
     db.session.execute(delete(CompoundPopulation))
-    result = db.session.execute(insert(CompoundPopulation).from_select(
-        ["compound_id", "residents", "counted_at"], residents))
+    db.session.execute(insert(CompoundPopulation).from_select(["compound_id", "residents", "counted_at"], residents))
     db.session.flush()
-    return result.rowcount
+    return db.session.scalar(select(func.count()).select_from(CompoundPopulation))
 
 
 def _checkin_rows(first: int):
