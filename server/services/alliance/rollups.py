@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Integer, and_, case, cast, delete, func, insert, literal, select
+from sqlalchemy import Integer, String, and_, case, cast, delete, func, insert, literal, select
 
 from server.extensions import db
 from server.models.checkins import CheckIn
@@ -32,8 +32,9 @@ from server.plumbing.clock import utcnow
 def _hour_expression(column):
     """The hour bucket of a timestamp column in SQL, equal to `hour_of` in Python on both databases."""
     if db.session.get_bind().dialect.name == "sqlite":
-        # Stored as naive UTC text; '%s' gives the Unix time.
-        seconds = cast(func.strftime("%s", column), Integer)
+        # Stored as naive UTC text 'YYYY-MM-DD HH:MM:SS.ffffff'. Cut to the hour as text first: SQLite
+        # reads times to the millisecond, rounding 00:59:59.9996 up into the next hour.
+        seconds = cast(func.strftime("%s", func.substr(cast(column, String), 1, 13) + ":00:00"), Integer)
     else:
         seconds = cast(func.floor(func.extract("epoch", column)), Integer)
     return seconds // SECONDS_PER_HOUR
