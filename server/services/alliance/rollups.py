@@ -6,13 +6,15 @@ transaction, see `models.statistics`). Rows written around that path (bulk loads
 synthetic data, a restore) are counted by a rebuild: every hour from `since` (by default from the
 earliest raw row) is deleted and recounted with one INSERT ... SELECT per table. Hours before the
 earliest raw row keep their counts: the raw rows were purged after retention, the counts stay.
+A rebuild is a repair: on SQLite it holds the write lock while it recounts (seconds for a million
+check-ins), so run it in a quiet hour; the live counters need no job.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Integer, String, and_, case, cast, delete, func, insert, literal, select
+from sqlalchemy import Integer, String, and_, case, cast, delete, func, insert, select
 
 from server.extensions import db
 from server.models.checkins import CheckIn
@@ -66,19 +68,22 @@ def rebuild_rollups(since: datetime | None = None) -> dict[str, int]:
 
 
 def count_population() -> int:
-    """Recount every compound's approved, active residents into `CompoundPopulation` (one statement after
-    a delete, in the caller's transaction); answers the number of compounds counted."""
+    """Recount every compound's approved, active residents into `CompoundPopulation`; answers the number
+    of compounds counted. The counting is a read: only the few rows it writes take SQLite's write lock,
+    so check-ins go on while it counts."""
     now = utcnow()
-    residents = (select(Compound.id, func.count(User.id), literal(now, CompoundPopulation.counted_at.type))
-                 .select_from(Compound)
-                 .outerjoin(Household, Household.compound_id == Compound.id)
-                 .outerjoin(User, and_(User.household_id == Household.id, User.role == "resident",
-                                       User.residency == "approved", User.is_active.is_(True)))
-                 .group_by(Compound.id))
+    counts = db.session.execute(
+        select(Compound.id, func.count(User.id)).select_from(Compound)
+        .outerjoin(Household, Household.compound_id == Compound.id)
+        .outerjoin(User, and_(User.household_id == Household.id, User.role == "resident",
+                              User.residency == "approved", User.is_active.is_(True)))
+        .group_by(Compound.id)).all()
     db.session.execute(delete(CompoundPopulation))
-    db.session.execute(insert(CompoundPopulation).from_select(["compound_id", "residents", "counted_at"], residents))
+    if counts:
+        db.session.execute(insert(CompoundPopulation), [
+            {"compound_id": compound_id, "residents": residents, "counted_at": now} for compound_id, residents in counts])
     db.session.flush()
-    return db.session.scalar(select(func.count()).select_from(CompoundPopulation))
+    return len(counts)
 
 
 def _checkin_rows(first: int):
