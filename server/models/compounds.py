@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.models.base import Base, CreatedAt
@@ -14,7 +14,10 @@ class Compound(CreatedAt, Base):
     """A residential compound; old compounds may have no property company."""
 
     __tablename__ = "compounds"
-    __table_args__ = (UniqueConstraint("alliance_id", "name"),)
+    __table_args__ = (
+        UniqueConstraint("alliance_id", "name"),
+        CheckConstraint("total_households IS NULL OR total_households >= 0", name="total_households"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     alliance_id: Mapped[int] = mapped_column(ForeignKey("alliances.id", ondelete="RESTRICT"), index=True)
@@ -25,6 +28,10 @@ class Compound(CreatedAt, Base):
     lockdown: Mapped[bool] = mapped_column(Boolean, default=False)
     # PIPL art. 13(4): a declared public-health emergency is a lawful basis for health and movement data.
     health_emergency: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A managed project may be offices or shops (the second seed: 220 projects, 182 residential).
+    is_residential: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # The households it has, registered here or not (None: unknown), so that coverage means something.
+    total_households: Mapped[int | None] = mapped_column(Integer)
 
 
 class Gate(CreatedAt, Base):

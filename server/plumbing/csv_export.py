@@ -80,20 +80,26 @@ def sheet_csv(sheet: Sheet) -> str:
 
 def sheet_xlsx(sheet: Sheet) -> bytes:
     """The sheet as an .xlsx workbook: a bold header row, local date-times, every text cell as text."""
+    return workbook_xlsx([sheet])
+
+
+def workbook_xlsx(sheets: Sequence[Sheet]) -> bytes:
+    """Sheets as one .xlsx workbook, a worksheet each (see `sheet_xlsx`)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     workbook = Workbook()
-    worksheet = workbook.active
-    worksheet.title = _sheet_title(sheet.title)
-    for col, title in enumerate(sheet.columns, start=1):
-        cell = _text_cell(worksheet, 1, col, str(title))
-        cell.font = Font(bold=True)
-        worksheet.column_dimensions[cell.column_letter].width = max(10, min(40, 2 * len(str(title)) + 4))
-    for row_number, row in enumerate(sheet.rows, start=2):
-        for col, value in enumerate(row, start=1):
-            _xlsx_cell(worksheet, row_number, col, value, sheet.timezone)
-    worksheet.freeze_panes = "A2"
+    workbook.remove(workbook.active)
+    for sheet in sheets:
+        worksheet = workbook.create_sheet(_sheet_title(sheet.title))
+        for col, title in enumerate(sheet.columns, start=1):
+            cell = _text_cell(worksheet, 1, col, str(title))
+            cell.font = Font(bold=True)
+            worksheet.column_dimensions[cell.column_letter].width = max(10, min(40, 2 * len(str(title)) + 4))
+        for row_number, row in enumerate(sheet.rows, start=2):
+            for col, value in enumerate(row, start=1):
+                _xlsx_cell(worksheet, row_number, col, value, sheet.timezone)
+        worksheet.freeze_panes = "A2"
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -150,6 +156,11 @@ def xlsx_response(body: bytes, filename: str) -> Response:
 
 def sheet_response(sheet: Sheet, stem: str, fmt: str) -> Response:
     """The sheet as a download named `stem`.csv or `stem`.xlsx (fmt "csv" or "xlsx")."""
+    return sheets_response([sheet], stem, fmt)
+
+
+def sheets_response(sheets: Sequence[Sheet], stem: str, fmt: str) -> Response:
+    """Sheets as one .xlsx workbook, or as CSV the first of them (the main table)."""
     if fmt == "xlsx":
-        return xlsx_response(sheet_xlsx(sheet), f"{stem}.xlsx")
-    return csv_response(sheet_csv(sheet), f"{stem}.csv")
+        return xlsx_response(workbook_xlsx(sheets), f"{stem}.xlsx")
+    return csv_response(sheet_csv(sheets[0]), f"{stem}.csv")

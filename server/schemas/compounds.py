@@ -17,6 +17,8 @@ class CompoundSchema(Schema):
     timezone = fields.String(validate=validate.OneOf(sorted(available_timezones())))
     lockdown = fields.Boolean()
     health_emergency = fields.Boolean()
+    is_residential = fields.Boolean()
+    total_households = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=1_000_000))
     created_at = fields.AwareDateTime(dump_only=True)
 
 
@@ -29,6 +31,8 @@ class CompoundUpdateSchema(Schema):
     timezone = fields.String(validate=validate.OneOf(sorted(available_timezones())))
     lockdown = fields.Boolean()
     health_emergency = fields.Boolean()
+    is_residential = fields.Boolean()
+    total_households = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=1_000_000))
 
 
 class BuildingSchema(Schema):

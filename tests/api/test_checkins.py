@@ -224,6 +224,7 @@ def test_ids_beyond_the_database_integer_are_404_not_500(app, world, as_user):
 @time_machine.travel(T0, tick=False)
 def test_the_guard_scan_hot_path_is_the_caller_one_look_up_and_one_insert(app, world, as_user):
     # The idempotent write adds no look-up before the insert: a retry is caught by the unique key.
+    # The only other statement is the gate's hourly counter (the district statistics), last.
     guard = as_user(world.guard_a)
     code = pass_of(as_user, world.resident_a)
     with app.app_context():
@@ -239,7 +240,7 @@ def test_the_guard_scan_hot_path_is_the_caller_one_look_up_and_one_insert(app, w
     finally:
         event.remove(engine, "before_cursor_execute", listen)
     assert response.status_code == 201, response.json
-    assert [s.split()[0] for s in statements] == ["SELECT", "SELECT", "INSERT"], statements
-    caller, gate_and_holder, insert = statements
+    assert [s.split()[0] for s in statements] == ["SELECT", "SELECT", "INSERT", "INSERT"], statements
+    caller, gate_and_holder, insert, counter = statements
     assert caller.startswith("SELECT users.") and gate_and_holder.startswith("SELECT gates.")
-    assert insert.startswith("INSERT INTO checkins")
+    assert insert.startswith("INSERT INTO checkins") and counter.startswith("INSERT INTO checkin_hourly")

@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from server.extensions import db
 from server.models.checkins import CheckIn
 from server.models.people import User
+from server.models.statistics import CHECKIN_COUNTER, hour_of
 from server.plumbing.masking import mask_name
 from server.services.gate import passes
 from server.services.gate.checkin_decisions import GateDecision, GateFacts, decide
@@ -63,7 +64,18 @@ def record_checkin(author: User | Row, *, method: str, gate: AnyGate, compound: 
     new_id = _insert(values, subject)
     checkin = InsertedCheckIn(id=new_id, **values)
     after_insert(checkin, subject, decision, occurred, compound)
+    # Last: the gate's hourly counter row stays locked (PostgreSQL) only from here to the commit.
+    _count(values)
     return checkin
+
+
+def _count(values: dict) -> None:
+    """Count the check-in in its gate's hourly rollup (the district statistics): one upsert, same transaction."""
+    connection = db.session.connection()
+    allowed = int(values["decision"] == "allowed")
+    connection.execute(CHECKIN_COUNTER[connection.dialect.name], {
+        "gate_id": values["gate_id"], "hour": hour_of(values["occurred_at"]), "compound_id": values["compound_id"],
+        "allowed": allowed, "denied": 1 - allowed})
 
 
 def _utc(moment: datetime | None) -> datetime | None:

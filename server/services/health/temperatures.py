@@ -14,6 +14,7 @@ from server.models.checkins import Visitor
 from server.models.compounds import Compound, Gate, Household
 from server.models.health import READING_SOURCES, TemperatureReading
 from server.models.people import User
+from server.models.statistics import READING_COUNTER, hour_of
 from server.plumbing.alerts import notify_staff, raise_alert
 from server.plumbing.clock import local_day_bounds, local_today, utcnow
 from server.plumbing.csv_export import Sheet
@@ -176,9 +177,18 @@ def record_reading(author: User, *, compound_id: int, subject_user_id: int | Non
     reading, replayed = write.add(reading)  # the same device retry may race us: the one stored first wins
     if replayed:
         return reading, reading.outcome
+    _count(reading)
     if outcome == "fever":
         _alert_fever(reading, earlier_high)
     return reading, outcome
+
+
+def _count(reading: TemperatureReading) -> None:
+    """Count the reading in its compound's hourly rollup (the district statistics): one upsert."""
+    connection = db.session.connection()
+    connection.execute(READING_COUNTER[connection.dialect.name], {
+        "compound_id": reading.compound_id, "hour": hour_of(reading.measured_at), "readings": 1,
+        "high": int(reading.high), "fever": int(reading.outcome == "fever")})
 
 
 def _by_client_id(author_id: int, client_id: str) -> TemperatureReading | None:
