@@ -1,5 +1,5 @@
 // Chinese by default, English on request. Pages mark text with data-i18n="key" (textContent),
-// data-i18n-placeholder / data-i18n-aria-label / data-i18n-title for attributes; scripts call t(key).
+// data-i18n-placeholder / -aria-label / -title / -alt for attributes; scripts call t(key).
 // A page adds its own strings with addStrings({key: [zh, en]}) before applyI18n().
 const KEY = 'wuye.lang';
 const strings = {
@@ -48,7 +48,7 @@ export function t(key, vars = {}) {
 export function applyI18n(root = document) {
   document.documentElement.lang = lang() === 'en' ? 'en' : 'zh-CN';
   root.querySelectorAll('[data-i18n]').forEach((el) => { el.textContent = t(el.dataset.i18n); });
-  for (const attr of ['placeholder', 'aria-label', 'title']) {
+  for (const attr of ['placeholder', 'aria-label', 'title', 'alt']) {
     root.querySelectorAll(`[data-i18n-${attr}]`).forEach((el) => {
       el.setAttribute(attr, t(el.getAttribute(`data-i18n-${attr}`)));
     });

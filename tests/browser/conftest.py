@@ -142,3 +142,13 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}-{getattr(page, 'viewport_name', 'page')}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@pytest.fixture(autouse=True)
+def _fresh_pass_keys():
+    """Pass signing keys live in the tables cleaned after each test: forget the process's cache."""
+    from server.services.gate import passes
+
+    passes.forget_cached_keys()
+    yield
+    passes.forget_cached_keys()

@@ -23,3 +23,9 @@ export function requireRole(role) {
   }
   return who;
 }
+
+/** The name as the guard's screen shows it (server.plumbing.masking.mask_name): 王秀兰 -> 王**. */
+export function maskName(name) {
+  if (!name) return '';
+  return name[0] + '*'.repeat(Math.max(1, name.length - 1));
+}
