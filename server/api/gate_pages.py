@@ -4,6 +4,7 @@ the small public H5 page a gate URL opens in scanners other than the mini-progra
 from __future__ import annotations
 
 import html
+from urllib.parse import quote
 
 from flask import Blueprint as FlaskBlueprint
 from flask import Response, current_app
@@ -111,7 +112,9 @@ def gate_h5(code: str):
     compound = db.session.get(Compound, gate.compound_id)
     status = ("<p>请使用微信扫一扫,在“物业”小程序中登记出入;无智能手机请向门岗保安登记。</p>" if fresh else
               "<p><strong>此二维码已过期</strong>,请扫描保安屏幕上的最新二维码。</p>")
+    web = (f"<p><a href='/m/checkin?code={html.escape(quote(code, safe=''))}'>没有小程序?在网页上登记</a></p>"
+           if fresh else "")
     body = (f"<h1>{html.escape(compound.name)}</h1><p class='gate'>{html.escape(gate.name)}"
-            f"{'' if gate.is_open else '(已关闭)'}</p>{status}"
+            f"{'' if gate.is_open else '(已关闭)'}</p>{status}{web}"
             f"<p class='note'>出入登记信息仅用于疫情防控。</p>")
     return _page(f"{compound.name} {gate.name}", body, 200)

@@ -41,6 +41,13 @@ def _page(section: str, name: str):
     return response
 
 
+@bp.get("/favicon.ico")
+@public
+def favicon():
+    """The site icon (browsers ask for it on every page, the /g/<code> page included)."""
+    return send_from_directory(current_app.static_folder, "favicon.svg", mimetype="image/svg+xml", max_age=86400)
+
+
 @bp.get("/console")
 @public
 def console_root():

@@ -136,11 +136,12 @@ def sign_in(page, tokens: dict) -> None:
     page.evaluate("t => localStorage.setItem('wuye.tokens', JSON.stringify(t))", tokens)
 
 
-def screenshot(page, name: str) -> Path:
-    """Save tests/browser/screenshots/<name>-<viewport>.png (the folder is git-ignored)."""
+def screenshot(page, name: str, full_page: bool = True) -> Path:
+    """Save tests/browser/screenshots/<name>-<viewport>.png (the folder is git-ignored); full_page=False
+    for a full-screen overlay (fixed elements cover the viewport only)."""
     SCREENSHOTS.mkdir(exist_ok=True)
     path = SCREENSHOTS / f"{name}-{getattr(page, 'viewport_name', 'page')}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     return path
 
 

@@ -65,7 +65,7 @@ def test_the_pass_on_the_resident_page_is_scanned_by_the_guard_camera_and_allowe
     assert answer.get_attribute("data-color") == "green", answer.inner_text()
     assert guard_page.locator(".answer-status").inner_text() == "可通行"
     assert "王" in guard_page.locator(".answer-subject").inner_text()
-    screenshot(guard_page, "m-guard-allowed")
+    screenshot(guard_page, "m-guard-allowed", full_page=False)
 
     [checkin] = checkins_of(app, world.resident_a.id)
     assert (checkin.decision, checkin.method, checkin.gate_id, checkin.direction) == (
@@ -89,7 +89,7 @@ def test_a_quarantined_resident_leaving_is_shown_red_with_the_reason(app, world,
     assert answer.get_attribute("data-reason") == "quarantined"
     assert page.locator(".answer-status").inner_text() == "禁止通行"
     assert page.locator(".answer-reason").inner_text() == "居家隔离期间禁止外出"
-    screenshot(page, "m-guard-quarantined")
+    screenshot(page, "m-guard-quarantined", full_page=False)
     [checkin] = checkins_of(app, world.resident_a.id)
     assert (checkin.decision, checkin.reason, checkin.direction) == ("denied", "quarantined", "out")
 
@@ -106,7 +106,7 @@ def test_a_scan_made_offline_is_queued_and_synced_when_the_network_returns(app, 
     assert page.locator(".answer-status").inner_text() == "已离线记录"
     page.locator("#sync[data-pending='1']").wait_for()
     assert page.locator("#sync").inner_text() == "离线 · 待同步 1 条"
-    screenshot(page, "m-guard-offline")
+    screenshot(page, "m-guard-offline", full_page=False)
     assert checkins_of(app, world.resident_a.id) == []
     page.get_by_role("button", name="继续(点击关闭)").click()
 

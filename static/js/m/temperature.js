@@ -16,6 +16,10 @@ addStrings({
   'temperature.slot.done': ['本时段已上报', 'This period is reported'],
   'temperature.free': ['未在隔离期,可自愿上报', 'Not in quarantine; reporting is voluntary'],
   'temperature.range': ['请输入 34.0 至 43.0 之间的体温', 'Enter a temperature from 34.0 to 43.0'],
+  'consent.title': ['健康信息采集同意', 'Consent to health data'],
+  'consent.text': ['体温等健康信息仅用于本小区疫情防控,按规定期限保存,您可随时撤回同意。',
+    'Temperatures and other health data are used only for epidemic control in this compound, kept for the set period; you may withdraw at any time.'],
+  'consent.give': ['同意并继续', 'Agree and continue'],
   'temperature.ok': ['已记录:{c}℃ 正常', 'Recorded: {c} °C, normal'],
 });
 
@@ -29,6 +33,25 @@ async function loadStatus() {
   } else {
     box.className = 'status-banner green';
     box.textContent = t('temperature.free');
+  }
+}
+
+/** Ask for consent when there is no lawful basis yet (no consent, no declared emergency). */
+async function loadConsent() {
+  const consent = await api('/me/consent');
+  const needed = !consent.consented && !consent.health_emergency;
+  $('#consent').hidden = !needed;
+  $('#report').hidden = needed;
+}
+
+async function giveConsent() {
+  try {
+    await api('/me/consent', { method: 'POST', body: {} });
+    await loadConsent();
+    $('#celsius').focus();
+  } catch (err) {
+    $('#report-error').textContent = err.message;
+    $('#report-error').hidden = false;
   }
 }
 
@@ -67,7 +90,8 @@ async function main() {
   if (!requireRole('resident')) return;
   initPage();
   $('#report').addEventListener('submit', submit);
-  await Promise.all([loadStatus(), loadHistory()]).catch((err) => {
+  $('#consent-give').addEventListener('click', giveConsent);
+  await Promise.all([loadConsent(), loadStatus(), loadHistory()]).catch((err) => {
     $('#report-error').textContent = err.message;
     $('#report-error').hidden = false;
   });
