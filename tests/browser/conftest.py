@@ -105,7 +105,7 @@ def open_page(shared_browser, live_server, console_errors):
 
     def open_(viewport: str = "phone", browser=None, **options):
         context = (browser or shared_browser).new_context(
-            viewport=VIEWPORTS[viewport], base_url=live_server, locale="zh-CN",
+            viewport=VIEWPORTS[viewport], base_url=live_server, locale="zh-CN", timezone_id="Asia/Shanghai",
             is_mobile=viewport == "phone", has_touch=viewport == "phone", **options)
         contexts.append(context)
         page = context.new_page()

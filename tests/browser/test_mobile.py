@@ -122,3 +122,46 @@ def test_a_scan_made_offline_is_queued_and_synced_when_the_network_returns(app, 
     assert checkin.device_time is not None
     assert "离线补传" in page.locator("#log").inner_text()
     screenshot(page, "m-guard-synced")
+
+
+def test_the_temperature_post_asks_for_a_remeasure_and_the_guard_clocks_in(app, world, open_page, tokens_for,
+                                                                            as_user):
+    from server.models.rosters import ClockEvent, Shift, ShiftAssignment
+
+    assert as_user(world.resident_a).post("/api/v1/me/consent", json={}).status_code == 201
+    with app.app_context():
+        start = utcnow() - timedelta(minutes=5)
+        shift = Shift(compound_id=world.compound_a.id, gate_id=world.gate_a.id, starts_at=start,
+                      ends_at=start + timedelta(hours=8), guards_needed=1)
+        db.session.add(shift)
+        db.session.flush()
+        db.session.add(ShiftAssignment(shift_id=shift.id, guard_id=world.guard_a.id, compound_id=shift.compound_id,
+                                       gate_id=shift.gate_id, starts_at=shift.starts_at, ends_at=shift.ends_at))
+        db.session.commit()
+    page = open_guard(open_page, tokens_for, world.guard_a)
+
+    page.get_by_role("button", name="上下班打卡").click()
+    page.get_by_label("门岗码(扫描或输入)").fill(world.gate_a.code)
+    page.get_by_role("button", name="上班打卡").click()
+    page.locator(".answer[data-reason='clock_in']").wait_for()
+    assert page.locator(".answer-status").inner_text() == "已上班打卡"
+    assert page.locator(".answer").get_attribute("data-color") == "green"
+    screenshot(page, "m-guard-clock-in", full_page=False)
+    page.keyboard.press("Escape")
+    with app.app_context():
+        event = db.session.scalars(select(ClockEvent)).one()
+        assert (event.kind, event.late, event.gate_id) == ("in", False, world.gate_a.id)
+
+    page.get_by_role("button", name="测温岗").click()
+    page.get_by_label("手动输入通行码").fill(pass_code(app, tokens_for, world.resident_a))
+    page.get_by_role("button", name="提交").click()
+    assert page.get_by_role("alert").inner_text() == "请先输入体温"
+    page.get_by_label("体温(℃)").fill("37.6")
+    page.get_by_role("button", name="提交").click()
+    answer = page.locator(".answer")
+    answer.wait_for()
+    assert (answer.get_attribute("data-color"), answer.get_attribute("data-reason")) == ("orange", "fever_remeasure")
+    assert page.locator(".answer-status").inner_text() == "请复测体温"
+    screenshot(page, "m-guard-remeasure", full_page=False)
+    [checkin] = checkins_of(app, world.resident_a.id)
+    assert (checkin.decision, checkin.reason, str(checkin.temperature)) == ("denied", "fever_remeasure", "37.6")

@@ -5,6 +5,7 @@ import { t } from '../i18n.js';
 
 let overlay = null;
 let timer = null;
+let returnFocus = null;
 
 /**
  * Show an answer: {color, status_text, message, subject: {name, household}, direction}.
@@ -12,6 +13,7 @@ let timer = null;
  */
 export function showAnswer(reply, { ms = 6000, note = '' } = {}) {
   hideAnswer();
+  returnFocus = document.activeElement;
   const subject = reply.subject || {};
   overlay = el('div', {
     class: `answer answer-${reply.color || 'red'}`, role: 'alertdialog', 'aria-modal': 'true',
@@ -32,8 +34,11 @@ export function showAnswer(reply, { ms = 6000, note = '' } = {}) {
 /** Close the answer, if one is shown. */
 export function hideAnswer() {
   clearTimeout(timer);
-  overlay?.remove();
+  if (!overlay) return;
+  overlay.remove();
   overlay = null;
+  // Back where the guard was typing (the keyboard user is not left at the top of the page).
+  if (returnFocus?.isConnected) returnFocus.focus();
 }
 
 export const ANSWER_STRINGS = {
