@@ -4,9 +4,12 @@ screenshot of every page at phone and desktop size."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+
+import re
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from server.extensions import db
@@ -115,3 +118,24 @@ def test_every_mobile_page_renders_at_phone_and_desktop_size(world, open_page, t
     page.get_by_role("button", name="English").click()
     assert page.locator("h1").inner_text() == "Gate scanner"
     screenshot(page, "m-guard-en")
+
+
+def test_the_pass_refreshes_before_it_expires(world, open_page, tokens_for):
+    page = open_page("phone")
+    sign_in(page, tokens_for(world.resident_a))
+    now = datetime.now(UTC)
+    page.clock.install(time=now)
+    page.clock.pause_at(now + timedelta(seconds=1))  # the page's time moves only when the test says
+    page.goto("/m/pass")
+    expect(page.locator("#qr")).to_have_attribute("data-expires-at", re.compile("."))
+    first = page.locator("#qr").get_attribute("src")
+    assert page.locator("#countdown").inner_text() == "45 秒后刷新"
+    page.clock.run_for(41_000)
+    assert page.locator("#countdown").inner_text() == "4 秒后刷新"
+    assert page.locator("#countdown").get_attribute("data-low") == "true"
+    with page.expect_response("**/api/v1/me/pass") as refreshed:
+        page.clock.run_for(6_000)
+    assert refreshed.value.status == 200
+    expect(page.locator("#qr")).not_to_have_attribute("src", first)  # a new image from the new answer
+    assert page.locator("#qr").is_visible()
+    assert page.locator("#countdown").inner_text() == "45 秒后刷新"

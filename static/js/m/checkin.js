@@ -1,6 +1,7 @@
 // Self check-in at a gate: the code from the gate's poster (/g/<code> links here with ?code=) or
 // typed; the answer full screen, as the guard sees it.
 import { api, newId } from '../api.js';
+import { startQrCamera } from '../camera.js';
 import { $ } from '../dom.js';
 import { addStrings, t } from '../i18n.js';
 import { initPage } from '../page.js';
@@ -14,6 +15,9 @@ addStrings({
   'checkin.in': ['进入小区', 'Enter'],
   'checkin.out': ['离开小区', 'Leave'],
   'checkin.note': ['出入登记信息仅用于疫情防控。', 'Check-ins are used for epidemic control only.'],
+  'checkin.scan': ['扫描门岗二维码', 'Scan the gate QR code'],
+  'checkin.scanned': ['已识别门禁码,请选择进入或离开', 'Gate code read: choose enter or leave'],
+  'checkin.camera.none': ['摄像头不可用,请手动输入', 'No camera: type the code'],
   'checkin.code.needed': ['请输入门禁码', 'Enter the gate code'],
 });
 
@@ -34,12 +38,36 @@ async function submit(event) {
   }
 }
 
+/** The gate code in a scanned poster URL (https://HOST/g/<code>) or the code itself. */
+function gateCodeIn(value) {
+  const at = value.lastIndexOf('/g/');
+  return (at >= 0 ? value.slice(at + 3) : value).split(/[?#]/)[0].slice(0, 100);
+}
+
+async function scan() {
+  let stop = null;
+  stop = await startQrCamera($('#video'), (value) => {
+    $('#gate-code').value = gateCodeIn(value);
+    $('#camera-state').textContent = t('checkin.scanned');
+    $('#camera-state').hidden = false;
+    stop?.();
+    $('#camera-start').hidden = false;
+  });
+  if (!stop) {
+    $('#camera-state').textContent = t('checkin.camera.none');
+    $('#camera-state').hidden = false;
+    return;
+  }
+  $('#camera-start').hidden = true;
+}
+
 function main() {
   if (!requireRole('resident')) return;
   initPage();
   const code = new URLSearchParams(window.location.search).get('code');
   if (code) $('#gate-code').value = code.slice(0, 100);
   $('#checkin').addEventListener('submit', submit);
+  $('#camera-start').addEventListener('click', scan);
 }
 
 main();

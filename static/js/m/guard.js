@@ -2,7 +2,7 @@
 // has none), typing as the fallback; a full-screen answer; scans made offline are kept in IndexedDB
 // and uploaded through /checkins/batch when the network returns; shift clock-in; the temperature post.
 import { api, newId } from '../api.js';
-import { qrDetector } from '../barcode.js';
+import { cameraGranted, startQrCamera } from '../camera.js';
 import { $, $$, el, toast } from '../dom.js';
 import { addStrings, t } from '../i18n.js';
 import { initPage } from '../page.js';
@@ -50,7 +50,7 @@ addStrings({
   'log.queued': ['待同步', 'waiting to sync'],
 });
 
-const state = { mode: 'scan', direction: 'in', gateId: null, lastCode: '', lastAt: 0, busy: false, syncing: false };
+const state = { mode: 'scan', direction: 'in', gateId: null, lastCode: '', lastAt: 0, syncing: false };
 const GATE_KEY = 'wuye.guard.gate';
 
 function setPressed(attr, value) {
@@ -185,31 +185,10 @@ function cameraState(key, stateName) {
 }
 
 async function startCamera() {
-  let stream;
-  try {
-    stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' }, audio: false });
-  } catch {
-    cameraState('guard.camera.none', 'none');
-    return;
-  }
-  const video = $('#video');
-  video.srcObject = stream;
-  video.hidden = false;
-  await video.play();
+  const stop = await startQrCamera($('#video'), onDetected, { paused: () => Boolean(document.querySelector('.answer')) });
+  if (!stop) { cameraState('guard.camera.none', 'none'); return; }
   $('#camera-start').hidden = true;
-  const detector = await qrDetector();
   cameraState('guard.camera.on', 'on');
-  const tick = async () => {
-    if (!document.querySelector('.answer') && !state.busy && video.readyState >= 2) {
-      state.busy = true;
-      try {
-        const [code] = await detector.detect(video);
-        if (code) await onDetected(code.rawValue);
-      } catch { /* a frame that could not be read */ } finally { state.busy = false; }
-    }
-    setTimeout(tick, 250);
-  };
-  tick();
 }
 
 async function onDetected(value) {
@@ -264,8 +243,7 @@ async function main() {
   setInterval(sync, 15000);
   try { await loadGates(); } catch (err) { toast(err.message, { kind: 'error', ms: 0 }); }
   await sync();
-  const permission = await navigator.permissions?.query({ name: 'camera' }).catch(() => null);
-  if (permission?.state === 'granted') startCamera();
+  if (await cameraGranted()) startCamera();
 }
 
 main();
