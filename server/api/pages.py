@@ -16,11 +16,14 @@ from server.auth import public
 
 bp = Blueprint("pages", __name__)
 
-# What the pages need and nothing more. 'wasm-unsafe-eval' lets the vendored barcode reader compile
-# its WebAssembly (the guard's scanner); it permits no eval of JavaScript.
-CSP = ("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
+# What the pages need and nothing more: no inline script or style, nothing from another origin.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; "
        "img-src 'self' data: blob:; media-src 'self' blob: mediastream:; connect-src 'self'; "
        "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+# Pages that read QR codes with the camera: 'wasm-unsafe-eval' lets the vendored barcode reader
+# compile its WebAssembly; it permits no eval of JavaScript.
+CAMERA_PAGES = {("m", "guard"), ("m", "checkin")}
+CAMERA_CSP = CSP.replace("script-src 'self';", "script-src 'self' 'wasm-unsafe-eval';")
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
 
@@ -33,11 +36,11 @@ def _page(section: str, name: str):
     if not _NAME.match(name) or not (_static_dir(section) / f"{name}.html").is_file():
         abort(404)
     response = send_from_directory(_static_dir(section), f"{name}.html", max_age=0)
-    response.headers["Content-Security-Policy"] = CSP
+    camera = (section, name) in CAMERA_PAGES
+    response.headers["Content-Security-Policy"] = CAMERA_CSP if camera else CSP
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Cache-Control"] = "no-cache"
-    # The guard's scanner needs the camera; nothing needs the microphone or location.
-    response.headers["Permissions-Policy"] = "camera=(self), microphone=(), geolocation=()"
+    response.headers["Permissions-Policy"] = f"camera=({'self' if camera else ''}), microphone=(), geolocation=()"
     return response
 
 

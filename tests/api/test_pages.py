@@ -1,6 +1,6 @@
 """The static pages: served at /console/ and /m/ with a strict CSP; unknown names are 404."""
 
-from server.api.pages import CSP
+from server.api.pages import CAMERA_CSP, CSP
 
 
 def test_console_and_mobile_pages_are_served_with_a_strict_csp(client):
@@ -10,11 +10,23 @@ def test_console_and_mobile_pages_are_served_with_a_strict_csp(client):
         assert response.mimetype == "text/html"
         csp = response.headers["Content-Security-Policy"]
         assert csp == CSP
-        assert "unsafe-inline" not in csp and "script-src 'self' 'wasm-unsafe-eval';" in csp
+        assert "unsafe-inline" not in csp and "unsafe-eval" not in csp and "script-src 'self';" in csp
         assert "frame-ancestors 'none'" in csp
         assert response.headers["X-Frame-Options"] == "DENY"
         assert b"<script type=\"module\" src=\"/static/js/" in response.data
         assert b"<script>" not in response.data and b"style=" not in response.data
+
+
+def test_only_the_camera_pages_may_compile_webassembly(client):
+    for url in ("/m/guard", "/m/checkin"):
+        response = client.get(url)
+        assert response.headers["Content-Security-Policy"] == CAMERA_CSP
+        assert "script-src 'self' 'wasm-unsafe-eval';" in CAMERA_CSP and "'unsafe-eval'" not in CAMERA_CSP
+        assert response.headers["Permissions-Policy"].startswith("camera=(self)")
+    for url in ("/m/pass", "/m/delivery", "/console/"):
+        response = client.get(url)
+        assert response.headers["Content-Security-Policy"] == CSP
+        assert response.headers["Permissions-Policy"].startswith("camera=()")
 
 
 def test_unknown_or_unsafe_page_names_are_404(client):

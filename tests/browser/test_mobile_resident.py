@@ -139,3 +139,24 @@ def test_the_pass_refreshes_before_it_expires(world, open_page, tokens_for):
     expect(page.locator("#qr")).not_to_have_attribute("src", first)  # a new image from the new answer
     assert page.locator("#qr").is_visible()
     assert page.locator("#countdown").inner_text() == "45 秒后刷新"
+
+
+def test_the_resident_scans_the_gate_poster_with_the_camera(app, world, open_page, tokens_for, launch_browser,
+                                                            tmp_path):
+    from server.services.gate.qr_images import qr_png
+    from tests.browser.fake_camera import write_y4m
+
+    video = write_y4m(tmp_path / "poster.y4m", qr_png(f"https://wuye.example.cn/g/{world.gate_a.code}"))
+    browser = launch_browser("--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                             f"--use-file-for-fake-video-capture={video}")
+    page = open_page("phone", browser=browser, permissions=["camera"])
+    sign_in(page, tokens_for(world.resident_a))
+    page.goto("/m/checkin")
+    page.get_by_role("button", name="扫描门岗二维码").click()
+    expect(page.get_by_label("门禁码(场所码)")).to_have_value(world.gate_a.code, timeout=20_000)
+    assert page.locator("#camera-state").inner_text() == "已识别门禁码,请选择进入或离开"
+    page.get_by_role("button", name="进入小区").click()
+    page.locator(".answer[data-color='green']").wait_for()
+    with app.app_context():
+        checkin = db.session.scalars(select(CheckIn)).one()
+        assert (checkin.method, checkin.direction, checkin.gate_id) == ("self_scan", "in", world.gate_a.id)

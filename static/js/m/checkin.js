@@ -38,7 +38,7 @@ async function submit(event) {
   }
 }
 
-/** The gate code in a scanned poster URL (https://HOST/g/<code>) or the code itself. */
+/** The gate code in a scanned poster URL (PUBLIC_BASE_URL/g/<code>) or the code itself. */
 function gateCodeIn(value) {
   const at = value.lastIndexOf('/g/');
   return (at >= 0 ? value.slice(at + 3) : value).split(/[?#]/)[0].slice(0, 100);
