@@ -48,3 +48,25 @@ def test_mobile_start_page_signs_in_and_shows_the_role_menu(world, open_page, to
     page.locator("#guard-menu").wait_for()
     assert page.locator("#resident-menu").is_hidden()
     screenshot(page, "m-menu-guard")
+
+
+def test_the_guard_page_is_usable_by_keyboard_with_a_visible_focus(world, open_page, tokens_for):
+    from tests.browser.conftest import sign_in
+
+    page = open_page("desktop")
+    sign_in(page, tokens_for(world.guard_a))
+    page.goto("/m/guard")
+    page.locator("#sync[data-state='synced']").wait_for()
+    seen = []
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        focused = page.evaluate("""() => { const e = document.activeElement;
+            return [e.id || e.dataset.direction || e.dataset.mode || e.textContent.trim(), getComputedStyle(e).outlineStyle]; }""")
+        seen.append(focused[0])
+        assert focused[1] == "solid", focused  # the :focus-visible outline
+        if focused[0] == "out":
+            break
+    assert "gate" in seen and "temperature" in seen and seen[-1] == "out", seen
+    page.keyboard.press("Space")
+    assert page.locator("[data-direction='out']").get_attribute("aria-pressed") == "true"
+    screenshot(page, "m-guard-keyboard")
