@@ -53,3 +53,18 @@ def test_no_page_loads_anything_from_another_origin():
     for path in list(static.rglob("*.html")) + list((static / "js").rglob("*.js")) + list(static.rglob("*.css")):
         text = path.read_text(encoding="utf-8")
         assert "http://" not in text.replace("http://www.w3.org/2000/svg", "") and "https://" not in text, path
+
+
+def test_the_vendored_wasm_is_the_one_the_barcode_ponyfill_was_built_for():
+    import hashlib
+    import json
+    from pathlib import Path
+
+    vendor = Path(__file__).resolve().parents[2] / "static" / "vendor"
+    wasm = hashlib.sha256((vendor / "zxing-wasm" / "zxing_reader.wasm").read_bytes()).hexdigest()
+    assert f'"{wasm}"' in (vendor / "barcode-detector" / "zxing-exported.js").read_text(encoding="utf-8")
+    records = {r["name"]: r for r in json.loads((vendor / "vendored.json").read_text(encoding="utf-8"))}
+    assert set(records) == {"barcode-detector", "zxing-wasm"}
+    assert all(r["license"] == "MIT" and r["version"] for r in records.values())
+    for record in records.values():
+        assert all((vendor / dest).is_file() for dest in record["files"])
