@@ -8,9 +8,10 @@ export FLASK_APP := wsgi:app
 
 .PHONY: run test layers test-sqlite test-postgres install system-packages migrate bench lint lock clean
 
-# System packages from Debian: PostgreSQL 15 for the tests, a CJK font for gate posters, wrk for bench.
+# System packages from Debian: PostgreSQL 15 for the tests, CJK fonts for gate posters and pages, wrk for
+# bench, Chromium for tests/browser; rerun when the script changes.
 system-packages: $(SYSTEM_STAMP)
-$(SYSTEM_STAMP):
+$(SYSTEM_STAMP): scripts/system-packages.sh
 	@bash scripts/system-packages.sh
 	@mkdir -p instance && touch $@
 
