@@ -63,8 +63,10 @@ def create_app(environ: dict | None = None, **overrides) -> Flask:
 def _wire_domains() -> None:
     """Connect the domains explicitly, never as a side effect of an import: a guard acts beyond the
     home post only where a lent shift is in progress, and closing a gate or changing a guard's post
-    releases the roster's shifts there."""
+    releases the roster's shifts there; the statistics count the alliance's incidents and supplies."""
     from server.scope import wire_guard_scope
+    from server.services.alliance import statistics
+    from server.services.alliance.statistics_alliance_sections import ALLIANCE_SECTIONS
     from server.services.gate import gates
     from server.services.people import people
     from server.services.roster.rosters import (
@@ -75,6 +77,7 @@ def _wire_domains() -> None:
     )
 
     wire_guard_scope(compound_providers=(on_duty_compound_ids,), gate_checks=(on_duty_at_gate,))
+    statistics.EXTRA_SECTIONS[:] = ALLIANCE_SECTIONS
     gates.GATE_CLOSED_HOOKS[:] = [release_gate_shifts]
     people.GUARD_CHANGED_HOOKS[:] = [guard_changed]
 

@@ -389,7 +389,8 @@ def test_statistics_exports_are_formula_safe_equal_the_data_and_audited(app, wor
 
 
 def test_another_area_plugs_in_as_a_section(app, world, as_user, monkeypatch):
-    """The seam the incidents and supplies areas use: a section collected once, summarised per group."""
+    """The seam the incidents and supplies areas use: a section collected once, summarised per group
+    (a made-up area here, so the test depends on no real one)."""
     from server.services.alliance import statistics
     from server.services.alliance.statistics_scope import Section, SectionData
 
@@ -397,17 +398,17 @@ def test_another_area_plugs_in_as_a_section(app, world, as_user, monkeypatch):
         return SectionData({c: {"open": 1} for c in scope.compound_ids}, {k: {"on_hand": 10} for k in scope.company_ids})
 
     def summarise(compounds, companies):
-        return {"open_incidents": sum(c.get("open", 0) for c in compounds),
-                "masks_on_hand": sum(c.get("on_hand", 0) for c in companies) if companies is not None else None}
+        return {"open_drills": sum(c.get("open", 0) for c in compounds),
+                "kits_on_hand": sum(c.get("on_hand", 0) for c in companies) if companies is not None else None}
 
-    monkeypatch.setattr(statistics, "EXTRA_SECTIONS", [Section("incidents", collect, summarise)])
+    monkeypatch.setattr(statistics, "EXTRA_SECTIONS", [Section("drills", collect, summarise)])
     admin = as_user(world.admin)
     answer = admin.get("/api/v1/statistics/alliance").json
-    assert answer["incidents"] == {"open_incidents": 3, "masks_on_hand": 20}
+    assert answer["drills"] == {"open_drills": 3, "kits_on_hand": 20}
     row_a = next(r for r in answer["companies"] if r["id"] == world.company_a.id)
-    assert row_a["incidents"] == {"open_incidents": 1, "masks_on_hand": 10}
+    assert row_a["drills"] == {"open_drills": 1, "kits_on_hand": 10}
     header = admin.get("/api/v1/statistics/alliance/export?format=csv").get_data(as_text=True).splitlines()[0]
-    assert header.endswith("incidents.open_incidents,incidents.masks_on_hand")
+    assert header.endswith("drills.open_drills,drills.kits_on_hand")
 
 
 def test_a_compound_records_its_total_households_and_kind(app, world, as_user):

@@ -23,6 +23,11 @@ HEADERS = {
     "delivery.median_minutes_to_deliver": "送达中位时长(分钟)",
     "roster.shifts_today": "今日班次", "roster.places_required": "需排岗位", "roster.places_filled": "已排岗位",
     "roster.roster_coverage": "排班覆盖率",
+    "incidents.incidents_30_days": "近30天应急事件", "incidents.open_incidents": "处置中事件",
+    "incidents.median_minutes_to_first_arrival": "首批到达中位时长(分钟)",
+    "incidents.median_minutes_to_needs_met": "需求满足中位时长(分钟)",
+    "incidents.arrived_within_target": "按时到达事件数",
+    "supplies.stocks_below_threshold": "低于预警的库存", "supplies.masks_on_hand": "口罩库存",
 }
 LEVEL_NAMES = {"alliance": "联盟", "company": "企业", "compound": "小区", "total": "合计"}
 NO_COMPANY = "无物业企业"
