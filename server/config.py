@@ -59,6 +59,8 @@ SETTINGS = (
     Setting("WUYE_PUBLIC_API_DOCS", "",
             "serve /api/v1/docs and /api/v1/openapi.json: 1 or 0 (default: 0 in production, 1 elsewhere)"),
     Setting("WUYE_MAX_OPEN_DELIVERIES", "3", "open grocery-delivery requests a household may have at once"),
+    Setting("WUYE_RATING_PERIOD", "month", "period of the satisfaction rating: month (2026-12) or quarter (2026-Q4)"),
+    Setting("WUYE_RANKING_MIN_RATINGS", "5", "ratings a company needs in a period to be ranked"),
 )
 
 
@@ -142,6 +144,8 @@ def load_config(environ: dict | None = None, instance_path: str | None = None) -
         "LOGIN_ACCOUNT_MAX_FAILURES": 10 * _number(environ, "WUYE_LOGIN_MAX_FAILURES"),
         "LOGIN_LOCKOUT_MINUTES": _number(environ, "WUYE_LOGIN_LOCKOUT_MINUTES"),
         "MAX_OPEN_DELIVERIES": _number(environ, "WUYE_MAX_OPEN_DELIVERIES"),
+        "RATING_PERIOD": _rating_period(_env(environ, "WUYE_RATING_PERIOD")),
+        "RANKING_MIN_RATINGS": _number(environ, "WUYE_RANKING_MIN_RATINGS"),
         "JSON_AS_ASCII": False,
         "API_TITLE": "Wuye 物业",
         "API_VERSION": "v1",
@@ -219,6 +223,12 @@ def _flag(environ: dict, name: str, *, default: bool) -> bool:
     if value in ("0", "false", "no", "off"):
         return False
     raise UnsafeConfiguration(f"{name} must be 1 or 0, not {value!r}")
+
+
+def _rating_period(value: str) -> str:
+    if value not in ("month", "quarter"):
+        raise UnsafeConfiguration(f"WUYE_RATING_PERIOD must be month or quarter, not {value!r}")
+    return value
 
 
 def _templates(raw: str) -> dict[str, str]:

@@ -1,18 +1,15 @@
 """Satisfaction ratings: residents rate their property service; companies are ranked; comments, exports."""
 
-from flask import Response, jsonify
-from sqlalchemy import func, select
+from flask import jsonify
 
 from server.auth import current_user, roles_required
 from server.errors import NotFoundError
-from server.extensions import db
 from server.plumbing.audit import record
 from server.plumbing.csv_export import Sheet, sheet_response
-from server.plumbing.masking import mask_name
-from server.plumbing.pagination import PageArgs, total_header
+from server.plumbing.pagination import PageArgs, paged
 from server.request_parser import Blueprint
 from server.schemas.ratings import (
-    CommentPageSchema,
+    CommentSchema,
     PeriodArgs,
     PeriodExportArgs,
     RankingSchema,
@@ -75,19 +72,17 @@ def export_rankings(args):
 @roles_required("alliance_admin", "staff")
 @blp.arguments(PeriodArgs, location="query")
 @blp.arguments(PageArgs, location="query")
-@blp.response(200, CommentPageSchema)
-def comments(period_args, args) -> Response:
+@paged(blp, CommentSchema)
+def comments(period_args, args):
     """Comments of a period, authors masked: staff see their company's, the alliance admin all (audited)."""
-    user = current_user()
     period = period_args.get("period") or ratings.current_period()
-    query = ratings.comments(user, period)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    page, size = args["page"], args["page_size"]
-    rows = db.session.execute(query.limit(size).offset((page - 1) * size)).all()
-    items = [{"id": r.id, "period": r.period, "kind": r.kind, "score": r.score, "comment": r.comment,
-              "compound_id": r.compound_id, "compound_name": compound_name, "company_id": r.company_id,
-              "author": mask_name(author) or "", "created_at": r.created_at}
-             for r, compound_name, author in rows]
-    record("ratings.comments", object_type="ratings", object_id=period, detail={"rows": len(items), "page": page})
-    body = {"items": items, "total": total, "page": page, "page_size": size}
-    return body, 200, total_header(body)
+    return ratings.comments_page(current_user(), period, args)
+
+
+@blp.route("/incidents/<int:incident_id>", methods=["POST"])
+@roles_required("resident")
+@blp.arguments(RateServiceSchema)
+@blp.response(201, RatingSchema)
+def rate_incident(args, incident_id):
+    """Rate how an emergency at my compound was handled, once it is closed (once per incident: 409)."""
+    return ratings.rate_incident(current_user(), incident_id, args["score"], args.get("comment", ""))

@@ -52,15 +52,6 @@ class CommentSchema(Schema):
     created_at = fields.AwareDateTime()
 
 
-class CommentPageSchema(Schema):
-    """A page of comments."""
-
-    items = fields.List(fields.Nested(CommentSchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    page_size = fields.Integer()
-
-
 class UnrankedCompanySchema(Schema):
     """A company's figures in a period, too few ratings to be ranked."""
 

@@ -195,3 +195,31 @@ def test_ranking_exports_equal_the_ranking_and_are_audited(app, world, as_user):
     with app.app_context():
         audited = db.session.scalars(select(AuditEntry.detail).where(AuditEntry.action == "ratings.ranking_export")).all()
     assert sorted(d["format"] for d in audited) == ["chart", "csv", "xlsx"]
+
+
+def test_residents_rate_how_an_incident_at_their_compound_was_handled(app, world, as_user):
+    from server.models.incidents import Incident
+
+    with app.app_context():
+        now = datetime.now(UTC)
+        closed = Incident(alliance_id=world.alliance.id, compound_id=world.compound_a.id, kind="flood", place="1号楼",
+                          status="closed", raised_at=now - timedelta(hours=2), closed_at=now)
+        still_open = Incident(alliance_id=world.alliance.id, compound_id=world.compound_a.id, kind="fire", place="车库",
+                              status="open", raised_at=now)
+        db.session.add_all([closed, still_open])
+        db.session.commit()
+        closed_id, open_id = closed.id, still_open.id
+    resident = as_user(world.resident_a)
+    first = resident.post(f"/api/v1/ratings/incidents/{closed_id}", json={"score": 5, "comment": "十分钟就到了"})
+    assert first.status_code == 201, first.json
+    assert (first.json["kind"], first.json["score"]) == ("incident", 5)
+    again = resident.post(f"/api/v1/ratings/incidents/{closed_id}", json={"score": 1})
+    assert (again.status_code, again.json["reason"]) == (409, "already_rated_subject")
+    early = resident.post(f"/api/v1/ratings/incidents/{open_id}", json={"score": 4})
+    assert (early.status_code, early.json["reason"]) == (409, "incident_not_closed")
+    # Another compound's resident did not live through it: as if it did not exist.
+    assert as_user(world.resident_b).post(f"/api/v1/ratings/incidents/{closed_id}", json={"score": 3}).status_code == 404
+    with app.app_context():
+        rating = db.session.scalar(select(SatisfactionRating).where(SatisfactionRating.kind == "incident"))
+        assert (rating.subject_id, rating.company_id, rating.compound_id) == (
+            closed_id, world.company_a.id, world.compound_a.id)

@@ -16,14 +16,19 @@ from flask import current_app
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
-from server.errors import ConflictError, UnprocessableError
+from server.errors import ConflictError, NotFoundError, UnprocessableError
 from server.extensions import db
 from server.messages import register
 from server.models.companies import Company
 from server.models.compounds import Compound, Household
+from server.models.incidents import Incident
 from server.models.people import User
 from server.models.ratings import RATING_KINDS, SatisfactionRating
+from server.plumbing import audit
+from server.plumbing.caretakers import acting_company_id
 from server.plumbing.clock import utcnow
+from server.plumbing.masking import mask_name
+from server.plumbing.pagination import paginate
 
 DEFAULT_PERIOD_KIND = "month"
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -33,6 +38,7 @@ register({
     "already_rated_period": ("本周期已评价过该小区的物业服务", "You already rated this compound's service for this period"),
     "already_rated_subject": ("已评价过", "Already rated"),
     "period_invalid": ("周期格式应为 2026-12 或 2026-Q4", "A period looks like 2026-12 or 2026-Q4"),
+    "incident_not_closed": ("事件处置结束后才能评价", "An incident can be rated once it is closed"),
 })
 
 
@@ -91,6 +97,17 @@ def rate_service(resident: User, score: int, comment: str = "") -> SatisfactionR
     return record_rating(resident, compound, "period", None, score, comment)
 
 
+def rate_incident(resident: User, incident_id: int, score: int, comment: str = "") -> SatisfactionRating:
+    """A resident's rating of how an emergency at their compound was handled, once it is closed."""
+    compound = _resident_compound(resident)
+    incident = db.session.get(Incident, incident_id)
+    if incident is None or incident.compound_id != compound.id:
+        raise NotFoundError("not_found")  # only the compound it concerned rates it
+    if incident.status != "closed":
+        raise ConflictError("incident_not_closed")
+    return record_rating(resident, compound, "incident", incident.id, score, comment)
+
+
 def record_rating(rater: User, compound: Compound, kind: str, subject_id: int | None, score: int,
                   comment: str = "") -> SatisfactionRating:
     """Store a rating of a compound's service (kind 'period', or 'incident' with the incident's id).
@@ -102,7 +119,9 @@ def record_rating(rater: User, compound: Compound, kind: str, subject_id: int | 
         raise UnprocessableError("validation_failed", errors={"json": {"kind": ["period or incident"]}})
     now = utcnow()
     rating = SatisfactionRating(
-        alliance_id=compound.alliance_id, compound_id=compound.id, company_id=compound.company_id, user_id=rater.id,
+        # The company acting for the compound is rated: its own, or the caretaker of a company-less one.
+        alliance_id=compound.alliance_id, compound_id=compound.id, company_id=acting_company_id(compound),
+        user_id=rater.id,
         kind=kind, subject_id=subject_id, period=period_key(now, alliance_timezone()), score=score,
         comment=comment.strip(), created_at=now)
     try:
@@ -135,6 +154,20 @@ def comments(viewer: User, period: str) -> Select:
     if viewer.role != "alliance_admin":
         query = query.where(SatisfactionRating.company_id == viewer.company_id)
     return query.order_by(SatisfactionRating.created_at.desc(), SatisfactionRating.id.desc())
+
+
+def comments_page(viewer: User, period: str, args: dict) -> dict:
+    """A page of the period's comments with their authors masked (张*); the read is audited."""
+    def row(found) -> dict:
+        rating, compound_name, author = found
+        return {"id": rating.id, "period": rating.period, "kind": rating.kind, "score": rating.score,
+                "comment": rating.comment, "compound_id": rating.compound_id, "compound_name": compound_name,
+                "company_id": rating.company_id, "author": mask_name(author) or "", "created_at": rating.created_at}
+
+    body = paginate(comments(viewer, period), args, rows=True, each=row)
+    audit.record("ratings.comments", actor=viewer, object_type="ratings", object_id=period,
+                 detail={"rows": len(body["items"]), "page": body["page"]})
+    return body
 
 
 def company_names(alliance_id: int) -> dict[int, str]:
