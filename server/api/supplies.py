@@ -1,10 +1,9 @@
 """The supplies ledger (防疫物资): catalogue, stock per holder, receipts, use, transfers, the ledger."""
 
-from flask import Response
 
 from server.auth import current_user, roles_required
 from server.models.supplies import SupplyEntry, SupplyTransfer
-from server.plumbing.csv_export import csv_response
+from server.plumbing.csv_export import XLSX_MIMETYPE, sheet_response
 from server.plumbing.pagination import PageArgs, paged, total_header
 from server.request_parser import Blueprint
 from server.schemas.supplies import (
@@ -232,10 +231,21 @@ def ledger(filters, args):
 @blp.arguments(SupplyLedgerArgsSchema, location="query")
 @blp.response(200, content_type="text/csv")
 def ledger_csv(filters):
-    """The item's ledger as CSV (Excel-ready, formula cells escaped); every export is audited."""
+    """The item's ledger as CSV for Excel (BOM, Chinese headers, local times, formula cells escaped); audited."""
+    return _ledger_export(filters, "csv")
+
+
+@blp.route("/ledger.xlsx", methods=["GET"])
+@roles_required(*STAFF_AND_ADMIN)
+@blp.arguments(SupplyLedgerArgsSchema, location="query")
+@blp.response(200, content_type=XLSX_MIMETYPE)
+def ledger_xlsx(filters):
+    """The item's ledger as an Excel workbook (text cells never formulas); audited."""
+    return _ledger_export(filters, "xlsx")
+
+
+def _ledger_export(filters: dict, fmt: str):
     user = current_user()
     item = find_item(user, filters["item"])
-    body, _ = supply_ledger.ledger_csv(user, item, _filter_holder(user, filters))
-    response: Response = csv_response(body, f"supplies-ledger-{item.code}.csv")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    sheet = supply_ledger.ledger_sheet(user, item, _filter_holder(user, filters))
+    return sheet_response(sheet, f"supplies-ledger-{item.code}", fmt)

@@ -156,6 +156,20 @@ def test_the_ledger_exports_as_an_audited_formula_safe_csv(app, story, as_user):
         [entry] = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "supplies.ledger_export")).all()
         assert entry.actor_id == story.staff_big.id and entry.detail["rows"] == 2
 
+    # The same ledger as a workbook: numbers stay numbers, the formula stays text, audited again.
+    import openpyxl
+
+    book = big.get(f"{URL}/ledger.xlsx?item=masks")
+    assert book.status_code == 200 and book.mimetype.endswith("spreadsheetml.sheet")
+    sheet = openpyxl.load_workbook(io.BytesIO(book.data)).active
+    cells = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert cells[0][:3] == ["时间", "持有方类型", "持有方"]
+    assert [(r[2], r[5], r[6], r[7], r[8]) for r in cells[1:]] == [("万科物业", "入库", 50, None, 50),
+                                                                   ("万科物业", "使用", None, 5, 45)]
+    assert cells[1][11] == '=HYPERLINK("http://x")' and sheet.cell(row=2, column=12).data_type == "s"
+    with app.app_context():
+        assert len(db.session.scalars(select(AuditEntry).where(AuditEntry.action == "supplies.ledger_export")).all()) == 2
+
 
 def test_staff_see_and_move_only_their_own_holders(app, story, world, as_user):
     big, small1, admin = as_user(story.staff_big), as_user(story.staff_small1), as_user(world.admin)

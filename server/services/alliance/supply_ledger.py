@@ -4,15 +4,15 @@ where each item went per holder, and the ledger as an audited CSV export."""
 from __future__ import annotations
 
 from collections import defaultdict
-from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from server.extensions import db
 from server.models.people import User
 from server.models.supplies import SupplyEntry, SupplyItem, SupplyStock, SupplyTransfer
 from server.plumbing import audit
-from server.plumbing.csv_export import csv_text
+from server.plumbing.csv_export import Sheet
 from server.plumbing.masking import mask_name
 from server.plumbing.pagination import paginate
 from server.services.alliance.supply_catalogue import item_dict
@@ -137,25 +137,23 @@ def ledger_page(user: User, item: SupplyItem, holder: Holder | None, args: dict)
     return {"item": item_dict(item), "holders": holder_summaries(user, item, holder), **body}
 
 
-def ledger_csv(user: User, item: SupplyItem, holder: Holder | None) -> tuple[str, int]:
-    """The item's ledger as CSV (local times, Chinese headers, formula cells escaped); the export is audited.
+def ledger_sheet(user: User, item: SupplyItem, holder: Holder | None) -> Sheet:
+    """The item's ledger as a spreadsheet (local times, Chinese headers; CSV or .xlsx); the export is audited.
 
     In and out are two columns of whole numbers (收入 / 发出 / 结存, as a paper ledger has them): a negative
     number would start with "-" and be exported as text by the formula escaping."""
     names = holder_names(user.alliance_id)
     rows = db.session.execute(_entries_query(user, item, holder).limit(MAX_EXPORT_ROWS)).all()
-    local = ZoneInfo("Asia/Shanghai")
     lines = []
     for row in rows:
         entry = _entry_row(user, names, *row)
         counterpart = entry["counterpart"]
-        lines.append([entry["created_at"].astimezone(local).strftime("%Y-%m-%d %H:%M:%S"),
-                      HOLDER_KIND_NAMES[entry["holder"]["kind"]], entry["holder"]["name"], item.name, item.unit,
-                      KIND_NAMES[entry["kind"]], max(entry["quantity"], 0) or "", max(-entry["quantity"], 0) or "",
-                      entry["balance_after"],
-                      counterpart["name"] if counterpart else "", entry["transfer_id"] or "", entry["source"],
+        lines.append([entry["created_at"], HOLDER_KIND_NAMES[entry["holder"]["kind"]], entry["holder"]["name"],
+                      item.name, item.unit, KIND_NAMES[entry["kind"]], max(entry["quantity"], 0) or None,
+                      max(-entry["quantity"], 0) or None, entry["balance_after"],
+                      counterpart["name"] if counterpart else "", entry["transfer_id"] or None, entry["source"],
                       entry["reason"], entry["actor_name"] or ""])
     audit.record("supplies.ledger_export", actor=user, object_type="supply_item", object_id=item.id,
                  detail={"item": item.code, "holder": f"{holder.kind}:{holder.id}" if holder else "all",
                          "rows": len(lines)})
-    return csv_text(CSV_HEADER, lines), len(lines)
+    return Sheet(f"{item.name}台账", CSV_HEADER, lines, current_app.config["DEFAULT_TIMEZONE"])
