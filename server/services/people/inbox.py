@@ -21,6 +21,8 @@ KIND_TITLES = {
     "quarantine_placed": "居家隔离通知",
     "quarantine_extended": "居家隔离延长",
     "quarantine_lifted": "居家隔离解除",
+    "incident": "联盟应急求助",
+    "low_stock": "防疫物资库存不足",
 }
 
 
