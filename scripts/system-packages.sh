@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Wuye needs when they are missing: PostgreSQL 15 (tests), a CJK font
-# (Chinese text on gate posters), wrk (benchmarks), python3-venv (a minimal image lacks ensurepip).
+# (Chinese text on gate posters), wrk (benchmarks), python3-venv (a minimal image lacks ensurepip),
+# redis-server (the tests of several hosts start a private one for the shared rate limits).
 # Idempotent; needs root or sudo for apt-get.
 set -euo pipefail
 need=()
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
 [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "installing Debian packages: ${need[*]}"
