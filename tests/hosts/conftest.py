@@ -16,18 +16,21 @@ from tests.hosts.processes import Instance, RedisServer, service_environ
 PASS_KEY_REFRESH_SECONDS = 2
 
 
+SKIP_REASON = ("several hosts share one PostgreSQL: run with scripts/with-postgres.sh "
+               "(SQLite is an embedded file for one host, and a streaming replica is PostgreSQL's)")
+
+
 @pytest.fixture(autouse=True)
 def _postgres_only(database_url):
     if not database_url.startswith("postgresql"):
-        pytest.skip("several hosts share one PostgreSQL: run with scripts/with-postgres.sh "
-                    "(SQLite is an embedded file for one host)")
+        pytest.skip(SKIP_REASON)
 
 
 @pytest.fixture(scope="module")
 def redis_server(database_url):
     """A private redis-server on a Unix socket, for the rate limits every instance shares."""
     if not database_url.startswith("postgresql"):
-        pytest.skip("several hosts need PostgreSQL")
+        pytest.skip(SKIP_REASON)
     server = RedisServer().start()
     yield server
     server.stop()

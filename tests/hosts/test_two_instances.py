@@ -128,6 +128,6 @@ def test_a_pass_key_rotation_reaches_every_instance_within_its_refresh_time(app,
         time.sleep(0.1)
     assert set(seen_at) == {"a", "b"}
     # Within the refresh time, plus a request's worth of slack on a busy machine.
-    assert max(seen_at.values()) <= PASS_KEY_REFRESH_SECONDS + 1.5, seen_at
+    assert max(seen_at.values()) <= PASS_KEY_REFRESH_SECONDS + 2, seen_at
     # The old key stays published (guards' devices verify codes it signed until they expire).
     assert {old_kid, new_kid} <= _published_kids(a) & _published_kids(b)
