@@ -36,6 +36,10 @@ def create_app(environ: dict | None = None, **overrides) -> Flask:
     limiter.init_app(app)
     api.init_app(app)
 
+    from server.plumbing import replica
+
+    replica.init_app(app)
+
     from server.openapi import prepare_spec, publish_reason_codes
 
     prepare_spec(api)

@@ -31,6 +31,8 @@ SETTINGS = (
     Setting("WUYE_ENV", "production", "development, testing or production"),
     Setting("WUYE_DATABASE_URL", "sqlite:///instance/wuye.db",
             "SQLAlchemy URL: SQLite file (default) or postgresql+psycopg://user:pass@host/db"),
+    Setting("WUYE_DATABASE_REPLICA_URL", "",
+            "a PostgreSQL streaming replica that statistics and exports read from; empty: they read the primary"),
     Setting("WUYE_SECRET_KEY", "", "HMAC secret for access and refresh tokens; >= 32 bytes outside development"),
     Setting("WUYE_SECRET_KEY_FALLBACKS", "",
             "comma-separated previous secrets, still accepted for tokens and stored keys while rotating"),
@@ -58,6 +60,8 @@ SETTINGS = (
             "the window those failures are counted in (ten times as many from all addresses throttle the name)"),
     Setting("WUYE_PUBLIC_API_DOCS", "",
             "serve /api/v1/docs and /api/v1/openapi.json: 1 or 0 (default: 0 in production, 1 elsewhere)"),
+    Setting("WUYE_PASS_KEY_REFRESH_SECONDS", "30",
+            "how often each process re-reads the pass signing keys (a rotation reaches every host within it)"),
     Setting("WUYE_MAX_OPEN_DELIVERIES", "3", "open grocery-delivery requests a household may have at once"),
     Setting("WUYE_RATING_PERIOD", "month", "period of the satisfaction rating: month (2026-12) or quarter (2026-Q4)"),
     Setting("WUYE_RANKING_MIN_RATINGS", "5", "ratings a company needs in a period to be ranked"),
@@ -106,8 +110,8 @@ def load_config(environ: dict | None = None, instance_path: str | None = None) -
             relative = relative.removeprefix("instance/")
             Path(instance_path).mkdir(parents=True, exist_ok=True)
             db_url = "sqlite:///" + str(Path(instance_path) / relative)
-    if db_url.startswith("postgresql://"):
-        db_url = "postgresql+psycopg://" + db_url.removeprefix("postgresql://")
+    db_url = _psycopg(db_url)
+    replica_url = _replica_url(_env(environ, "WUYE_DATABASE_REPLICA_URL"), db_url)
 
     origins = [o.strip() for o in _env(environ, "WUYE_CORS_ORIGINS").split(",") if o.strip()]
     if "*" in origins and env == "production":
@@ -124,6 +128,9 @@ def load_config(environ: dict | None = None, instance_path: str | None = None) -
         "SECRET_KEY_FALLBACKS": fallbacks,
         "SQLALCHEMY_DATABASE_URI": db_url,
         "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(db_url, env),
+        # The replica, when there is one, is the bind "replica" (server.plumbing.replica reads through it).
+        "SQLALCHEMY_BINDS": {"replica": _replica_options(replica_url, env)} if replica_url else {},
+        "DATABASE_REPLICA_URL": replica_url,
         "MAX_CONTENT_LENGTH": _number(environ, "WUYE_MAX_BODY_BYTES"),
         "WECHAT_APP_ID": _env(environ, "WUYE_WECHAT_APP_ID"),
         "WECHAT_APP_SECRET": _env(environ, "WUYE_WECHAT_APP_SECRET"),
@@ -146,6 +153,7 @@ def load_config(environ: dict | None = None, instance_path: str | None = None) -
         "MAX_OPEN_DELIVERIES": _number(environ, "WUYE_MAX_OPEN_DELIVERIES"),
         "RATING_PERIOD": _rating_period(_env(environ, "WUYE_RATING_PERIOD")),
         "RANKING_MIN_RATINGS": _number(environ, "WUYE_RANKING_MIN_RATINGS"),
+        "PASS_KEY_REFRESH_SECONDS": _number(environ, "WUYE_PASS_KEY_REFRESH_SECONDS", float),
         "JSON_AS_ASCII": False,
         "API_TITLE": "Wuye 物业",
         "API_VERSION": "v1",
@@ -243,6 +251,28 @@ def _templates(raw: str) -> dict[str, str]:
             isinstance(k, str) and isinstance(v, str) and v for k, v in templates.items()):
         raise UnsafeConfiguration("WUYE_WECHAT_TEMPLATES must map kinds to non-empty template ids")
     return templates
+
+
+def _psycopg(url: str) -> str:
+    """A postgresql:// URL with the psycopg (3) driver named."""
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+def _replica_url(raw: str, db_url: str) -> str:
+    """The replica's URL; only a PostgreSQL replica of a PostgreSQL primary makes sense."""
+    url = _psycopg(raw.strip())
+    if url and not (url.startswith("postgresql") and db_url.startswith("postgresql")):
+        raise UnsafeConfiguration("WUYE_DATABASE_REPLICA_URL names a PostgreSQL streaming replica, and needs "
+                                  "WUYE_DATABASE_URL to be its PostgreSQL primary")
+    return url
+
+
+def _replica_options(url: str, env: str) -> dict:
+    # Every transaction on the replica bind is READ ONLY, so a replica URL pointed at the primary by
+    # mistake still cannot write (a hot standby refuses writes by itself).
+    return {"url": url, **_engine_options(url, env), "execution_options": {"postgresql_readonly": True}}
 
 
 def _engine_options(db_url: str, env: str) -> dict:

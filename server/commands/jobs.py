@@ -8,6 +8,7 @@ claimed outbox), so a second scheduler does no harm.
     0 10,20 * * * flask wuye check-reports        quarantine temperature reports missed
     0 9 * * *     flask wuye welfare              residents living alone who have gone quiet
     30 3 * * *    flask wuye purge                retention: health and movement records past their days
+    */5 * * * *   flask wuye population           residents per compound, for the statistics (server/commands/statistics.py)
 """
 
 from __future__ import annotations

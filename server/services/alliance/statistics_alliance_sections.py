@@ -11,9 +11,9 @@ from statistics import median
 
 from sqlalchemy import select
 
-from server.extensions import db
 from server.models.incidents import Incident
 from server.models.supplies import SupplyItem, SupplyStock
+from server.plumbing.replica import reads
 from server.services.alliance.statistics_scope import Section, SectionData, StatsScope
 
 # Incidents raised within this past are counted, with their response times.
@@ -35,7 +35,7 @@ def collect_incidents(scope: StatsScope) -> SectionData:
         return {"raised": 0, "open": 0, "first_arrival": [], "needs_met": [], "within_target": 0}
 
     by_compound: dict[int, dict] = {c: empty() for c in scope.compound_ids}
-    rows = db.session.execute(
+    rows = reads().execute(
         select(Incident.compound_id, Incident.status, Incident.raised_at, Incident.first_arrival_at,
                Incident.needs_met_at, Incident.target_minutes)
         .where(scope.covers(Incident.compound_id), Incident.raised_at >= scope.now - INCIDENT_WINDOW,
@@ -73,7 +73,7 @@ def collect_supplies(scope: StatsScope) -> SectionData:
     holders = (SupplyStock.compound_id.is_not(None) & scope.covers(SupplyStock.compound_id))
     if scope.company_ids:
         holders = holders | SupplyStock.company_id.in_(scope.company_ids)
-    for compound_id, company_id, code, quantity, threshold in db.session.execute(
+    for compound_id, company_id, code, quantity, threshold in reads().execute(
             select(SupplyStock.compound_id, SupplyStock.company_id, SupplyItem.code, SupplyStock.quantity,
                    SupplyStock.low_threshold)
             .join(SupplyItem, SupplyItem.id == SupplyStock.item_id).where(holders)).all():

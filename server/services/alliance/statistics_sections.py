@@ -1,7 +1,7 @@
 """The core areas of the district statistics: organisation, gate traffic, health, delivery, roster.
 
 Each `collect` is a few grouped queries over the whole scope (the hourly rollups for gate traffic
-and fevers); each `summarise` combines the figures of any group of compounds in Python, so the
+and fevers), read through `plumbing.replica.reads()`, a replica when one is configured; each `summarise` combines the figures of any group of compounds in Python, so the
 same numbers come out on SQLite and PostgreSQL.
 """
 
@@ -13,13 +13,13 @@ from statistics import median
 
 from sqlalchemy import func, select
 
-from server.extensions import db
 from server.models.compounds import Gate, Household
 from server.models.deliveries import OPEN_STATUSES, DeliveryRequest
 from server.models.health import QuarantineOrder
 from server.models.people import User
 from server.models.rosters import Shift, ShiftAssignment
 from server.models.statistics import CheckinHourly, CompoundPopulation, ReadingHourly, hour_of
+from server.plumbing.replica import reads
 from server.services.alliance.statistics_scope import Section, SectionData, StatsScope
 
 # Deliveries delivered within this past give the median time to deliver.
@@ -45,14 +45,14 @@ def _sum(figures: list[dict], key: str) -> int:
 def collect_organisation(scope: StatsScope) -> SectionData:
     """Per compound: residential, households registered and total, residents (as last counted), guards
     posted there; per company: its staff and guards."""
-    registered = dict(db.session.execute(
+    registered = dict(reads().execute(
         select(Household.compound_id, func.count()).where(scope.covers(Household.compound_id))
         .group_by(Household.compound_id)).all())
     # Counted by the periodic job (`flask wuye population`): a live count of a district's residents is too slow.
-    residents = {compound_id: (count, counted_at) for compound_id, count, counted_at in db.session.execute(
+    residents = {compound_id: (count, counted_at) for compound_id, count, counted_at in reads().execute(
         select(CompoundPopulation.compound_id, CompoundPopulation.residents, CompoundPopulation.counted_at)
         .where(scope.covers(CompoundPopulation.compound_id))).all()}
-    posted = dict(db.session.execute(
+    posted = dict(reads().execute(
         select(User.compound_id, func.count()).where(User.role == "guard", User.is_active.is_(True),
                                                      scope.covers(User.compound_id))
         .group_by(User.compound_id)).all())
@@ -64,7 +64,7 @@ def collect_organisation(scope: StatsScope) -> SectionData:
         for c in scope.compounds}
     by_company: dict[int, dict] = {k: {"staff": 0, "guards": 0} for k in scope.company_ids}
     if scope.company_ids:
-        for company_id, role, count in db.session.execute(
+        for company_id, role, count in reads().execute(
                 select(User.company_id, User.role, func.count())
                 .where(User.company_id.in_(scope.company_ids), User.role.in_(("staff", "guard")),
                        User.is_active.is_(True))
@@ -99,11 +99,11 @@ def summarise_organisation(compounds: list[dict], companies: list[dict] | None) 
 def collect_gate(scope: StatsScope) -> SectionData:
     """Per compound: today's allowed and denied check-ins per local hour and per gate."""
     first, last = hour_of(scope.day_start), hour_of(scope.day_end)
-    names = {gate_id: (compound_id, name) for gate_id, compound_id, name in db.session.execute(
+    names = {gate_id: (compound_id, name) for gate_id, compound_id, name in reads().execute(
         select(Gate.id, Gate.compound_id, Gate.name).where(scope.covers(Gate.compound_id))).all()}
     by_compound: dict[int, dict] = {c: {"hours": defaultdict(lambda: [0, 0]), "gates": {}, "hours_in_day": last - first}
                                     for c in scope.compound_ids}
-    for gate_id, compound_id, hour, allowed, denied in db.session.execute(
+    for gate_id, compound_id, hour, allowed, denied in reads().execute(
             select(CheckinHourly.gate_id, CheckinHourly.compound_id, CheckinHourly.hour, CheckinHourly.allowed,
                    CheckinHourly.denied)
             .where(scope.covers(CheckinHourly.compound_id), CheckinHourly.hour >= first,
@@ -147,13 +147,13 @@ def collect_health(scope: StatsScope) -> SectionData:
     """Per compound: today's readings, high readings and confirmed fevers; quarantines in force now."""
     first, last = hour_of(scope.day_start), hour_of(scope.day_end)
     by_compound: dict[int, dict] = {c: {} for c in scope.compound_ids}
-    for compound_id, readings, high, fever in db.session.execute(
+    for compound_id, readings, high, fever in reads().execute(
             select(ReadingHourly.compound_id, func.sum(ReadingHourly.readings), func.sum(ReadingHourly.high),
                    func.sum(ReadingHourly.fever))
             .where(scope.covers(ReadingHourly.compound_id), ReadingHourly.hour >= first, ReadingHourly.hour < last)
             .group_by(ReadingHourly.compound_id)).all():
         by_compound.setdefault(compound_id, {}).update(readings=int(readings), high=int(high), fever=int(fever))
-    for compound_id, count in db.session.execute(
+    for compound_id, count in reads().execute(
             select(QuarantineOrder.compound_id, func.count())
             .where(scope.covers(QuarantineOrder.compound_id), QuarantineOrder.starts_at <= scope.now,
                    QuarantineOrder.ends_at > scope.now, QuarantineOrder.lifted_at.is_(None))
@@ -173,12 +173,12 @@ def summarise_health(compounds: list[dict], _companies: list[dict] | None) -> di
 def collect_delivery(scope: StatsScope) -> SectionData:
     """Per compound: open requests now, and minutes from request to delivery of those delivered lately."""
     by_compound: dict[int, dict] = {c: {"open": 0, "deliver_minutes": []} for c in scope.compound_ids}
-    for compound_id, count in db.session.execute(
+    for compound_id, count in reads().execute(
             select(DeliveryRequest.compound_id, func.count())
             .where(scope.covers(DeliveryRequest.compound_id), DeliveryRequest.status.in_(OPEN_STATUSES))
             .group_by(DeliveryRequest.compound_id)).all():
         by_compound.setdefault(compound_id, {"deliver_minutes": []})["open"] = count
-    for compound_id, created, delivered in db.session.execute(
+    for compound_id, created, delivered in reads().execute(
             select(DeliveryRequest.compound_id, DeliveryRequest.created_at, DeliveryRequest.delivered_at)
             .where(DeliveryRequest.delivered_at >= scope.now - DELIVERY_WINDOW,
                    DeliveryRequest.delivered_at <= scope.now, scope.covers(DeliveryRequest.compound_id))).all():
@@ -202,7 +202,7 @@ def collect_roster(scope: StatsScope) -> SectionData:
     assigned = (select(ShiftAssignment.shift_id, func.count().label("n")).group_by(ShiftAssignment.shift_id)
                 .where(scope.covers(ShiftAssignment.compound_id), ShiftAssignment.starts_at >= scope.day_start,
                        ShiftAssignment.starts_at < scope.day_end).subquery())
-    for compound_id, needed, filled in db.session.execute(
+    for compound_id, needed, filled in reads().execute(
             select(Shift.compound_id, Shift.guards_needed, func.coalesce(assigned.c.n, 0))
             .outerjoin(assigned, assigned.c.shift_id == Shift.id)
             .where(scope.covers(Shift.compound_id), Shift.status == "open", Shift.starts_at >= scope.day_start,

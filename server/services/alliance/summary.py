@@ -10,13 +10,13 @@ from collections import defaultdict
 
 from sqlalchemy import func, select
 
-from server.extensions import db
 from server.models.alliance import Alliance
 from server.models.caretaking import Caretaking, caretaking_active
 from server.models.companies import Company
 from server.models.compounds import Compound, Household
 from server.models.people import User
 from server.plumbing.clock import utcnow
+from server.plumbing.replica import reads
 
 
 def alliance_summary(viewer: User, alliance: Alliance) -> dict:
@@ -25,19 +25,19 @@ def alliance_summary(viewer: User, alliance: Alliance) -> dict:
     companies_query = select(Company).where(Company.alliance_id == alliance.id).order_by(Company.id)
     if viewer.role != "alliance_admin":
         companies_query = companies_query.where(Company.membership == "active")
-    companies = db.session.scalars(companies_query).all()
-    compounds = db.session.scalars(select(Compound).where(Compound.alliance_id == alliance.id)
+    companies = reads().scalars(companies_query).all()
+    compounds = reads().scalars(select(Compound).where(Compound.alliance_id == alliance.id)
                                    .order_by(Compound.id)).all()
-    households = dict(db.session.execute(
+    households = dict(reads().execute(
         select(Household.compound_id, func.count()).join(Compound, Compound.id == Household.compound_id)
         .where(Compound.alliance_id == alliance.id).group_by(Household.compound_id)).all())
     people: dict[int, dict[str, int]] = defaultdict(lambda: {"staff": 0, "guard": 0})
-    for company_id, role, count in db.session.execute(
+    for company_id, role, count in reads().execute(
             select(User.company_id, User.role, func.count())
             .where(User.alliance_id == alliance.id, User.role.in_(("staff", "guard")), User.is_active.is_(True))
             .group_by(User.company_id, User.role)):
         people[company_id][role] = count
-    entrusted = dict(db.session.execute(
+    entrusted = dict(reads().execute(
         select(Caretaking.compound_id, Caretaking.company_id).join(Compound, Compound.id == Caretaking.compound_id)
         .where(Compound.alliance_id == alliance.id, caretaking_active(utcnow()))).all())
     visible = {c.id for c in companies}

@@ -15,6 +15,7 @@ from server.plumbing import audit
 from server.plumbing.csv_export import Sheet
 from server.plumbing.masking import mask_name
 from server.plumbing.pagination import paginate
+from server.plumbing.replica import reads
 from server.services.alliance.supply_catalogue import item_dict
 from server.services.alliance.supply_holders import Holder, holder_names, holder_of, visible_holder_condition
 from server.services.alliance.supply_transfers import IN_TRANSIT
@@ -143,7 +144,7 @@ def ledger_sheet(user: User, item: SupplyItem, holder: Holder | None) -> Sheet:
     In and out are two columns of whole numbers (收入 / 发出 / 结存, as a paper ledger has them): a negative
     number would start with "-" and be exported as text by the formula escaping."""
     names = holder_names(user.alliance_id)
-    rows = db.session.execute(_entries_query(user, item, holder).limit(MAX_EXPORT_ROWS)).all()
+    rows = reads().execute(_entries_query(user, item, holder).limit(MAX_EXPORT_ROWS)).all()
     lines = []
     for row in rows:
         entry = _entry_row(user, names, *row)

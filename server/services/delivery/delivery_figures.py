@@ -14,12 +14,12 @@ from statistics import mean, median
 from sqlalchemy import select
 
 from server.errors import UnprocessableError
-from server.extensions import db
 from server.models.companies import Company
 from server.models.compounds import Compound
 from server.models.deliveries import DeliveryRating, DeliveryRequest
 from server.models.people import User
 from server.plumbing.clock import utcnow
+from server.plumbing.replica import reads
 from server.scope import compound_condition
 
 DEFAULT_PERIOD = timedelta(days=30)
@@ -79,10 +79,10 @@ def service_figures(viewer: User, since: datetime | None = None, until: datetime
     if until - since > MAX_FIGURES_PERIOD:
         raise UnprocessableError("validation_failed", errors={"query": {
             "until": [f"at most {MAX_FIGURES_PERIOD.days} days after since"]}})
-    compounds = db.session.execute(
+    compounds = reads().execute(
         select(Compound.id, Compound.name, Compound.company_id)
         .where(compound_condition(viewer, Compound.id)).order_by(Compound.id)).all()
-    rows = db.session.execute(
+    rows = reads().execute(
         select(DeliveryRequest.compound_id, DeliveryRequest.status, DeliveryRequest.created_at,
                DeliveryRequest.claimed_at, DeliveryRequest.delivered_at, DeliveryRating.score)
         .outerjoin(DeliveryRating, DeliveryRating.request_id == DeliveryRequest.id)
@@ -96,7 +96,7 @@ def service_figures(viewer: User, since: datetime | None = None, until: datetime
         by_company[company_of.get(compound_id)].add(status, created, claimed, delivered, score)
 
     company_ids = sorted({c.company_id for c in compounds if c.company_id is not None})
-    names = dict(db.session.execute(select(Company.id, Company.name).where(Company.id.in_(company_ids))).all())
+    names = dict(reads().execute(select(Company.id, Company.name).where(Company.id.in_(company_ids))).all())
     return {
         "since": since,
         "until": until,

@@ -1,7 +1,7 @@
 """Personal passes (通行码): signing keys in the database, issuing a resident's code, reading a scanned one.
 
 The database rows (PassSigningKey) are the truth every worker and host shares. Each process keeps
-an immutable snapshot of them, replaced whole after KEY_CACHE_SECONDS or when a code names a kid it
+an immutable snapshot of them, replaced whole after WUYE_PASS_KEY_REFRESH_SECONDS (30) or when a code names a kid it
 has not seen (at most once per UNKNOWN_KID_REFRESH_SECONDS, so forged kids cannot hammer the DB).
 
 The pass id is 8 bytes: a 4-byte random nonce and the holder's user id masked with a keyed PRF of
@@ -37,7 +37,7 @@ from server.services.gate.pass_tokens import IssuedPass, PassInvalid, SigningKey
 # A pass is accepted at most 60 s after it was issued: 55 s of life plus 5 s for clocks and transit.
 PASS_TTL_SECONDS = 55
 VERIFY_LEEWAY_SECONDS = 5
-KEY_CACHE_SECONDS = 30
+KEY_CACHE_SECONDS = 30  # the default of WUYE_PASS_KEY_REFRESH_SECONDS
 UNKNOWN_KID_REFRESH_SECONDS = 2
 # A retired key stays published until every code it signed has expired, with margin.
 RETIRE_GRACE = timedelta(seconds=PASS_TTL_SECONDS + VERIFY_LEEWAY_SECONDS + 60)
@@ -131,10 +131,15 @@ def key_snapshot(refresh: bool = False) -> KeySnapshot:
     global _snapshot
     snap = _snapshot
     if (refresh or snap is None or snap.db_key != _db_key()
-            or time.monotonic() - snap.loaded_at > KEY_CACHE_SECONDS):
+            or time.monotonic() - snap.loaded_at > _refresh_seconds()):
         snap = _load_snapshot()
         _snapshot = snap
     return snap
+
+
+def _refresh_seconds() -> float:
+    # A rotation on any host reaches this process within this time (the snapshot's age limit).
+    return current_app.config.get("PASS_KEY_REFRESH_SECONDS", KEY_CACHE_SECONDS)
 
 
 def verify_keys(now: datetime | None = None) -> dict[int, VerifyKey]:

@@ -20,6 +20,7 @@ from server.plumbing.clock import local_day_bounds, local_today, utcnow
 from server.plumbing.csv_export import Sheet
 from server.plumbing.idempotency import IdempotentWrite
 from server.plumbing.masking import mask_name
+from server.plumbing.replica import reads
 from server.scope import compound_condition, get_in_compound_scope, guard_acts_at_gate
 from server.services.people.consent import require_lawful_basis
 
@@ -291,7 +292,7 @@ def daily_counts(compound: Compound, start: date | None, end: date | None) -> li
     day = start
     while day <= end:
         low, high = local_day_bounds(compound.timezone, day)
-        counts = db.session.execute(select(
+        counts = reads().execute(select(
             func.count(TemperatureReading.id), func.count(distinct(person)),
             func.sum(case((TemperatureReading.high.is_(True), 1), else_=0)),
             func.sum(case((TemperatureReading.outcome == "remeasure", 1), else_=0)),
@@ -313,7 +314,7 @@ BASIS_ZH = {"consent": "本人同意", "public_health_emergency": "公共卫生�
 
 def readings_sheet(viewer: User, compound: Compound, day: date) -> Sheet:
     """One local day of a compound's readings as an export sheet (names masked for the alliance)."""
-    rows = db.session.execute(
+    rows = reads().execute(
         readings_of_day(compound, day).add_columns(User.display_name, Gate.name)
         .outerjoin(User, User.id == TemperatureReading.subject_user_id)
         .outerjoin(Gate, Gate.id == TemperatureReading.gate_id)).all()
