@@ -4,6 +4,7 @@ the small public H5 page a gate URL opens in scanners other than the mini-progra
 from __future__ import annotations
 
 import html
+from urllib.parse import quote
 
 from flask import Blueprint as FlaskBlueprint
 from flask import Response, current_app
@@ -168,8 +169,10 @@ def gate_h5(code: str):
     if not gate.is_open:
         names = "、".join(g["name"] for g in open_gates_of(gate.compound_id))
         status = f"<p><strong>此门已关闭</strong>{',请走' + html.escape(names) if names else ''}。</p>"
+    web = (f"<p><a href='/m/checkin?code={html.escape(quote(code, safe=''))}'>没有小程序?在网页上登记</a></p>"
+           if fresh else "")
     body = (f"<h1>{html.escape(compound.name)}</h1><p class='gate'>{html.escape(gate.name)}"
-            f"{'' if gate.is_open else '(已关闭)'}</p>{status}"
+            f"{'' if gate.is_open else '(已关闭)'}</p>{status}{web}"
             f"<p class='note'>出入登记信息仅用于疫情防控。</p>")
     return _page(f"{compound.name} {gate.name}", body, 200)
 
