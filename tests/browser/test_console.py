@@ -12,6 +12,7 @@ import pytest
 
 from server.extensions import db
 from server.models.checkins import CheckIn
+from server.models.compounds import Compound
 from server.models.health import QuarantineOrder
 from tests.browser.conftest import screenshot, sign_in
 
@@ -151,3 +152,39 @@ def test_home_and_gate_board(app, world, open_page, tokens_for):
     page.get_by_role("button", name="English").click()
     page.get_by_text("6 check-ins today, 1 refused").wait_for()
     screenshot(page, "console-board-en")
+
+
+def test_quarantine_place_extend_lift(app, world, open_page, tokens_for, as_user):
+    with app.app_context():  # the lawful basis for an order without the resident's consent
+        db.session.get(Compound, world.compound_a.id).health_emergency = True
+        db.session.commit()
+    page = console_as(open_page, tokens_for(world.staff_a), "/console/quarantine")
+    form = page.locator("#place-form")
+    form.get_by_label("来自城市").fill("武汉")
+    form.get_by_role("button", name="登记").click()
+    row = page.locator("#orders tbody tr").first
+    row.wait_for()
+    assert "武汉" in row.inner_text() and "隔离中" in row.inner_text()
+    orders = as_user(world.staff_a).get(f"/api/v1/compounds/{world.compound_a.id}/quarantine-orders?status=active").json
+    first_end = orders["items"][0]["ends_at"]
+    row.get_by_role("button", name="延长 7 天").click()
+    page.get_by_text("已延长").wait_for()
+    extended = as_user(world.staff_a).get(f"/api/v1/quarantine-orders/{orders['items'][0]['id']}").json
+    assert extended["ends_at"] > first_end and len(extended["extensions"]) == 1
+    screenshot(page, "console-quarantine")
+    page.locator("#orders tbody tr").first.get_by_label("解除原因").fill("核酸阴性")
+    page.locator("#orders tbody tr").first.get_by_role("button", name="解除").click()
+    page.locator("#orders").wait_for(state="detached")
+    assert as_user(world.staff_a).get(f"/api/v1/quarantine-orders/{orders['items'][0]['id']}").json["status"] == "lifted"
+
+
+def test_print_page_downloads_the_gate_posters(world, open_page, tokens_for):
+    page = console_as(open_page, tokens_for(world.staff_a), "/console/print")
+    page.locator("#posters").wait_for()
+    screenshot(page, "console-print")
+    with page.expect_download() as info:
+        page.locator("#posters").click()
+    path = info.value.path()
+    assert info.value.suggested_filename == f"posters-{world.compound_a.id}.pdf"
+    with open(path, "rb") as pdf:
+        assert pdf.read(5) == b"%PDF-"

@@ -57,7 +57,7 @@ function card(d, refresh) {
   const mine = d.claimed_by_id !== null && String(d.claimed_by_id) === String(me);
   const [move, moveKey] = NEXT[d.status] || [];
   const canMove = d.status === 'submitted' || mine;
-  const reason = el('input', { name: 'reason', placeholder: t('d.reason'), 'aria-label': t('d.reason'), maxlength: 200 });
+  const reason = el('input', { name: 'reason', class: 'reason', placeholder: t('d.reason'), 'aria-label': t('d.reason'), maxlength: 200 });
   const reject = el('button', { type: 'button', class: 'danger', onclick: (e) => {
     if (!reason.value.trim()) { reason.focus(); return; }
     act(e.currentTarget, () => api(`/deliveries/${d.id}/reject`, { method: 'POST', body: { reason: reason.value.trim() } }), refresh);

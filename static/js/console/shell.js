@@ -21,7 +21,7 @@ addStrings({
   'done': ['已完成', 'Done'],
 });
 
-export const PAGES = ['board', 'deliveries', 'roster', 'incidents'];
+export const PAGES = ['board', 'deliveries', 'roster', 'incidents', 'quarantine', 'print'];
 const COMPOUND = 'wuye.console.compound';
 
 /** The menu of console pages, the current one marked. */
