@@ -11,10 +11,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from server.extensions import db
+from server.models.alliance import Alliance
 from server.models.checkins import CheckIn
-from server.models.compounds import Compound
+from server.models.compounds import Compound, Household
 from server.models.health import QuarantineOrder
+from server.models.people import User
 from tests.browser.conftest import screenshot, sign_in
+from tests.factories import make_user
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -188,3 +191,21 @@ def test_print_page_downloads_the_gate_posters(world, open_page, tokens_for):
     assert info.value.suggested_filename == f"posters-{world.compound_a.id}.pdf"
     with open(path, "rb") as pdf:
         assert pdf.read(5) == b"%PDF-"
+
+
+def test_households_approve_a_resident_and_issue_an_invite(app, world, open_page, tokens_for):
+    with app.app_context():
+        pending = make_user(db.session.get(Alliance, world.alliance.id), "resident", name="李四",
+                            household=db.session.get(Household, world.household_a.id), residency="pending")
+        db.session.commit()
+        pending_id = pending.id
+    page = console_as(open_page, tokens_for(world.staff_a), "/console/households")
+    row = page.locator(f"#pending tr[data-id='{pending_id}']")
+    row.wait_for()
+    screenshot(page, "console-households")
+    row.get_by_role("button", name="通过").click()
+    page.locator(f"#residents tr[data-id='{pending_id}']", has_text="已通过").wait_for()
+    page.locator("#household-list li").first.get_by_role("button", name="生成邀请码").click()
+    page.locator("#household-list li", has_text="邀请码").first.wait_for()
+    with app.app_context():
+        assert db.session.get(User, pending_id).residency == "approved"

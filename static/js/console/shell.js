@@ -13,6 +13,7 @@ addStrings({
   'nav.roster': ['排班', 'Roster'],
   'nav.incidents': ['应急互助', 'Incidents'],
   'nav.quarantine': ['居家隔离', 'Quarantine'],
+  'nav.households': ['住户管理', 'Households'],
   'nav.print': ['打印与导出', 'Print & export'],
   'nav.label': ['管理台页面', 'Console pages'],
   'compound.pick': ['小区', 'Compound'],
@@ -21,7 +22,7 @@ addStrings({
   'done': ['已完成', 'Done'],
 });
 
-export const PAGES = ['board', 'deliveries', 'roster', 'incidents', 'quarantine', 'print'];
+export const PAGES = ['board', 'deliveries', 'roster', 'incidents', 'quarantine', 'households', 'print'];
 const COMPOUND = 'wuye.console.compound';
 
 /** The menu of console pages, the current one marked. */
