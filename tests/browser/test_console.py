@@ -209,3 +209,24 @@ def test_households_approve_a_resident_and_issue_an_invite(app, world, open_page
     page.locator("#household-list li", has_text="邀请码").first.wait_for()
     with app.app_context():
         assert db.session.get(User, pending_id).residency == "approved"
+
+
+def test_supplies_receipt_and_use_show_in_the_ledger(world, open_page, tokens_for, as_user):
+    items = as_user(world.staff_a).get("/api/v1/supplies/items").json
+    assert "masks" in {i["code"] for i in items}  # the alliance's standard catalogue
+    page = console_as(open_page, tokens_for(world.staff_a), "/console/supplies")
+    form = page.locator("#record-form")
+    form.get_by_label("物资").select_option("masks")
+    form.get_by_label("数量").fill("100")
+    form.get_by_label("来源 / 备注").fill("街道办")
+    form.get_by_role("button", name="登记").click()
+    page.get_by_text("已登记,结余 100").wait_for()
+    form = page.locator("#record-form")
+    form.get_by_label("类型").select_option("uses")
+    form.get_by_label("物资").select_option("masks")
+    form.get_by_label("数量").fill("30")
+    form.get_by_role("button", name="登记").click()
+    page.get_by_text("已登记,结余 70").wait_for()
+    page.locator("#ledger tbody tr").nth(1).wait_for()
+    assert "70" in page.locator("#stock").inner_text()
+    screenshot(page, "console-supplies")

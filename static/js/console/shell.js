@@ -14,6 +14,7 @@ addStrings({
   'nav.incidents': ['应急互助', 'Incidents'],
   'nav.quarantine': ['居家隔离', 'Quarantine'],
   'nav.households': ['住户管理', 'Households'],
+  'nav.supplies': ['防疫物资', 'Supplies'],
   'nav.print': ['打印与导出', 'Print & export'],
   'nav.label': ['管理台页面', 'Console pages'],
   'compound.pick': ['小区', 'Compound'],
@@ -22,7 +23,7 @@ addStrings({
   'done': ['已完成', 'Done'],
 });
 
-export const PAGES = ['board', 'deliveries', 'roster', 'incidents', 'quarantine', 'households', 'print'];
+export const PAGES = ['board', 'deliveries', 'roster', 'incidents', 'quarantine', 'households', 'supplies', 'print'];
 const COMPOUND = 'wuye.console.compound';
 
 /** The menu of console pages, the current one marked. */
