@@ -230,3 +230,16 @@ def test_supplies_receipt_and_use_show_in_the_ledger(world, open_page, tokens_fo
     page.locator("#ledger tbody tr").nth(1).wait_for()
     assert "70" in page.locator("#stock").inner_text()
     screenshot(page, "console-supplies")
+
+
+def test_alliance_admin_hands_a_compound_without_a_company_to_a_member(world, open_page, tokens_for, as_user):
+    page = console_as(open_page, tokens_for(world.admin), "/console/alliance")
+    row = page.locator(f"#orphans tr[data-id='{world.compound_orphan.id}']")
+    row.wait_for()
+    assert "联盟直管" in row.inner_text()
+    row.get_by_role("combobox").select_option(str(world.company_a.id))
+    row.get_by_role("button", name="交由托管").click()
+    page.locator(f"#orphans tr[data-id='{world.compound_orphan.id}'] .runby", has_text="甲物业").wait_for()
+    history = as_user(world.admin).get(f"/api/v1/alliance/compounds/{world.compound_orphan.id}/caretaking").json
+    assert [(h["company_id"], h["active"]) for h in history["items"]] == [(world.company_a.id, True)]
+    screenshot(page, "console-alliance")

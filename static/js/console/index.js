@@ -1,11 +1,11 @@
 // The console's start page: sign in with a password, then the page menu and the WeChat binding
 // (a one-time code to enter in the mini-program so alerts reach the staff member's WeChat).
-import { api } from '../api.js';
+import { api, claims } from '../api.js';
 import { $, el, mount } from '../dom.js';
 import { addStrings, t } from '../i18n.js';
 import { initPage } from '../page.js';
 import { renderSignIn } from '../signin.js';
-import { PAGES, act, clock } from './shell.js';
+import { act, clock, pagesFor, roleName } from './shell.js';
 
 addStrings({
   'console.welcome': ['欢迎', 'Welcome'],
@@ -19,7 +19,7 @@ addStrings({
 });
 
 function renderLinks() {
-  mount($('#home-links'), PAGES.map((p) => el('a', { class: 'button', href: `/console/${p}`, 'data-i18n': `nav.${p}` }, t(`nav.${p}`))));
+  mount($('#home-links'), pagesFor(claims()?.role).map((p) => el('a', { class: 'button', href: `/console/${p}`, 'data-i18n': `nav.${p}` }, t(`nav.${p}`))));
 }
 
 async function renderWeChat() {
@@ -36,7 +36,7 @@ function showHome(who) {
   $('#home').hidden = false;
   $('[data-sign-out]').hidden = false;
   $('#who').hidden = false;
-  $('#who').textContent = `${t('signin.as')}${who.role}`;
+  $('#who').textContent = `${t('signin.as')}${roleName(who.role)}`;
   renderLinks();
   renderWeChat();
 }

@@ -15,6 +15,7 @@ addStrings({
   'nav.quarantine': ['居家隔离', 'Quarantine'],
   'nav.households': ['住户管理', 'Households'],
   'nav.supplies': ['防疫物资', 'Supplies'],
+  'nav.alliance': ['物业联盟', 'Alliance'],
   'nav.print': ['打印与导出', 'Print & export'],
   'nav.label': ['管理台页面', 'Console pages'],
   'compound.pick': ['小区', 'Compound'],
@@ -23,7 +24,16 @@ addStrings({
   'done': ['已完成', 'Done'],
 });
 
-export const PAGES = ['board', 'deliveries', 'roster', 'incidents', 'quarantine', 'households', 'supplies', 'print'];
+export const PAGES = ['board', 'deliveries', 'roster', 'incidents', 'quarantine', 'households', 'supplies', 'alliance', 'print'];
+// The pages each role can use (the API decides; this only keeps the menu honest).
+const ROLE_PAGES = { alliance_admin: ['roster', 'incidents', 'supplies', 'alliance'] };
+const ROLES = { staff: ['物业员工', 'Staff'], alliance_admin: ['联盟管理员', 'Alliance admin'], guard: ['保安', 'Guard'], resident: ['住户', 'Resident'] };
+
+/** The console pages the signed-in role can use. */
+export function pagesFor(role) { return ROLE_PAGES[role] || PAGES; }
+
+/** The role's name in the page's language. */
+export function roleName(role) { return label(ROLES, role); }
 const COMPOUND = 'wuye.console.compound';
 
 /** The menu of console pages, the current one marked. */
@@ -31,7 +41,7 @@ function renderNav(current) {
   const nav = $('#nav');
   if (!nav) return;
   mount(nav, el('ul', {},
-    [['home', '/console/'], ...PAGES.map((p) => [p, `/console/${p}`])].map(([name, href]) => el('li', {},
+    [['home', '/console/'], ...pagesFor(claims()?.role).map((p) => [p, `/console/${p}`])].map(([name, href]) => el('li', {},
       el('a', { href, 'data-i18n': `nav.${name}`, 'aria-current': name === current ? 'page' : null }, t(`nav.${name}`))))));
   nav.setAttribute('aria-label', t('nav.label'));
 }
@@ -73,7 +83,7 @@ export async function startConsolePage(name, render, { needsCompound = true } = 
   if (!who) { window.location.replace(`/console/?next=${encodeURIComponent(window.location.pathname)}`); return; }
   $('[data-sign-out]')?.removeAttribute('hidden');
   const whoBox = $('#who');
-  if (whoBox) { whoBox.hidden = false; whoBox.textContent = `${t('signin.as')}${who.role}`; }
+  if (whoBox) { whoBox.hidden = false; whoBox.textContent = `${t('signin.as')}${roleName(who.role)}`; }
   renderNav(name);
   let compound = null;
   const run = async () => {

@@ -47,6 +47,7 @@ async function refresh(compound) {
     act(form.querySelector('[type=submit]'), async () => {
       const entry = await api(`/supplies/${data.kind}`, { method: 'POST', body });
       picked = data.item;
+      form.querySelector('[name=quantity]').value = '';
       toast(t('s.saved', { n: entry.balance_after }));
     }, again);
   });
@@ -59,7 +60,11 @@ async function refresh(compound) {
         el('td', {}, label(KINDS, e.kind), e.counterpart ? ` ${e.counterpart.name}` : ''), el('td', {}, e.quantity), el('td', {}, e.balance_after),
         el('td', {}, e.actor_name || '')))))
       : el('p', { class: 'muted' }, t('empty')));
-  mount($('#supplies'), el('div', { class: 'grid-2' }, stockTable, form), ledgerBox);
+  // Keep a form being filled in across refreshes (only the figures are redrawn).
+  const kept = $('#record-form');
+  const keep = kept && kept.dataset.compound === String(compound.id);
+  form.dataset.compound = compound.id;
+  mount($('#supplies'), el('div', { class: 'grid-2' }, stockTable, keep ? kept : form), ledgerBox);
 }
 
 startConsolePage('supplies', ({ compound }) => (compound ? refresh(compound) : null));
