@@ -48,7 +48,11 @@ $('#bind-button').addEventListener('click', (event) => act(event.currentTarget, 
   box.hidden = false;
   $('#wechat-state').textContent = t('wechat.expires', { time: clock(answer.expires_at) });
 }));
-document.addEventListener('wuye:lang', () => { if (!$('#home').hidden) renderLinks(); });
+document.addEventListener('wuye:lang', () => {
+  if ($('#home').hidden) return;
+  renderLinks();
+  $('#who').textContent = `${t('signin.as')}${roleName(claims()?.role)}`;
+});
 
 const who = initPage();
 if (who) showHome(who);

@@ -83,7 +83,8 @@ export async function startConsolePage(name, render, { needsCompound = true } = 
   if (!who) { window.location.replace(`/console/?next=${encodeURIComponent(window.location.pathname)}`); return; }
   $('[data-sign-out]')?.removeAttribute('hidden');
   const whoBox = $('#who');
-  if (whoBox) { whoBox.hidden = false; whoBox.textContent = `${t('signin.as')}${roleName(who.role)}`; }
+  const showWho = () => { if (whoBox) { whoBox.hidden = false; whoBox.textContent = `${t('signin.as')}${roleName(who.role)}`; } };
+  showWho();
   renderNav(name);
   let compound = null;
   const run = async () => {
@@ -92,7 +93,7 @@ export async function startConsolePage(name, render, { needsCompound = true } = 
   try {
     compound = needsCompound ? await renderCompoundPicker((c) => { compound = c; run(); }) : null;
   } catch (err) { showError(err); return; }
-  document.addEventListener('wuye:lang', () => { renderNav(name); run(); });
+  document.addEventListener('wuye:lang', () => { showWho(); renderNav(name); run(); });
   await run();
 }
 
