@@ -16,6 +16,7 @@ from server.models.checkins import CheckIn
 from server.models.compounds import Compound, Household
 from server.models.health import QuarantineOrder
 from server.models.people import User
+from server.plumbing.alerts import raise_alert
 from tests.browser.conftest import screenshot, sign_in
 from tests.factories import make_user
 
@@ -75,6 +76,22 @@ def test_a_delivery_appears_without_reload_and_runs_to_delivered(quarantined, op
     assert detail["status"] == "delivered"
     assert {i["name"]: (i["outcome"], i["substitute"]) for i in detail["items"]}["鸡蛋"] == ("substituted", "鸭蛋")
     screenshot(page, "console-deliveries-done")
+
+
+def test_staff_reject_a_delivery_with_a_reason(quarantined, open_page, tokens_for, as_user):
+    world = quarantined
+    asked = as_user(world.resident_a).post("/api/v1/deliveries", json={
+        "client_id": "web-2", "items": [{"name": "牛奶", "quantity": 1, "unit": "箱"}]})
+    assert asked.status_code == 201, asked.json
+    page = console_as(open_page, tokens_for(world.staff_a), "/console/deliveries")
+    card = page.locator(f"article.delivery[data-id='{asked.json['id']}']")
+    card.get_by_role("button", name="拒绝").click()  # no reason yet: nothing is sent
+    assert card.get_by_label("拒绝原因").evaluate("e => e === document.activeElement")
+    card.get_by_label("拒绝原因").fill("超市停业,明天再送")
+    card.get_by_role("button", name="拒绝").click()
+    card.wait_for(state="detached")
+    detail = as_user(world.staff_a).get(f"/api/v1/deliveries/{asked.json['id']}").json
+    assert detail["status"] == "rejected" and "超市停业" in detail["close_reason"]
 
 
 def test_roster_auto_fill_from_the_console_fills_the_grid(world, open_page, tokens_for, as_user):
@@ -140,6 +157,7 @@ def test_home_and_gate_board(app, world, open_page, tokens_for):
                                    author_id=world.guard_a.id, guard_id=world.guard_a.id, client_id=f"b{i}",
                                    fingerprint=f"f{i}", lawful_basis="necessary_for_entry",
                                    occurred_at=now - back, person_name="访客"))
+        raise_alert(world.compound_a.id, "fever", subject_user_id=world.resident_a.id, detail={"temperature": 38.2})
         db.session.commit()
     page = console_as(open_page, tokens_for(world.staff_a), "/console/")
     page.locator("#home-links a").first.wait_for()
@@ -151,7 +169,11 @@ def test_home_and_gate_board(app, world, open_page, tokens_for):
     page.locator("#hourly-chart canvas").wait_for()
     page.get_by_text("今日出入 6 人次,其中拒绝 1").wait_for()
     assert "正门" in page.locator("#duty").inner_text()
+    page.locator("#alerts li", has_text="体温异常").wait_for()
     screenshot(page, "console-board")
+    page.locator("#alerts li").get_by_role("button", name="确认处理").click()
+    page.locator("#alerts li").wait_for(state="detached")
+    assert "待处理告警 (0)" in page.locator("#alerts").inner_text()
     page.get_by_role("button", name="English").click()
     page.get_by_text("6 check-ins today, 1 refused").wait_for()
     screenshot(page, "console-board-en")
