@@ -27,6 +27,9 @@ PACKAGES = [
     ("zxing-wasm", "3.1.3",
      {"dist/reader/zxing_reader.wasm": "zxing_reader.wasm"},
      "the ZXing-C++ reader compiled to WebAssembly, loaded by barcode-detector from our own path"),
+    ("echarts", "6.1.0",
+     {"dist/echarts.simple.min.js": "echarts.simple.min.js", "NOTICE": "NOTICE"},
+     "charts in the staff console (the 'simple' build: line, bar and pie only; sets globalThis.echarts)"),
 ]
 LICENCE_FILES = ("LICENSE", "LICENSE.md", "LICENSE.txt", "LICENCE", "license")
 

@@ -64,7 +64,9 @@ def test_the_vendored_wasm_is_the_one_the_barcode_ponyfill_was_built_for():
     wasm = hashlib.sha256((vendor / "zxing-wasm" / "zxing_reader.wasm").read_bytes()).hexdigest()
     assert f'"{wasm}"' in (vendor / "barcode-detector" / "zxing-exported.js").read_text(encoding="utf-8")
     records = {r["name"]: r for r in json.loads((vendor / "vendored.json").read_text(encoding="utf-8"))}
-    assert set(records) == {"barcode-detector", "zxing-wasm"}
-    assert all(r["license"] == "MIT" and r["version"] for r in records.values())
+    assert set(records) == {"barcode-detector", "zxing-wasm", "echarts"}
+    assert {name: r["license"] for name, r in records.items()} == {
+        "barcode-detector": "MIT", "zxing-wasm": "MIT", "echarts": "Apache-2.0"}
+    assert all(r["version"] for r in records.values())
     for record in records.values():
         assert all((vendor / dest).is_file() for dest in record["files"])
