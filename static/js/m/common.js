@@ -7,6 +7,7 @@ export const MENU_STRINGS = {
   'menu.temperature': ['体温上报', 'Report temperature'],
   'menu.delivery': ['代购代送', 'Deliveries'],
   'menu.messages': ['消息', 'Messages'],
+  'menu.trips': ['返回登记', 'Trip declaration'],
   'menu.guard': ['门岗扫码', 'Gate scanner'],
   'role.resident': ['居民', 'resident'],
   'role.guard': ['保安', 'guard'],
