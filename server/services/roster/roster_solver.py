@@ -380,6 +380,8 @@ def _search(c: _Choices, week: _Week, every: list, *, seed: int, max_seconds: fl
 
 def _read_solution(week: _Week, c: _Choices, chosen_vars: set[int], code: int) -> RosterSolution:
     """Read the chosen booleans, hand out the "any other gate" seats, explain what is left open."""
+    from ortools.sat.python import cp_model
+
     left = dict(week.seats)
     chosen, works = _hand_out(week, c, chosen_vars, left)
     hours = {gid: week.fixed_units[gid] * week.unit / 3600 for gid in week.by_id}
