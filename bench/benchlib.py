@@ -179,6 +179,18 @@ def server_cpu_seconds(process_group: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def wait_idle(process_group: int, window: float = 0.5, busy_share: float = 0.1, limit: float = 60.0) -> float:
+    """Wait until the server has finished what a previous run left queued (sync workers answer every
+    accepted request, even after wrk hung up): its CPU under `busy_share` of a `window`. Seconds waited."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < limit:
+        before = server_cpu_seconds(process_group)
+        time.sleep(window)
+        if server_cpu_seconds(process_group) - before < busy_share * window:
+            break
+    return time.monotonic() - t0
+
+
 def _ms(value: str, unit: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
@@ -192,8 +204,11 @@ def run_wrk(url: str, duration: int, connections: int, script: Path | None = Non
             server_group: int | None = None, headers: dict | None = None) -> dict:
     """Run wrk; answer requests/s, p50, p99 (ms), the count of non-2xx answers and the server's CPU ms
     per request (when its process group is given)."""
+    if server_group:
+        wait_idle(server_group)
     cpu_before = server_cpu_seconds(server_group) if server_group else None
-    cmd = ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{duration}s", "--latency"]
+    # A slow answer is measured (up to 30 s), not dropped as a timeout at wrk's default 2 s.
+    cmd = ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{duration}s", "--timeout", "30s", "--latency"]
     for name, value in (headers or {}).items():
         cmd += ["-H", f"{name}: {value}"]
     if script is not None:

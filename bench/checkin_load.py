@@ -99,9 +99,9 @@ with app.app_context():
     return data["codes"], data["gate_id"]
 
 
-def write_checkin_script(workdir: Path, env: dict, token: str) -> Path:
+def write_checkin_script(workdir: Path, env: dict, token: str, per_thread: int = CODES_PER_THREAD) -> Path:
     """A wrk script that scans fresh pass codes (a pass lives 60 s: write it just before each run)."""
-    codes, gate_id = issue_codes(env, WRK_THREADS * CODES_PER_THREAD)
+    codes, gate_id = issue_codes(env, WRK_THREADS * per_thread)
     (workdir / "codes.lua").write_text(lua_list(codes))
     script = workdir / "checkin.lua"
     script.write_text(LUA.format(codes=workdir / "codes.lua", gate_id=gate_id, token=token, threads=WRK_THREADS,

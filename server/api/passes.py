@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 
-from flask import Response, jsonify
+from flask import Response, jsonify, request
 
 from server.auth import current_caller, current_user, public, roles_required
 from server.plumbing.clock import utcnow
@@ -25,16 +25,23 @@ def _no_store(response: Response) -> Response:
     return response
 
 
+_QR_PARAMETER = {"in": "query", "name": "qr", "required": False,
+                 "schema": {"type": "string", "enum": ["none", "svg", "png", "both"], "default": "none"},
+                 "description": "none (default): the code only; svg, png or both add an image"}
+
+
 @blp.route("/me/pass", methods=["GET"])
 @roles_required("resident")
-@blp.arguments(PassArgs, location="query")
+@blp.doc(parameters=[_QR_PARAMETER])
 @blp.response(200, PassSchema)
 @blp.doc(description="Valid 55 seconds (accepted up to 60 s after issue). By default the code alone: the "
                      "mini-program draws the QR itself (QR, error correction M, alphanumeric mode), and every "
                      "shown pass is refreshed each minute. `?qr=svg`, `png` or `both` add a rendered image "
                      "(each costs the server about ten times the code alone).\n\n" + WIRE_FORMAT)
-def my_pass(args):
+def my_pass():
     """My pass code (with a rendered QR only when asked)."""
+    # The phones' refresh sends no query string: parsed (and refused with 422) only when there is one.
+    args = blp.ARGUMENTS_PARSER.parse(PassArgs, location="query") if request.args else {"qr": "none"}
     issued = passes.issue_for(current_caller())
     body = {"code": issued.code, "kid": issued.kid, "issued_at": issued.issued_at.isoformat(),
             "expires_at": issued.expires_at.isoformat(),
