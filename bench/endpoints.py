@@ -139,7 +139,7 @@ def timed(cmd: list, env: dict, check: bool = True) -> tuple[float, str, int]:
 def main() -> int:
     """Run every endpoint; 0 when the budgets hold."""
     parser = argparse.ArgumentParser()
-    parser.add_argument("--duration", type=int, default=5)
+    parser.add_argument("--duration", type=int, default=4)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--json", type=Path, default=None, help="write the rows here for bench/table.py")
     args = parser.parse_args()
@@ -199,9 +199,10 @@ def main() -> int:
                     results.append(run_wrk(url, duration, args.connections, script, server_group=server.pid,
                                            headers={"Authorization": f"Bearer {token}"} if token else None))
                 rows.append({"backend": backend, "name": name, **results[-1]})
-                print(f"[{backend}] {name:<30} {results[-1]['rps']:8.1f} req/s  p50 {results[-1]['p50']:7.2f} ms  "
-                      f"p99 {results[-1]['p99']:7.2f} ms  CPU {results[-1]['cpu_ms']:.2f} ms  "
-                      f"non-2xx {results[-1]['non_2xx']}", flush=True)
+                r = results[-1]
+                cpu = f"{r['cpu_ms']:.2f}" if r["cpu_ms"] is not None else "-"
+                print(f"[{backend}] {name:<30} {r['rps']:8.1f} req/s  p50 {r['p50']:7.2f} ms  p99 {r['p99']:7.2f} ms  "
+                      f"CPU {cpu} ms  non-2xx {r['non_2xx']}  {r['socket_errors']}", flush=True)
             extra["rss_mb"] = server.worker_rss_mb()
         # Last: it drops and recreates the tables of the database it is given.
         wall, line, status = timed([BIN / "python", "bench/roster_autofill_db.py"], env, check=False)

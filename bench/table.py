@@ -16,6 +16,11 @@ from benchlib import machine  # noqa: E402
 LABEL = {"sqlite": "SQLite", "postgresql": "PostgreSQL 15 (fsync on)"}
 
 
+def cpu(row: dict) -> str:
+    """Server CPU ms per request, or '-' when no request finished."""
+    return f"{row['cpu_ms']:.2f}" if row.get("cpu_ms") is not None else "-"
+
+
 def main(paths: list[str]) -> int:
     """Print the table; 1 when a report is missing or missed a budget."""
     reports = [json.loads(Path(p).read_text()) for p in paths if Path(p).exists()]
@@ -32,7 +37,7 @@ def main(paths: list[str]) -> int:
             errors = ", ".join(filter(None, [f"{row['non_2xx']} non-2xx" if row["non_2xx"] else "",
                                              row["socket_errors"] if "timeout 0" not in row["socket_errors"] else ""]))
             print(f"| {LABEL[report['backend']]} | {row['name']} | {row['rps']:.1f} | {row['p50']:.1f} | "
-                  f"{row['p99']:.1f} | {row['cpu_ms']:.2f} | {row['ratio']:.3f} | {errors} |")
+                  f"{row['p99']:.1f} | {cpu(row)} | {row['ratio']:.3f} | {errors} |")
     print()
     failed = len(reports) < len(paths)
     for report in reports:
