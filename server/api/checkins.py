@@ -38,6 +38,13 @@ def answer_checkin(recorded: checkins.Recorded):
     return jsonify(body), 200 if recorded.replayed else 201
 
 
+def _audited_read(page: dict) -> dict:
+    """Commit a list's audit row before the page is rendered: on SQLite the row holds the write lock,
+    which other workers' check-ins wait for, until the commit (see `commit_request`)."""
+    commit_request()
+    return page
+
+
 @blp.route("/checkins", methods=["POST"])
 @roles_required("guard")
 @blp.arguments(GuardScanSchema())
@@ -81,7 +88,7 @@ def batch(args):
 @paged(blp, CheckInItemSchema)
 def list_checkins(args, compound_id):
     """Check-ins of a compound, newest first, filtered by gate, time, direction, decision or person."""
-    return checkin_reports.checkins_page(current_user(), compound_id, args)
+    return _audited_read(checkin_reports.checkins_page(current_user(), compound_id, args))
 
 
 @blp.route("/gates/<int:gate_id>/checkins", methods=["GET"])
@@ -90,7 +97,7 @@ def list_checkins(args, compound_id):
 @paged(blp, CheckInItemSchema)
 def gate_checkins(args, gate_id):
     """Check-ins at one gate, with the same filters."""
-    return checkin_reports.gate_checkins_page(current_user(), gate_id, args)
+    return _audited_read(checkin_reports.gate_checkins_page(current_user(), gate_id, args))
 
 
 @blp.route("/compounds/<int:compound_id>/checkins/hourly", methods=["GET"])

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import base64
 
-from flask import Response
+from flask import Response, jsonify, request
 
-from server.auth import current_user, public, roles_required
+from server.auth import current_caller, current_user, public, roles_required
 from server.plumbing.clock import utcnow
 from server.request_parser import Blueprint
 from server.schemas.passes import JwksSchema, PassArgs, PassSchema
@@ -25,22 +25,33 @@ def _no_store(response: Response) -> Response:
     return response
 
 
+_QR_PARAMETER = {"in": "query", "name": "qr", "required": False,
+                 "schema": {"type": "string", "enum": ["none", "svg", "png", "both"], "default": "none"},
+                 "description": "none (default): the code only; svg, png or both add an image"}
+
+
 @blp.route("/me/pass", methods=["GET"])
 @roles_required("resident")
-@blp.arguments(PassArgs, location="query")
+@blp.doc(parameters=[_QR_PARAMETER])
 @blp.response(200, PassSchema)
-@blp.doc(description="Valid 55 seconds (accepted up to 60 s after issue), with its QR (SVG by default; "
-                     "`?qr=png` or `both` for PNG).\n\n" + WIRE_FORMAT)
-def my_pass(args):
-    """My pass code."""
-    issued = passes.issue_for(current_user())
-    body = {"code": issued.code, "kid": issued.kid, "issued_at": issued.issued_at, "expires_at": issued.expires_at,
+@blp.doc(description="Valid 55 seconds (accepted up to 60 s after issue). By default the code alone: the "
+                     "mini-program draws the QR itself (QR, error correction M, alphanumeric mode), and every "
+                     "shown pass is refreshed each minute. `?qr=svg`, `png` or `both` add a rendered image "
+                     "(each costs the server about ten times the code alone).\n\n" + WIRE_FORMAT)
+def my_pass():
+    """My pass code (with a rendered QR only when asked)."""
+    # The phones' refresh sends no query string: parsed (and refused with 422) only when there is one.
+    args = blp.ARGUMENTS_PARSER.parse(PassArgs, location="query") if request.args else {"qr": "none"}
+    issued = passes.issue_for(current_caller())
+    body = {"code": issued.code, "kid": issued.kid, "issued_at": issued.issued_at.isoformat(),
+            "expires_at": issued.expires_at.isoformat(),
             "refresh_after_seconds": max(1, passes.PASS_TTL_SECONDS - REFRESH_MARGIN_SECONDS)}
     if args["qr"] in ("svg", "both"):
         body["svg"] = qr_svg(issued.code)
     if args["qr"] in ("png", "both"):
         body["png_base64"] = base64.b64encode(qr_png(issued.code)).decode()
-    return body, 200, {"Cache-Control": "no-store"}
+    # Dumped without the schema (a test holds the two equal): the refresh every phone makes each minute.
+    return _no_store(jsonify(body))
 
 
 @blp.route("/me/pass.png", methods=["GET"])

@@ -6,9 +6,10 @@ from marshmallow import Schema, fields, validate
 
 
 class PassArgs(Schema):
-    """Which QR renderings to include."""
+    """Which QR renderings to include: none by default (the client draws the QR from the code)."""
 
-    qr = fields.String(load_default="svg", validate=validate.OneOf(("svg", "png", "both", "none")))
+    qr = fields.String(load_default="none", validate=validate.OneOf(("svg", "png", "both", "none")),
+                       metadata={"description": "none (default): the code only; svg, png or both add an image"})
 
 
 class PassSchema(Schema):

@@ -66,3 +66,33 @@ def test_guard_of_a_cannot_read_b_checkins(app, world, as_user):
     own = as_user(world.guard_b).get(f"/api/v1/compounds/{world.compound_b.id}/checkins")
     assert own.status_code == 200 and own.json["total"] == 1
 
+
+
+@time_machine.travel(T0, tick=False)
+def test_gate_list_counts_ids_by_the_gate_and_commits_its_audit_row_before_rendering(app, world, as_user):
+    """The count reads the id alone (not every column of every row), by the gate's own index; the audit
+    row is committed before the page is rendered, so a read never holds SQLite's write lock meanwhile."""
+    from sqlalchemy import event
+
+    guard = as_user(world.guard_a)
+    scan(guard, pass_of(as_user, world.resident_a), world.gate_a.id, "out")
+    staff = as_user(world.staff_a)
+    statements: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(" ".join(statement.split()).lower())
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        body = staff.get(f"/api/v1/gates/{world.gate_a.id}/checkins").json
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert body["total"] == 1 and body["items"][0]["gate_id"] == world.gate_a.id
+    counts = [s for s in statements if s.startswith("select count(*)")]
+    assert len(counts) == 1
+    assert "checkins.reply" not in counts[0] and "checkins.compound_id =" not in counts[0]
+    assert "checkins.gate_id =" in counts[0]
+    assert any(s.startswith("insert into audit_log") for s in statements)
+    assert count(app, AuditEntry, AuditEntry.action == "checkins.list") == 1

@@ -63,7 +63,7 @@ def keyring_from_jwks(jwks: dict) -> dict[int, VerifyKey]:
 
 @time_machine.travel(T0, tick=False)
 def test_pass_is_short_lived_signed_and_verifiable_offline(app, world, as_user, client):
-    response = as_user(world.resident_a).get("/api/v1/me/pass")
+    response = as_user(world.resident_a).get("/api/v1/me/pass?qr=svg")
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     body = response.json
     assert datetime.fromisoformat(body["expires_at"]) - datetime.fromisoformat(body["issued_at"]) == \
@@ -201,3 +201,23 @@ def test_rotate_command(app):
     with app.app_context():
         assert db.session.scalar(select(PassSigningKey.kid)) == 1
     assert "kid=1" in result.output
+
+
+@time_machine.travel(T0, tick=False)
+def test_pass_by_default_is_the_code_alone_dumped_as_its_schema_would(app, world, as_user):
+    """The mini-program draws the QR itself: the minute-by-minute refresh renders no image unless asked."""
+    from server.schemas.passes import PassSchema
+
+    response = as_user(world.resident_a).get("/api/v1/me/pass")
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    body = response.json
+    assert set(body) == {"code", "kid", "issued_at", "expires_at", "refresh_after_seconds"}
+    assert body["refresh_after_seconds"] == 45
+    loaded = {**body, "issued_at": datetime.fromisoformat(body["issued_at"]),
+              "expires_at": datetime.fromisoformat(body["expires_at"])}
+    assert PassSchema().dump(loaded) == body
+    assert datetime.fromisoformat(body["issued_at"]) == T0
+    with app.app_context():
+        assert verify_pass(body["code"], passes.verify_keys(), T0).kid == body["kid"]
+    both = as_user(world.resident_a).get("/api/v1/me/pass?qr=both").json
+    assert decode_svg_qr(both["svg"]) == both["code"] and decode_qr(base64.b64decode(both["png_base64"])) == both["code"]

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from server.errors import ConflictError, UnavailableError
@@ -68,6 +68,9 @@ _lock = threading.Lock()
 # The pass-id mask by database: made once, never changes, so a process keeps it.
 _masks: dict[str, bytes] = {}
 MASK_SECRET = "pass_id_mask"
+# Decrypted signing keys by (database, kid, encrypted value, the secrets that open it): decrypting on every
+# pass cost more than signing it.
+_signing_keys: dict[tuple, SigningKey] = {}
 
 
 def forget_cached_keys() -> None:
@@ -75,6 +78,7 @@ def forget_cached_keys() -> None:
     global _snapshot
     _snapshot = None
     _masks.clear()
+    _signing_keys.clear()
 
 
 def _decrypt(encrypted: str, what: str) -> bytes:
@@ -225,7 +229,17 @@ def signing_key(now: datetime | None = None) -> SigningKey:
     if choice is None:
         raise ConflictError("no_signing_key")
     kid, encrypted = choice
-    return SigningKey.from_private_bytes(kid, _decrypt(encrypted, f"pass signing key kid={kid}"))
+    config = current_app.config
+    cache_key = (snap_key := _db_key(), kid, encrypted, config["SECRET_KEY"],
+                 tuple(config.get("SECRET_KEY_FALLBACKS") or ()))
+    key = _signing_keys.get(cache_key)
+    if key is None:
+        key = SigningKey.from_private_bytes(kid, _decrypt(encrypted, f"pass signing key kid={kid}"))
+        # Only the keys of the current rows: a retired or rotated key leaves with the next change.
+        for old in [k for k in _signing_keys if k[0] == snap_key]:
+            del _signing_keys[old]
+        _signing_keys[cache_key] = key
+    return key
 
 
 def ensure_signing_key(now: datetime | None = None) -> None:
@@ -259,9 +273,12 @@ def decode_pass_id(pass_id: bytes) -> int:
     return struct.unpack(">I", bytes(a ^ b for a, b in zip(masked, pad, strict=True)))[0]
 
 
-def issue_for(user: User, now: datetime | None = None) -> IssuedPass:
-    """A resident's pass code, valid PASS_TTL_SECONDS; only an approved resident gets one."""
-    if user.approved_household_id is None:
+def issue_for(user: User | Row, now: datetime | None = None) -> IssuedPass:
+    """A resident's pass code, valid PASS_TTL_SECONDS; only an approved resident gets one.
+
+    `user` is a `User` or the caller's `users` row (`auth.current_caller`: no ORM instance built).
+    """
+    if user.household_id is None or user.residency != "approved":
         raise ConflictError("not_registered")
     now = now or utcnow()
     return pass_tokens.issue_pass(signing_key(now), encode_pass_id(user.id), now, PASS_TTL_SECONDS)

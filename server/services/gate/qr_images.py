@@ -13,9 +13,8 @@ import qrcode
 import qrcode.constants
 from PIL import Image
 from qrcode.image.pil import PilImage
-from qrcode.image.svg import SvgPathFillImage, SvgPathImage
 
-_SVG_UNIT_BOX = 10  # with this box size qrcode's SVG images measure one module as one unit (1 mm)
+_SVG_UNIT_BOX = 10  # unused by the matrix; kept so that SVG and PNG build their QRCode alike
 
 
 class QrPath(NamedTuple):
@@ -25,14 +24,21 @@ class QrPath(NamedTuple):
 
 def qr_svg(data: str, border: int = 4) -> str:
     """A standalone SVG document of the QR for `data` (white background, 1 mm per module)."""
-    image = _qr(data, _SVG_UNIT_BOX, border).make_image(image_factory=SvgPathFillImage)
-    return image.to_string(encoding="unicode")
+    path = qr_svg_path(data, border)
+    return (f'<svg width="{path.size}mm" height="{path.size}mm" version="1.1" viewBox="0 0 {path.size} {path.size}"'
+            ' xmlns="http://www.w3.org/2000/svg"><rect fill="white" x="0" y="0" width="100%" height="100%" />'
+            f'<path d="{path.d}" id="qr-path" fill="#000000" fill-opacity="1" fill-rule="nonzero" stroke="none" /></svg>')
 
 
 def qr_svg_path(data: str, border: int = 4) -> QrPath:
-    """The QR for `data` as one SVG path in module units, to place inside a larger drawing."""
-    image = _qr(data, _SVG_UNIT_BOX, border).make_image(image_factory=SvgPathImage)
-    return QrPath(d=image.path.get("d"), size=image.width + 2 * border)
+    """The QR for `data` as one SVG path in module units, to place inside a larger drawing.
+
+    Written straight from the module matrix: the same unit squares qrcode's SVG factories draw
+    (``M4,4H5V5H4z`` per dark module), at about half the cost of a pass's SVG (no XML tree built).
+    """
+    matrix = _qr(data, _SVG_UNIT_BOX, border).get_matrix()  # the quiet zone included
+    d = "".join(f"M{x},{y}H{x + 1}V{y + 1}H{x}z" for y, row in enumerate(matrix) for x, dark in enumerate(row) if dark)
+    return QrPath(d=d, size=len(matrix))
 
 
 def qr_image(data: str, box_size: int = 8, border: int = 4, mask_pattern: int | None = None) -> Image.Image:

@@ -36,8 +36,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import reduce
+from typing import TYPE_CHECKING
 
-from ortools.sat.python import cp_model
+if TYPE_CHECKING:
+    from ortools.sat.python import cp_model
+
+# OR-Tools is imported where a roster is solved: with numpy and pandas it weighs about 60 MB in every
+# web worker that never auto-fills a roster (a worker's budget is 150 MB).
 
 NO_GUARD_AVAILABLE = "no_guard_available"
 REST_OR_HOURS = "rest_or_hours"
@@ -247,6 +252,8 @@ def _fixed_work(shifts, guards, by_id, origin, unit):
 def _choices(week: _Week) -> _Choices:
     """Booleans only where a guard is free (no leave, commitment or held seat overlaps) and breaks
     neither the rest nor the weekly-hours rule against their fixed work."""
+    from ortools.sat.python import cp_model
+
     model = cp_model.CpModel()
     free: dict[Slot, list[int]] = {k: [] for k in week.slots}
     lits: dict[int, dict[Slot, list]] = {g.id: {} for g in week.guards}
@@ -353,6 +360,8 @@ def _objective(c: _Choices, fairness: list, fair_max: int) -> list:
 def _search(c: _Choices, week: _Week, every: list, *, seed: int, max_seconds: float,
             workers: int) -> tuple[int, set[int]]:
     """Solve deterministically; the status code and the indices of the booleans chosen."""
+    from ortools.sat.python import cp_model
+
     solver = cp_model.CpSolver()
     params = solver.parameters
     params.random_seed = seed
@@ -371,6 +380,8 @@ def _search(c: _Choices, week: _Week, every: list, *, seed: int, max_seconds: fl
 
 def _read_solution(week: _Week, c: _Choices, chosen_vars: set[int], code: int) -> RosterSolution:
     """Read the chosen booleans, hand out the "any other gate" seats, explain what is left open."""
+    from ortools.sat.python import cp_model
+
     left = dict(week.seats)
     chosen, works = _hand_out(week, c, chosen_vars, left)
     hours = {gid: week.fixed_units[gid] * week.unit / 3600 for gid in week.by_id}
