@@ -28,14 +28,15 @@ blp = Blueprint("checkins", __name__, url_prefix="", description="Gate check-ins
 
 
 def answer_checkin(recorded: checkins.Recorded):
-    """The JSON answer of a check-in write: 201 stored, 200 a retry's replay (dumped without the schema).
+    """The JSON answer of a check-in write: 201 stored, 200 a retry's replay or a stranger's self scan that
+    was only counted (`id` null); dumped without the schema.
 
     A new check-in is committed before its answer is rendered (see `commit_request`).
     """
     if not recorded.replayed:
         commit_request()
     body = dump_reply(checkins.reply_of(recorded.checkin, recorded.replayed))
-    return jsonify(body), 200 if recorded.replayed else 201
+    return jsonify(body), 201 if recorded.stored and not recorded.replayed else 200
 
 
 @blp.route("/checkins", methods=["POST"])
