@@ -173,3 +173,40 @@ def test_the_route_matrix_covers_the_new_domains(app):
     import tests.api.test_route_matrix as matrix
 
     assert matrix._routes.__code__.co_names.count("iter_rules") == 1
+
+
+def test_fields_a_role_may_not_set_are_refused(app, world, as_user):
+    """Role-specific bodies with a field that would raise the caller's power: refused (422), nothing changed."""
+    now = datetime.now(UTC)
+    resident, guard, staff = as_user(world.resident_a), as_user(world.guard_a), as_user(world.staff_a)
+    attempts = [
+        (resident, "PATCH", "/api/v1/me", {"role": "staff"}, "role"),
+        (resident, "PATCH", "/api/v1/me", {"household_id": world.household_b.id}, "household_id"),
+        (resident, "POST", "/api/v1/deliveries", {"client_id": "f-1", "items": [{"name": "米", "quantity": 1,
+                                                                                   "unit": "袋"}],
+                                                  "drop_point": "door", "status": "delivered"}, "status"),
+        (resident, "POST", "/api/v1/visitors", {"name": "王建华", "expected_date": now.date().isoformat(),
+                                                "compound_id": world.compound_b.id}, "compound_id"),
+        (resident, "POST", "/api/v1/checkins/self", {"gate_code": world.gate_a.code, "direction": "in",
+                                                     "decision": "allowed"}, "decision"),
+        (guard, "POST", "/api/v1/checkins", {"pass_code": "WY1.X", "gate_id": world.gate_a.id, "direction": "in",
+                                             "client_id": "f-2", "reason": "ok"}, "reason"),
+        (guard, "POST", "/api/v1/checkins/batch", {"items": [{"kind": "scan", "pass_code": "WY1.X",
+                                                              "gate_id": world.gate_a.id, "direction": "in",
+                                                              "client_id": "f-3", "device_time": now.isoformat(),
+                                                              "offline": False}]}, "offline"),
+        (staff, "PATCH", f"/api/v1/gates/{world.gate_a.id}", {"compound_id": world.compound_b.id}, "compound_id"),
+        (staff, "PATCH", f"/api/v1/guards/{world.guard_a.id}", {"company_id": world.company_b.id}, "company_id"),
+    ]
+    for client, method, url, body, field in attempts:
+        response = client.open(method, url, json=body)
+        if url.endswith("/batch"):  # each item answers on its own
+            result = response.json["results"][0]
+            assert result["status"] == 422 and field in str(result["error"]), (url, result)
+            continue
+        assert response.status_code == 422, (method, url, response.status_code, response.json)
+        assert field in str(response.json.get("errors")), (url, response.json)
+    with app.app_context():
+        me = db.session.get(User, world.resident_a.id)
+        assert (me.role, me.household_id) == ("resident", world.household_a.id)
+        assert db.session.get(User, world.guard_a.id).company_id == world.company_a.id
