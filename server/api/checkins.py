@@ -53,6 +53,9 @@ def guard_scan(args):
 @rate_limited("10/minute", key="user")
 @blp.arguments(SelfScanSchema)
 @blp.response(201, CheckInReplySchema)
+@blp.alt_response(200, schema=CheckInReplySchema,
+                  description="a retry's replay, or a person with no tie to the compound: refused, counted, "
+                              "not stored (id null)")
 def self_scan(args):
     """A resident scanned the gate's code: the screen the guard looks at (masked name, big status)."""
     return answer_checkin(checkins.self_scan(current_user(), args))
