@@ -28,14 +28,15 @@ blp = Blueprint("checkins", __name__, url_prefix="", description="Gate check-ins
 
 
 def answer_checkin(recorded: checkins.Recorded):
-    """The JSON answer of a check-in write: 201 stored, 200 a retry's replay (dumped without the schema).
+    """The JSON answer of a check-in write: 201 stored, 200 a retry's replay or a stranger's self scan that
+    was only counted (`id` null); dumped without the schema.
 
     A new check-in is committed before its answer is rendered (see `commit_request`).
     """
     if not recorded.replayed:
         commit_request()
     body = dump_reply(checkins.reply_of(recorded.checkin, recorded.replayed))
-    return jsonify(body), 200 if recorded.replayed else 201
+    return jsonify(body), 201 if recorded.stored and not recorded.replayed else 200
 
 
 def _audited_read(page: dict) -> dict:
@@ -59,6 +60,9 @@ def guard_scan(args):
 @rate_limited("10/minute", key="user")
 @blp.arguments(SelfScanSchema)
 @blp.response(201, CheckInReplySchema)
+@blp.alt_response(200, schema=CheckInReplySchema,
+                  description="a retry's replay, or a person with no tie to the compound: refused, counted, "
+                              "not stored (id null)")
 def self_scan(args):
     """A resident scanned the gate's code: the screen the guard looks at (masked name, big status)."""
     return answer_checkin(checkins.self_scan(current_user(), args))

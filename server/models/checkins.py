@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -159,3 +160,25 @@ class CheckIn(Base):
     lawful_basis: Mapped[str] = mapped_column(String(32))
     # The answer given to the device, replayed as is for a retry of the same client id.
     reply: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Queued on the guard's device and uploaded later (`checkin_sync`): its time is the device's word.
+    offline: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class StrangerScanCount(Base):
+    """Self scans at a gate by people with no tie to its compound, counted per UTC hour instead of stored.
+
+    Anyone with WeChat can scan the public poster; their attempts are noise staff may want to see, not
+    records of the compound (nothing is kept of who they were).
+    """
+
+    __tablename__ = "stranger_scan_counts"
+    __table_args__ = (UniqueConstraint("gate_id", "hour_start"), CheckConstraint("scans >= 1", name="scans"),
+                      Index("ix_stranger_scan_counts_compound_hour", "compound_id", "hour_start"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compounds.id", ondelete="CASCADE"))
+    gate_id: Mapped[int] = mapped_column(ForeignKey("gates.id", ondelete="CASCADE"))
+    hour_start: Mapped[datetime]
+    scans: Mapped[int] = mapped_column(Integer, default=1)
+    last_at: Mapped[datetime] = mapped_column(default=utcnow)
+

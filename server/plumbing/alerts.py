@@ -14,7 +14,8 @@ from server.plumbing.caretakers import compound_actors
 from server.plumbing.clock import utcnow
 from server.plumbing.notifications import IMPORTANT, URGENT, enqueue
 
-ALERT_KINDS = ("fever", "missed_report", "returnee", "welfare", "coverage_gap", "pass_reuse", "low_stock")
+ALERT_KINDS = ("fever", "missed_report", "returnee", "welfare", "coverage_gap", "pass_reuse", "low_stock",
+               "offline_while_online")
 # What a staff member reads on the phone (a WeChat "thing" field: at most 20 characters).
 ALERT_TITLES = {
     "fever": "发热预警:复测体温仍偏高",
@@ -24,6 +25,7 @@ ALERT_TITLES = {
     "coverage_gap": "门岗排班缺人",
     "pass_reuse": "通行码疑似被冒用",
     "low_stock": "防疫物资库存不足",
+    "offline_while_online": "离线补传记录疑似倒签",
 }
 # Alerts that need someone at the gate now go first when a staff member's WeChat acceptances are short.
 ALERT_PRIORITIES = {"fever": URGENT, "pass_reuse": URGENT}

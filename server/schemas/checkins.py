@@ -152,7 +152,8 @@ class SubjectSchema(Schema):
 class CheckInReplySchema(Schema):
     """The answer at the gate: decision, stable reason code, and what to do at one glance."""
 
-    id = fields.Integer()
+    id = fields.Integer(allow_none=True, metadata={
+        "description": "null on a self scan by a person with no tie to the compound: refused and only counted"})
     decision = fields.String(metadata={"description": "allowed or denied"})
     reason = fields.String(metadata={"description": "ok, returnee_attention, pass_expired, pass_invalid, "
                                                     "gate_code_expired, gate_closed, not_registered, "
@@ -175,6 +176,7 @@ class CheckInReplySchema(Schema):
     open_gates = fields.List(fields.Nested(NamedRefSchema),
                              metadata={"description": "on gate_closed: the compound's open gates to go to"})
     replayed = fields.Boolean()
+    offline = fields.Boolean(metadata={"description": "uploaded later from a guard's offline queue"})
 
 
 _REPLY_TIMES = ("occurred_at", "server_time", "device_time")
@@ -245,6 +247,8 @@ class CheckInItemSchema(Schema):
     server_time = fields.DateTime()
     device_time = fields.DateTime(allow_none=True)
     lawful_basis = fields.String()
+    offline = fields.Boolean(metadata={"description": "uploaded later from a guard's offline queue: its time "
+                                                     "is the device's word"})
 
 
 class HourlyCountSchema(Schema):
@@ -258,6 +262,15 @@ class HourlyCountSchema(Schema):
     denied = fields.Integer()
 
 
+class StrangerScanCountSchema(Schema):
+    """Self scans at one gate in one local hour of today by people with no tie to the compound."""
+
+    gate_id = fields.Integer()
+    gate_name = fields.String()
+    hour = fields.Integer()
+    scans = fields.Integer()
+
+
 class HourlyReportSchema(Schema):
     """Today's counts per gate per hour (local time of the compound)."""
 
@@ -265,3 +278,5 @@ class HourlyReportSchema(Schema):
     date = fields.Date()
     timezone = fields.String()
     counts = fields.List(fields.Nested(HourlyCountSchema))
+    stranger_scans = fields.List(fields.Nested(StrangerScanCountSchema), metadata={
+        "description": "self scans by people with no tie to the compound: refused, counted, not stored"})

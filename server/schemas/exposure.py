@@ -71,6 +71,8 @@ class ContactSchema(Schema):
     subject_passed_at = fields.DateTime()
     gap_seconds = fields.Integer()
     encounters = fields.Integer()
+    offline = fields.Boolean(metadata={"description": "a time taken from a guard's offline upload (the device's "
+                                                      "word) is among this contact's"})
 
 
 class ContactsSchema(Schema):

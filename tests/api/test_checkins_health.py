@@ -14,6 +14,7 @@ from server.models.alerts import Alert
 from server.models.checkins import CheckIn
 from server.models.health import TemperatureReading
 from server.models.notifications import Notification
+from server.models.rosters import Shift, ShiftAssignment
 from tests.api.checkin_helpers import (
     T0,
     _fresh_key_cache,  # noqa: F401 - an autouse fixture
@@ -128,7 +129,15 @@ def test_offline_reading_keeps_the_device_time_of_the_checkin(app, world, as_use
         code = pass_of(as_user, world.resident_a)
     item = {"kind": "scan", "pass_code": code, "gate_id": world.gate_a.id, "direction": "in", "temperature": 36.9,
             "client_id": "offline-t", "device_time": T0.isoformat()}
-    with time_machine.travel(T0 + timedelta(days=3), tick=False):  # older than a reading's own 24 h
+    with app.app_context():  # a day-long shift at the gate: its scans upload until 6 h after its end
+        shift = Shift(compound_id=world.compound_a.id, gate_id=world.gate_a.id, starts_at=T0 - timedelta(minutes=1),
+                      ends_at=T0 + timedelta(hours=24))
+        db.session.add(shift)
+        db.session.flush()
+        db.session.add(ShiftAssignment(shift_id=shift.id, guard_id=world.guard_a.id, compound_id=world.compound_a.id,
+                                       gate_id=world.gate_a.id, starts_at=shift.starts_at, ends_at=shift.ends_at))
+        db.session.commit()
+    with time_machine.travel(T0 + timedelta(hours=26), tick=False):  # older than a reading's own 24 h
         result = as_user(world.guard_a).post("/api/v1/checkins/batch", json={"items": [item]}).json["results"][0]
     assert result["status"] == 201, result
     with app.app_context():

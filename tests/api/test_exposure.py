@@ -105,7 +105,7 @@ def test_csv_export_escapes_formula_cells(app, world, as_user):
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert response.data.startswith(codecs.BOM_UTF8)  # Excel on Windows reads the Chinese text
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
-    assert rows[0] == ["类别", "姓名", "电话", "住户", "出入口", "首次接触时间", "当事人通过时间", "间隔(秒)", "接触次数"]
+    assert rows[0] == ["类别", "姓名", "电话", "住户", "出入口", "首次接触时间", "当事人通过时间", "间隔(秒)", "接触次数", "含离线补传"]
     by_name = {row[1]: row for row in rows[1:]}
     assert "'=HYPERLINK(\"x\")" in by_name and by_name["'=HYPERLINK(\"x\")"][2] == "'+8613800000000"
     near = by_name["'=HYPERLINK(\"x\")"]

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models.roster_lending import LoanOffer, LoanRequest
 from server.models.rosters import Shift, ShiftAssignment
+from server.services.gate.offline_bounds import UPLOAD_WINDOW
 from server.services.roster.rosters import SHIFT_SCANS_UPLOAD_WITHIN
 from tests.concurrency import run_together
 from tests.factories import make_gate, make_household
@@ -250,14 +251,19 @@ def test_a_lent_guard_uploads_the_shifts_offline_scans_after_it_ended(app, world
         k: v for k, v in queued(5, END).items() if k not in ("kind", "device_time")})
     assert online.status_code == 404
     # A day after the shift, its device time no longer opens the gate's records to the guard.
-    frozen.move_to(END + SHIFT_SCANS_UPLOAD_WITHIN - timedelta(minutes=1))
+    # Within the offline upload window after the shift its scans are taken (marked offline); after it,
+    # not any more (the device time is the guard's word: finding 7 of issue #17).
+    frozen.move_to(END + UPLOAD_WINDOW - timedelta(minutes=1))
     late = as_user(world.guard_b).post("/api/v1/checkins/batch", json={"items": [
         queued(6, END - timedelta(minutes=5))]}).json["results"]
-    assert [r["status"] for r in late] == [201]
-    frozen.move_to(END + SHIFT_SCANS_UPLOAD_WITHIN + timedelta(minutes=1))
+    assert [(r["status"], r["checkin"]["offline"]) for r in late] == [(201, True)]
+    frozen.move_to(END + UPLOAD_WINDOW + timedelta(minutes=1))
     too_late = as_user(world.guard_b).post("/api/v1/checkins/batch", json={"items": [
         queued(7, END - timedelta(minutes=5))]}).json["results"]
-    assert [r["status"] for r in too_late] == [404]
+    assert [(r["status"], r["error"]["reason"]) for r in too_late] == [(422, "offline_upload_late")]
+    # A day after the shift, its device time no longer opens the gate's records to the guard at all.
+    frozen.move_to(END + SHIFT_SCANS_UPLOAD_WITHIN + timedelta(minutes=1))
+    assert as_user(world.guard_b).get(f"/api/v1/gates/{orphan_shift['gate']}/checkins").status_code == 404
 
 
 def test_a_lent_guard_scanning_before_the_shift_is_told_when_it_starts(app, world, as_user, orphan_shift, frozen):

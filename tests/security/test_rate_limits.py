@@ -69,4 +69,4 @@ def test_self_check_in_per_user(world, as_user):
     # a neighbour behind the same carrier address still gets through
     neighbour = as_user(world.resident_b).post("/api/v1/checkins/self", json={
         "gate_code": world.gate_a.code, "direction": "in", "client_id": uuid.uuid4().hex})
-    assert neighbour.status_code == 201
+    assert neighbour.status_code == 200  # not limited (and, of another compound, only counted)

@@ -70,7 +70,7 @@ def _guard_scan(guard: User | Row, data: dict, client_id: str, fp: str, offline:
             gate, compound, subject = gate_and_holder(guard, data["gate_id"], scanned.user_id, occurred)
     return record_checkin(guard, method="guard_scan", gate=gate, compound=compound, subject=subject, data=data,
                           client_id=client_id, fp=fp, now=now, occurred=occurred, pass_problem=problem,
-                          scanned=scanned)
+                          scanned=scanned, offline=offline)
 
 
 def _manual(guard: User, data: dict, client_id: str, fp: str, offline: bool) -> InsertedCheckIn:
@@ -97,7 +97,8 @@ def _manual(guard: User, data: dict, client_id: str, fp: str, offline: bool) -> 
         subject = Subject(kind="household", household_id=household.id, name=data.get("person_name", "").strip(),
                           household_label=label, registered=True, quarantined=bool(quarantined))
     return record_checkin(guard, method="manual", gate=gate, compound=compound, subject=subject, data=data,
-                          client_id=client_id, fp=fp, now=now, occurred=occurred, note=data["reason"])
+                          client_id=client_id, fp=fp, now=now, occurred=occurred, note=data["reason"],
+                          offline=offline)
 
 
 def _walk_in(guard: User, data: dict, client_id: str, fp: str, offline: bool) -> InsertedCheckIn:
@@ -113,7 +114,7 @@ def _walk_in(guard: User, data: dict, client_id: str, fp: str, offline: bool) ->
                       registered=True, returned_from=(visitor.from_city or "外地") if visitor.returnee else None)
     return record_checkin(guard, method="manual", gate=gate, compound=compound, subject=subject,
                           data={**data, "direction": "in"}, client_id=client_id, fp=fp, now=now, occurred=occurred,
-                          note=data.get("purpose", ""))
+                          note=data.get("purpose", ""), offline=offline)
 
 
 # A guard's write by kind: flow(guard, data, client_id, fingerprint, offline) -> the inserted row.

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from server.extensions import db
-from server.models.checkins import CheckIn, Visitor
+from server.models.checkins import CheckIn, StrangerScanCount, Visitor
 from server.models.compounds import Gate
 from server.models.people import User
 from server.plumbing import audit
@@ -103,7 +103,15 @@ def hourly_today(viewer, compound_id: int) -> dict:
             .where(CheckIn.compound_id == compound.id, CheckIn.occurred_at >= start, CheckIn.occurred_at < end)):
         counts[(gate_id, occurred_at.astimezone(tz).hour, direction, decision)] += 1
     keys = sorted({key[:3] for key in counts})
+    strangers: Counter = Counter()
+    for gate_id, hour_start, scans in db.session.execute(
+            select(StrangerScanCount.gate_id, StrangerScanCount.hour_start, StrangerScanCount.scans)
+            .where(StrangerScanCount.compound_id == compound.id, StrangerScanCount.hour_start >= start,
+                   StrangerScanCount.hour_start < end)):
+        strangers[(gate_id, hour_start.astimezone(tz).hour)] += scans
     return {"compound_id": compound.id, "date": today, "timezone": compound.timezone,
             "counts": [{"gate_id": g, "gate_name": gates.get(g, ""), "hour": h, "direction": d,
                         "allowed": counts[(g, h, d, "allowed")], "denied": counts[(g, h, d, "denied")]}
-                       for g, h, d in keys]}
+                       for g, h, d in keys],
+            "stranger_scans": [{"gate_id": g, "gate_name": gates.get(g, ""), "hour": h, "scans": n}
+                               for (g, h), n in sorted(strangers.items())]}

@@ -36,7 +36,7 @@ _FIRST_SIGHTING_GATE = select(CheckIn.gate_id, CheckIn.compound_id).where(CheckI
 def record_checkin(author: User | Row, *, method: str, gate: AnyGate, compound: AnyCompound, subject: Subject,
                    data: dict, client_id: str, fp: str, now: datetime, occurred: datetime,
                    pass_problem: str | None = None, scanned: passes.ScannedPass | None = None,
-                   note: str = "") -> InsertedCheckIn:
+                   note: str = "", offline: bool = False) -> InsertedCheckIn:
     """Decide, insert, then the side effects of a new check-in."""
     blocked = pass_problem is not None or not gate.is_open or not subject.registered or not subject.visitor_expected
     basis = lawful_basis(compound, subject)
@@ -60,7 +60,7 @@ def record_checkin(author: User | Row, *, method: str, gate: AnyGate, compound: 
         author_id=author.id, client_id=client_id, fingerprint=fp, pass_nonce=scanned and scanned.nonce,
         pass_issued_at=scanned and scanned.verified.issued_at,
         device_time=_utc(data.get("device_time")), server_time=now, occurred_at=occurred, lawful_basis=basis,
-        reply=_snapshot(gate, compound, subject, decision))
+        reply=snapshot(gate, compound, subject, decision), offline=offline)
     new_id = _insert(values, subject)
     checkin = InsertedCheckIn(id=new_id, **values)
     after_insert(checkin, subject, decision, occurred, compound)
@@ -107,12 +107,13 @@ def _insert(values: dict, subject: Subject) -> int:
     return connection.execute(_INSERT_CHECKIN, values).scalar_one()
 
 
-def _snapshot(gate: AnyGate, compound: AnyCompound, subject: Subject, decision: GateDecision) -> dict:
-    snapshot = {"gate": {"id": gate.id, "name": gate.name}, "compound": {"id": compound.id, "name": compound.name},
+def snapshot(gate: AnyGate, compound: AnyCompound, subject: Subject, decision: GateDecision) -> dict:
+    """What the device shows of a decision: gate, compound, the masked subject, the action and its colour."""
+    shown = {"gate": {"id": gate.id, "name": gate.name}, "compound": {"id": compound.id, "name": compound.name},
                 "subject": {"kind": subject.kind, "name": mask_name(subject.name) or "",
                             "household": subject.household_label},
                 "action": decision.action, "color": decision.color}
     if decision.reason == "gate_closed":
         # Read only on a refusal at a closed gate: the person is sent to the gates that are open now.
-        snapshot["open_gates"] = open_gates_of(compound.id)
-    return snapshot
+        shown["open_gates"] = open_gates_of(compound.id)
+    return shown

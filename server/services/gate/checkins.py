@@ -26,6 +26,7 @@ from server.services.gate.checkin_flows import FLOWS
 from server.services.gate.checkin_rows import record_checkin
 from server.services.gate.checkin_subjects import InsertedCheckIn, resident_subject
 from server.services.gate.gates import closed_gate_message, gate_code_in, resolve_gate_code
+from server.services.gate.stranger_scans import has_no_tie, stranger_scan
 
 # Fields of a device write that do not change what was scanned: a queued scan re-sent with its device
 # time (or inside a batch, with its kind) is the same scan.
@@ -42,6 +43,8 @@ class Recorded:
 
     checkin: CheckIn | InsertedCheckIn
     replayed: bool = False
+    # False for a stranger's self scan: answered and counted, not stored (`stranger_scans`).
+    stored: bool = True
 
 
 def checkin_fingerprint(data: dict) -> str:
@@ -97,6 +100,9 @@ def self_scan(resident: User, data: dict) -> Recorded:
         raise NotFoundError("gate_code_invalid")
     compound = db.session.get(Compound, gate.compound_id)
     subject = resident_subject(resident.id, gate, now)
+    if has_no_tie(subject):
+        return Recorded(stranger_scan(resident, gate, compound, subject, data, now,
+                                      None if fresh else "gate_code_expired"), stored=False)
     return Recorded(*write.insert(
         partial(record_checkin, resident, method="self_scan", gate=gate, compound=compound, subject=subject,
                 data=data, client_id=client_id, fp=fp, now=now, occurred=now,
@@ -120,4 +126,5 @@ def reply_of(checkin: CheckIn | InsertedCheckIn, replayed: bool = False) -> dict
         "temperature": str(checkin.temperature) if checkin.temperature is not None else None,
         "occurred_at": checkin.occurred_at, "server_time": checkin.server_time, "device_time": checkin.device_time,
         "visitor_id": checkin.visitor_id, "open_gates": open_gates, "replayed": replayed,
+        "offline": bool(checkin.offline),
     }

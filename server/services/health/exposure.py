@@ -36,7 +36,7 @@ register({
 # Export columns: (key of a contact, Chinese title).
 EXPORT_COLUMNS = (("kind", "类别"), ("name", "姓名"), ("phone", "电话"), ("household", "住户"), ("gate", "出入口"),
                   ("first_contact_at", "首次接触时间"), ("subject_passed_at", "当事人通过时间"),
-                  ("gap_seconds", "间隔(秒)"), ("encounters", "接触次数"))
+                  ("gap_seconds", "间隔(秒)"), ("encounters", "接触次数"), ("offline_zh", "含离线补传"))
 KIND_ZH = {"resident": "居民", "visitor": "访客", "household": "登记人员"}
 
 
@@ -145,7 +145,7 @@ def _contacts(user: User, request: ExposureRequest) -> list[dict]:
     subject = aliased(CheckIn, name="subject")
     in_compound = and_(CheckIn.compound_id == request.compound_id, compound_condition(user, CheckIn.compound_id))
     rows = db.session.execute(
-        select(CheckIn, subject.occurred_at, Gate.name, User.display_name, User.phone, Visitor.name, Visitor.phone,
+        select(CheckIn, subject.occurred_at, subject.offline, Gate.name, User.display_name, User.phone, Visitor.name, Visitor.phone,
                Building.name, Household.unit, Household.room)
         .select_from(subject)
         .join(CheckIn, and_(CheckIn.gate_id == subject.gate_id,
@@ -165,7 +165,7 @@ def _contacts(user: User, request: ExposureRequest) -> list[dict]:
                      CheckIn.household_id.is_(None)))
         .order_by(subject.occurred_at, CheckIn.occurred_at, CheckIn.id)).all()
     found: dict[tuple, dict] = {}
-    for checkin, passed_at, gate_name, user_name, user_phone, visitor_name, visitor_phone, building, unit, room \
+    for checkin, passed_at, subject_offline, gate_name, user_name, user_phone, visitor_name, visitor_phone, building, unit, room \
             in rows:
         if abs(checkin.occurred_at - passed_at) > delta:
             continue
@@ -185,7 +185,9 @@ def _contacts(user: User, request: ExposureRequest) -> list[dict]:
                 "household_id": checkin.household_id, "name": name or "", "phone": phone,
                 "household": f"{building}{unit}单元{room}" if building else "", "gate_id": gate_id,
                 "gate_name": gate_name, "first_contact_at": checkin.occurred_at, "subject_passed_at": passed_at,
-                "gap_seconds": gap, "encounters": 0, "_seen": set()}
+                "gap_seconds": gap, "encounters": 0, "offline": False, "_seen": set()}
+        # A time taken from a guard's offline upload is the device's word: the contact says so.
+        entry["offline"] = entry["offline"] or checkin.offline or subject_offline
         if checkin.id not in entry["_seen"]:
             entry["_seen"].add(checkin.id)
             entry["encounters"] += 1
@@ -211,7 +213,8 @@ def contacts_sheet(user: User, request_id: int) -> Sheet:
     contacts = _contacts(user, request)
     rows = []
     for c in contacts:
-        row = {**c, "gate": c["gate_name"], "kind": KIND_ZH.get(c["kind"], c["kind"])}
+        row = {**c, "gate": c["gate_name"], "kind": KIND_ZH.get(c["kind"], c["kind"]),
+               "offline_zh": "是" if c["offline"] else ""}
         rows.append([row[key] for key, _title in EXPORT_COLUMNS])
     audit.record("exposure.export", actor=user, object_type="exposure_request", object_id=request.id,
                  compound_id=request.compound_id, reason=request.reason, detail={"contacts": len(contacts)})
