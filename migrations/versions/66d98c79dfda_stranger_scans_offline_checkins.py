@@ -5,7 +5,7 @@ check-ins are marked offline (the rows uploaded offline before this revision are
 is not the server's).
 
 Revision ID: 66d98c79dfda
-Revises: bfc865db8b71
+Revises: 171cf65a3605
 Create Date: 2026-12-02 01:44:56.900588
 
 """
@@ -17,7 +17,7 @@ import server.models.base
 
 # revision identifiers, used by Alembic.
 revision = '66d98c79dfda'
-down_revision = 'bfc865db8b71'
+down_revision = '171cf65a3605'
 branch_labels = None
 depends_on = None
 
