@@ -20,6 +20,8 @@ REVIEWED = {
                                              "at once for an unknown kid; the rows in the database are the truth, a "
                                              "rotation publishes before it signs (tests/hosts)",
     "server.services.gate.passes:_last_unknown_refresh": "a per-process brake on unknown-kid reloads",
+    "server.services.gate.passes:_signing_keys": "decrypted signing keys keyed by the key snapshot and the secrets: "
+                                                  "a rotation or a new secret makes a new key, the old entries go",
     "server.services.gate.passes:_masks": "the pass-id mask, made once in the database and never changed",
     "server.services.gate.key_vault:_fernet_for": "a pure function of the configured secret",
     "server.services.gate.gate_posters:_truetype": "font files read from disk",
