@@ -66,7 +66,7 @@ def synth(compounds: int, households_per_compound: int, days: int, trips_per_hou
     """Generate a synthetic district of the given size, for benchmarks (a district: 200 x 1000, 60 days)."""
     import time
 
-    from server.demo.synth import generate_district, database_size
+    from server.demo.synth import database_size, generate_district
 
     started = time.monotonic()
 
