@@ -58,15 +58,29 @@ def demo_data(if_empty: bool) -> None:
 @wuye_cli.command("synth")
 @click.option("--compounds", default=50, show_default=True)
 @click.option("--households", "households_per_compound", default=300, show_default=True)
-@click.option("--days", default=1, show_default=True, help="days of gate traffic")
+@click.option("--days", default=1, show_default=True, help="days of gate traffic (today's up to now included)")
+@click.option("--trips", "trips_per_household", default=0.42, show_default=True,
+              help="out-and-back trips per household per day")
 @click.option("--seed", default=1, show_default=True)
-def synth(compounds: int, households_per_compound: int, days: int, seed: int) -> None:
-    """Generate a synthetic district of the given size, for benchmarks."""
-    from server.demo.synth import generate_district
+def synth(compounds: int, households_per_compound: int, days: int, trips_per_household: float, seed: int) -> None:
+    """Generate a synthetic district of the given size, for benchmarks (a district: 200 x 1000, 60 days)."""
+    import time
 
-    counts = generate_district(compounds, households_per_compound, days, seed)
+    from server.demo.synth import database_size, generate_district
+
+    started = time.monotonic()
+
+    def progress(message: str) -> None:
+        click.echo(f"[{time.monotonic() - started:7.1f} s] {message}")
+
+    counts = generate_district(compounds, households_per_compound, days, seed,
+                               trips_per_household=trips_per_household, progress=progress)
     db.session.commit()
+    progress("committed; analysing")
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql("ANALYZE")
     click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))
+    click.echo(f"took {time.monotonic() - started:.1f} s; database size {database_size() / 2**20:.0f} MiB")
 
 
 def register_domain_commands() -> None:

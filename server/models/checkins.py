@@ -118,6 +118,8 @@ class CheckIn(Base):
         Index("ix_checkins_gate_time", "gate_id", "occurred_at"),
         Index("ix_checkins_compound_time", "compound_id", "occurred_at"),
         Index("ix_checkins_subject_time", "subject_user_id", "occurred_at"),
+        # The retention purge takes the oldest rows first; server time only grows, so entries append.
+        Index("ix_checkins_server_time", "server_time"),
         # Partial: most check-ins are residents', and a NULL key would still cost an index entry.
         Index("ix_checkins_visitor_time", "visitor_id", "occurred_at",
               sqlite_where=text("visitor_id IS NOT NULL"), postgresql_where=text("visitor_id IS NOT NULL")),

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -46,7 +47,7 @@ class QuarantineOrder(CreatedAt, Base):
     lawful_basis: Mapped[str] = mapped_column(String(32), default="public_health_emergency")
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime] = mapped_column(index=True)
-    lifted_at: Mapped[datetime | None]
+    lifted_at: Mapped[datetime | None] = mapped_column(index=True)  # for the retention purge
     lifted_reason: Mapped[str | None] = mapped_column(Text)
     lifted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -69,6 +70,11 @@ class TemperatureReading(Base):
         CheckConstraint("lawful_basis IN ('consent', 'public_health_emergency')", name="lawful_basis"),
         Index("ix_temperature_readings_subject_time", "subject_user_id", "measured_at"),
         Index("ix_temperature_readings_compound_time", "compound_id", "measured_at"),
+        # The retention purge takes the oldest readings first.
+        Index("ix_temperature_readings_measured_at", "measured_at"),
+        # Deleting a reading looks for re-measures pointing at it (ON DELETE SET NULL): without this, a scan.
+        Index("ix_temperature_readings_remeasure_of_id", "remeasure_of_id",
+              sqlite_where=text("remeasure_of_id IS NOT NULL"), postgresql_where=text("remeasure_of_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

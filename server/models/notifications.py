@@ -34,6 +34,8 @@ class Notification(CreatedAt, Base):
                         name="status"),
         CheckConstraint("reserve >= 0", name="reserve"),
         Index("ix_notifications_user_id_read_at", "user_id", "read_at"),
+        # The retention purge takes the oldest messages first.
+        Index("ix_notifications_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

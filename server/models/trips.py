@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.models.base import Base
@@ -25,6 +25,12 @@ class Trip(Base):
         CheckConstraint("source IN ('self', 'staff')", name="source"),
         # The gate's look-up: the person's trip whose attention period covers the moment of the scan.
         Index("ix_trips_user_attention", "user_id", "attention_until"),
+        # The retention purge takes the trips whose attention period ended longest ago first.
+        Index("ix_trips_attention_until", "attention_until"),
+        # Deleting a quarantine order looks for the trips naming it (ON DELETE SET NULL).
+        Index("ix_trips_quarantine_order_id", "quarantine_order_id",
+              sqlite_where=text("quarantine_order_id IS NOT NULL"),
+              postgresql_where=text("quarantine_order_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -105,11 +105,22 @@ def test_synthetic_traffic(app):
     from server.demo.synth import generate_district
 
     with app.app_context():
-        counts = generate_district(2, 12, 2, seed=3)
+        counts = generate_district(2, 120, 3, seed=3)
         db.session.commit()
-        assert counts["checkins"] == counts["residents"] * 2 * 2
-        directions = db.session.scalars(select(CheckIn.direction)).all()
-        assert directions.count("out") == directions.count("in") == counts["residents"] * 2
+        rows = db.session.execute(select(CheckIn.direction, CheckIn.method, CheckIn.visitor_id,
+                                         CheckIn.temperature, CheckIn.server_time)).all()
+        assert len(rows) == counts["checkins"] + counts["visitor_checkins"]
+        residents = [r for r in rows if r.visitor_id is None]
+        # every trip goes out first; the way back may still be ahead (today) or refused (a fever)
+        outs = sum(r.direction == "out" for r in residents)
+        assert outs >= len(residents) - outs >= outs - counts["fevers"] - 2 * 120 * 0.42 * 2
+        assert {r.method for r in residents} == {"self_scan", "guard_scan"}
+        guard_ins = [r for r in residents if r.method == "guard_scan" and r.direction == "in"]
+        assert guard_ins and all(r.temperature is not None for r in guard_ins)
+        assert counts["temperature_readings"] == len(guard_ins)
+        # the morning rush: more leave between 7 and 9 (local) than in the whole night
+        local_hours = [(r.server_time.hour + 8) % 24 for r in residents if r.direction == "out"]
+        assert sum(7 <= h < 9 for h in local_hours) > sum(h < 5 for h in local_hours) * 5
 
 
 @time_machine.travel(T0, tick=False)

@@ -11,7 +11,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import ColumnElement, delete, func, or_, select
+from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from server.extensions import db
 from server.models.alerts import Alert
@@ -41,23 +42,25 @@ def purge(now: datetime | None = None, *, days: int | None = None, batch: int = 
     """
     cutoff = retention_cutoff(now, days)
     last_seen = func.coalesce(Visitor.left_at, Visitor.arrived_at, Visitor.created_at)
-    targets: list[tuple[str, type, ColumnElement[bool]]] = [
-        ("checkins", CheckIn, CheckIn.server_time < cutoff),
+    # Each target is taken oldest first by an indexed time column, so a batch reads only what it deletes.
+    targets: list[tuple[str, type, ColumnElement[bool], InstrumentedAttribute]] = [
+        ("checkins", CheckIn, CheckIn.server_time < cutoff, CheckIn.server_time),
         # Visitors carry names, phones and travel history: they go once their visit is that old.
-        ("visitors", Visitor, (Visitor.created_at < cutoff) & (last_seen < cutoff)),
-        ("temperature_readings", TemperatureReading, TemperatureReading.measured_at < cutoff),
-        ("quarantine_orders", QuarantineOrder, or_(QuarantineOrder.lifted_at < cutoff,
-                                                   QuarantineOrder.ends_at < cutoff)),
-        ("alerts", Alert, Alert.created_at < cutoff),
+        ("visitors", Visitor, (Visitor.created_at < cutoff) & (last_seen < cutoff), Visitor.created_at),
+        ("temperature_readings", TemperatureReading, TemperatureReading.measured_at < cutoff,
+         TemperatureReading.measured_at),
+        ("quarantine_orders", QuarantineOrder, QuarantineOrder.ends_at < cutoff, QuarantineOrder.ends_at),
+        ("quarantine_orders", QuarantineOrder, QuarantineOrder.lifted_at < cutoff, QuarantineOrder.lifted_at),
+        ("alerts", Alert, Alert.created_at < cutoff, Alert.created_at),
         # Inbox messages repeat the same (an alert, a quarantine order); one still being sent waits.
         ("notifications", Notification, (Notification.created_at < cutoff)
-         & Notification.status.not_in(("pending", "sending"))),
+         & Notification.status.not_in(("pending", "sending")), Notification.created_at),
         # A declared trip is travel history: it goes once its attention period is that old.
-        ("trips", Trip, Trip.attention_until < cutoff),
+        ("trips", Trip, Trip.attention_until < cutoff, Trip.attention_until),
     ]
-    counts = {}
-    for name, model, too_old in targets:
-        counts[name] = _delete_in_batches(model, too_old, batch, pause)
+    counts: dict[str, int] = {}
+    for name, model, too_old, oldest_first in targets:
+        counts[name] = counts.get(name, 0) + _delete_in_batches(model, too_old, oldest_first, batch, pause)
         if progress is not None:
             progress(name, counts[name])
     record("retention.purge", object_type="retention", reason="PIPL retention period",
@@ -66,10 +69,11 @@ def purge(now: datetime | None = None, *, days: int | None = None, batch: int = 
     return counts
 
 
-def _delete_in_batches(model: type, condition: ColumnElement[bool], batch: int, pause: float) -> int:
+def _delete_in_batches(model: type, condition: ColumnElement[bool], oldest_first: InstrumentedAttribute,
+                       batch: int, pause: float) -> int:
     total = 0
     while True:
-        ids = db.session.scalars(select(model.id).where(condition).order_by(model.id).limit(batch)).all()
+        ids = db.session.scalars(select(model.id).where(condition).order_by(oldest_first).limit(batch)).all()
         if not ids:
             return total
         total += db.session.execute(delete(model).where(model.id.in_(ids))
