@@ -5,7 +5,7 @@ rows are looked up by their foreign key: without these, each batch (and each del
 quarantine order) read the whole table.
 
 Revision ID: 0446729ef6ab
-Revises: bfc865db8b71
+Revises: 66d98c79dfda
 Create Date: 2026-12-02 02:02:43.994612
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0446729ef6ab'
-down_revision = 'bfc865db8b71'
+down_revision = '66d98c79dfda'
 branch_labels = None
 depends_on = None
 
