@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -128,6 +129,17 @@ def tokens_for(app):
             db.session.commit()
         return {"access_token": pair.access_token, "refresh_token": pair.refresh_token}
     return issue
+
+
+def wait_until(page, expression: str, arg=None, timeout: float = 10.0) -> None:
+    """Poll a page expression (a function of `arg`) until it is truthy. Playwright's wait_for_function
+    compiles its predicate with eval in the page, which the pages' CSP rightly refuses; an evaluate
+    call does not."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression, arg):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout} s: {expression}")
+        page.wait_for_timeout(100)
 
 
 def sign_in(page, tokens: dict) -> None:

@@ -17,7 +17,7 @@ from server.models.compounds import Compound, Household
 from server.models.health import QuarantineOrder
 from server.models.people import User
 from server.plumbing.alerts import raise_alert
-from tests.browser.conftest import screenshot, sign_in
+from tests.browser.conftest import screenshot, sign_in, wait_until
 from tests.factories import make_user
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -129,8 +129,7 @@ def test_incident_clock_and_a_pledge_from_another_company(world, open_page, toke
     clock = raiser.locator("#dispatch-clock")
     first = clock.inner_text()
     assert first.count(":") >= 1
-    raiser.wait_for_function("t => document.querySelector('#dispatch-clock').textContent !== t", arg=first,
-                             timeout=5000)
+    wait_until(raiser, "t => document.querySelector('#dispatch-clock').textContent !== t", first, timeout=5)
     helper = console_as(open_page, tokens_for(world.staff_b), "/console/incidents")
     helper.locator("#pledge-form").wait_for()
     helper.get_by_label("pump", exact=True).fill("1")

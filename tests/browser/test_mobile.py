@@ -12,7 +12,7 @@ from server.extensions import db
 from server.models.checkins import CheckIn
 from server.models.health import QuarantineOrder
 from server.plumbing.clock import utcnow
-from tests.browser.conftest import screenshot, sign_in
+from tests.browser.conftest import screenshot, sign_in, wait_until
 from tests.browser.fake_camera import write_y4m
 
 FAKE_CAMERA = ("--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream")
@@ -52,7 +52,7 @@ def test_the_pass_on_the_resident_page_is_scanned_by_the_guard_camera_and_allowe
     resident_page.goto("/m/pass")
     qr = resident_page.locator("#qr")
     qr.wait_for()
-    resident_page.wait_for_function("document.querySelector('#qr').naturalWidth > 0")
+    wait_until(resident_page, "() => document.querySelector('#qr').naturalWidth > 0")
     assert resident_page.locator("#pass-name").inner_text() == "王**"
     assert "秒后刷新" in resident_page.locator("#countdown").inner_text()
     screenshot(resident_page, "m-pass")

@@ -74,9 +74,20 @@ def full_scans_sqlite(cursor, statement: str, parameters, used: set[str]) -> lis
         detail = row[-1]
         used.update(re.findall(r"USING (?:COVERING )?INDEX (\w+)", detail))
         match = re.match(r"SCAN (\w+)", detail)
-        if match and match.group(1) in names:
+        if match and match.group(1) in names and _rows(cursor, names[match.group(1)]) >= SMALL:
             bad.append(detail)
     return bad
+
+
+# A table this small in the test district may rightly be scanned (SQLite's planner, reading ANALYZE's
+# figures, sometimes walks a handful of visitors rather than looking each one up); every large
+# table of the district is far bigger, so a missing index there still fails.
+SMALL = 200
+
+
+def _rows(cursor, table: str) -> int:
+    cursor.execute(f"SELECT count(*) FROM {table}")  # noqa: S608 - a name from LARGE
+    return cursor.fetchone()[0]
 
 
 def _nodes(plan: dict):

@@ -25,7 +25,8 @@ let objectUrl = null;
 async function loadPass() {
   clearTimeout(refreshTimer);
   try {
-    const pass = await api('/me/pass');
+    // The API sends the code alone by default (the mini-program draws its own QR): ask for the SVG.
+    const pass = await api('/me/pass', { query: { qr: 'svg' } });
     const received = Date.now();
     // The server's clock decides validity: count from its issue time with the local clock.
     expiresAtLocal = received + (Date.parse(pass.expires_at) - Date.parse(pass.issued_at));
