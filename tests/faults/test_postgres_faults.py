@@ -60,7 +60,7 @@ def fault_app(own_cluster):
     app = create_app({"WUYE_ENV": "testing", "WUYE_SECRET_KEY": SECRET, "WUYE_DATABASE_URL": own_cluster.url,
                       "WUYE_PUBLIC_BASE_URL": "https://wuye.example.cn"})
     with app.app_context():
-        db.create_all()
+        db.create_all(bind_key=None)  # the app's own database (another test may have registered a replica bind)
         world = build_world()
         db.session.commit()
     yield app, world

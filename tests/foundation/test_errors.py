@@ -130,7 +130,7 @@ def test_conflict_found_only_at_commit_is_409(tmp_path):
 
     app = _isolated_app(tmp_path)
     with app.app_context():
-        db.create_all()
+        db.create_all(bind_key=None)  # the app's own database (another test may have registered a replica bind)
 
     @app.post("/dangling")
     def dangling():

@@ -124,6 +124,10 @@ def full_scans(statements: list[tuple[str, object]], used: set[str] | None = Non
         postgresql = db.engine.dialect.name == "postgresql"
         if postgresql:
             cursor.execute("SET enable_seqscan = off")
+            # With sequential scans priced out, a hash or merge join would walk a whole primary key for the
+            # few rows a page joins; nested loops look each one up, as a real district's plan does.
+            cursor.execute("SET enable_hashjoin = off")
+            cursor.execute("SET enable_mergejoin = off")
         found = []
         for statement, parameters in statements:
             scans = (full_scans_postgresql if postgresql else full_scans_sqlite)(cursor, statement, parameters,

@@ -17,7 +17,7 @@ def _app_with_routes(tmp_path):
     app = create_app({"WUYE_ENV": "testing", "WUYE_SECRET_KEY": TEST_SECRET,
                       "WUYE_DATABASE_URL": f"sqlite:///{tmp_path / 'commit.db'}"})
     with app.app_context():
-        db.create_all()
+        db.create_all(bind_key=None)  # the app's own database (another test may have registered a replica bind)
 
     @app.post("/early/<name>")
     def early(name):

@@ -19,7 +19,7 @@ def _production(tmp_path, **env):
                "WUYE_PUBLIC_BASE_URL": "https://wuye.example.cn", "WUYE_CORS_ORIGINS": ORIGIN, **env}
     app = create_app(environ)
     with app.app_context():
-        db.create_all()
+        db.create_all(bind_key=None)  # the app's own database (another test may have registered a replica bind)
 
     @app.get("/boom")
     def boom():
