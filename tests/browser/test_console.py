@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from playwright.sync_api import expect
 
 from server.extensions import db
 from server.models.alliance import Alliance
@@ -140,7 +141,7 @@ def test_incident_clock_and_a_pledge_from_another_company(world, open_page, toke
     pledge = raiser.locator("#pledges li.pledge", has_text="乙物业")
     pledge.wait_for(timeout=8000)
     assert "pump×1" in pledge.inner_text()
-    assert raiser.locator("#needs tbody tr", has_text="pump").locator("td").nth(2).inner_text() == "1"
+    expect(raiser.locator("#needs tbody tr", has_text="pump").locator("td").nth(2)).to_have_text("1")
     screenshot(raiser, "console-incidents")
 
 
@@ -172,7 +173,7 @@ def test_home_and_gate_board(app, world, open_page, tokens_for):
     screenshot(page, "console-board")
     page.locator("#alerts li").get_by_role("button", name="确认处理").click()
     page.locator("#alerts li").wait_for(state="detached")
-    assert "待处理告警 (0)" in page.locator("#alerts").inner_text()
+    expect(page.locator("#alerts")).to_contain_text("待处理告警 (0)")
     page.get_by_role("button", name="English").click()
     page.get_by_text("6 check-ins today, 1 refused").wait_for()
     screenshot(page, "console-board-en")
@@ -249,7 +250,7 @@ def test_supplies_receipt_and_use_show_in_the_ledger(world, open_page, tokens_fo
     form.get_by_role("button", name="登记").click()
     page.get_by_text("已登记,结余 70").wait_for()
     page.locator("#ledger tbody tr").nth(1).wait_for()
-    assert "70" in page.locator("#stock").inner_text()
+    expect(page.locator("#stock")).to_contain_text("70")
     screenshot(page, "console-supplies")
 
 

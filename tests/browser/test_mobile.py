@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from server.extensions import db
@@ -53,7 +54,7 @@ def test_the_pass_on_the_resident_page_is_scanned_by_the_guard_camera_and_allowe
     qr = resident_page.locator("#qr")
     qr.wait_for()
     wait_until(resident_page, "() => document.querySelector('#qr').naturalWidth > 0")
-    assert resident_page.locator("#pass-name").inner_text() == "王**"
+    expect(resident_page.locator("#pass-name")).to_have_text("王**")  # filled once /me answers
     assert "秒后刷新" in resident_page.locator("#countdown").inner_text()
     screenshot(resident_page, "m-pass")
     video = write_y4m(tmp_path / "pass.y4m", qr.screenshot())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from server.extensions import db
@@ -25,8 +26,9 @@ def test_a_resident_declares_a_trip_and_the_gate_flags_them(app, world, open_pag
     page.get_by_label("返回日期").fill(yesterday.isoformat())
     page.get_by_role("button", name="提交登记").click()
     page.get_by_text("已登记:武汉").wait_for()
-    listed = page.locator("#trips li").first
-    assert "武汉" in listed.inner_text() and "留意期内" in listed.inner_text()
+    listed = page.locator("#trips li").first  # the list is fetched again after the answer is shown
+    expect(listed).to_contain_text("武汉")
+    expect(listed).to_contain_text("留意期内")
     screenshot(page, "m-trips")
     with app.app_context():
         trip = db.session.scalars(select(Trip)).one()
