@@ -74,6 +74,9 @@ def test_visitor_registered_listed_masked_passed_and_cancelled(app, world, open_
     phone = console_as(open_page, tokens_for(world.staff_a), "/console/visitors", "phone")
     expect(phone.locator(f"#visitor-list tr[data-id='{visitor_id}']")).to_contain_text("已取消")
     screenshot(phone, "console-visitors")
+    phone.get_by_role("button", name="English").click()
+    expect(phone.locator("#inside h3")).to_have_text("Visitors inside now (1)")
+    expect(phone.locator(f"#visitor-list tr[data-id='{visitor_id}']")).to_contain_text("Cancelled")
 
 
 def seed_passages(app, world) -> dict:
