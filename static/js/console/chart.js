@@ -29,3 +29,33 @@ export function hourlyChart(container, counts, labels) {
   }, true);
   return chart;
 }
+
+/**
+ * Draw (or redraw) bars into container: one bar per series at each label, stacked when asked,
+ * horizontal for long names (companies). series: [{name, values, color?}]; values may hold null.
+ * options: {horizontal, stack, max, unit ('%' shows 0.75 as 75%), axisName}.
+ */
+export function barChart(container, labels, series, { horizontal = false, stack = false, max, unit = '', axisName } = {}) {
+  const chart = echarts.getInstanceByDom(container) || echarts.init(container, null, { renderer: 'canvas' });
+  const shown = (v) => (v === null || v === undefined ? null : unit === '%' ? Math.round(v * 1000) / 10 : v);
+  const format = (v) => `${v}${unit}`;
+  const category = { type: 'category', data: labels, inverse: horizontal,
+    axisLabel: horizontal ? { width: 104, overflow: 'truncate' } : { interval: labels.length > 12 ? 'auto' : 0, hideOverlap: true } };
+  const value = { type: 'value', max: unit === '%' ? 100 : max, minInterval: unit ? undefined : 1, name: axisName,
+    axisLabel: { formatter: format } };
+  chart.setOption({
+    animation: false,
+    textStyle: { fontFamily: 'Noto Sans CJK SC, sans-serif', fontSize: 13 },
+    grid: { left: horizontal ? 116 : 48, right: 40, top: series.length > 1 ? 40 : 24, bottom: 32 },
+    legend: { top: 0, show: series.length > 1 },
+    tooltip: { trigger: 'axis', renderMode: 'richText' },
+    xAxis: horizontal ? value : category,
+    yAxis: horizontal ? category : value,
+    series: series.map((s) => ({
+      name: s.name, type: 'bar', stack: stack ? 'all' : undefined, itemStyle: s.color ? { color: s.color } : undefined,
+      barMaxWidth: 36, data: s.values.map(shown),
+      label: { show: !stack && labels.length <= 12, position: horizontal ? 'right' : 'top', formatter: (p) => format(p.value) },
+    })),
+  }, true);
+  return chart;
+}
