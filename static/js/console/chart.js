@@ -39,22 +39,27 @@ export function barChart(container, labels, series, { horizontal = false, stack 
   const chart = echarts.getInstanceByDom(container) || echarts.init(container, null, { renderer: 'canvas' });
   const shown = (v) => (v === null || v === undefined ? null : unit === '%' ? Math.round(v * 1000) / 10 : v);
   const format = (v) => `${v}${unit}`;
+  const text = { fontSize: 13, color: '#222' };
+  // Every label when they fit (about 40 px each); else every n-th from the first (00, 04, 08 ... on a phone).
+  const room = Math.max(4, Math.floor((container.clientWidth || 600) / 40));
+  const every = labels.length > room ? Math.ceil(labels.length / room) - 1 : 0;
   const category = { type: 'category', data: labels, inverse: horizontal,
-    axisLabel: horizontal ? { width: 104, overflow: 'truncate' } : { interval: labels.length > 12 ? 'auto' : 0, hideOverlap: true } };
+    axisLabel: horizontal ? { ...text, width: 104, overflow: 'truncate' } : { ...text, interval: every } };
   const value = { type: 'value', max: unit === '%' ? 100 : max, minInterval: unit ? undefined : 1, name: axisName,
-    axisLabel: { formatter: format } };
+    nameTextStyle: text, axisLabel: { ...text, formatter: format } };
   chart.setOption({
     animation: false,
     textStyle: { fontFamily: 'Noto Sans CJK SC, sans-serif', fontSize: 13 },
-    grid: { left: horizontal ? 116 : 48, right: 40, top: series.length > 1 ? 40 : 24, bottom: 32 },
-    legend: { top: 0, show: series.length > 1 },
+    grid: { left: horizontal ? 116 : 48, right: 44, top: axisName && !horizontal ? 30 : 20, bottom: 32 },
     tooltip: { trigger: 'axis', renderMode: 'richText' },
     xAxis: horizontal ? value : category,
     yAxis: horizontal ? category : value,
     series: series.map((s) => ({
       name: s.name, type: 'bar', stack: stack ? 'all' : undefined, itemStyle: s.color ? { color: s.color } : undefined,
       barMaxWidth: 36, data: s.values.map(shown),
-      label: { show: !stack && labels.length <= 12, position: horizontal ? 'right' : 'top', formatter: (p) => format(p.value) },
+      // Values on the bars (not on stacks, nor zeros: the table under the chart has every figure).
+      label: { show: !stack && labels.length <= 12, position: horizontal ? 'right' : 'top', ...text,
+        formatter: (p) => (p.value ? format(p.value) : '') },
     })),
   }, true);
   return chart;

@@ -24,14 +24,14 @@ addStrings({
   'f.registered': ['已登记户数', 'Registered'], 'f.households': ['总户数', 'Total'],
   'f.checkins': ['出入', 'Check-ins'], 'f.table': ['各{who}数据', 'Figures per {who}'], 'f.open': ['查看', 'Open'],
   'f.quarantines': ['隔离中', 'Quarantined'], 'f.open_deliveries': ['待送菜', 'Open deliveries'],
-  'f.incidents': ['应急事件', 'Incidents'], 'f.nocompany': ['无物业企业(联盟直管或托管)', 'No company (alliance-run or entrusted)'],
+  'f.incidents': ['应急事件', 'Incidents'], 'f.nocompany': ['无物业企业', 'No company'],
+  'f.total.missing': ['{n} 个项目未填总户数', 'total unknown at {n} compounds'],
+  'f.total.unknown': ['已登记 {n} 户,总户数未填', '{n} registered, total unknown'],
 });
 
-const GREEN = '#0a7a2f';
-const RED = '#b3141b';
-const BLUE = '#0b5cad';
-const ORANGE = '#a84300';
-const GREY = '#8a8a8a';
+// The bars' colours (the legend under a chart names them by the same tone: css/statistics.css).
+const TONES = { green: '#0a7a2f', red: '#b3141b', blue: '#0b5cad', orange: '#a84300', grey: '#6b6b6b' };
+const tone = (name) => ({ tone: name, color: TONES[name] });
 
 /** A figure as text: '—' when unknown, a share as a percentage when unit is '%'. */
 export function fmt(value, unit = '') {
@@ -47,8 +47,8 @@ function hourly(gate) {
   return {
     id: 'chart-hourly', title: t('f.hourly'), head: t('f.hour'), tall: false,
     labels: hours.map((h) => two(h.hour)), stack: true,
-    series: [{ name: t('f.allowed'), values: hours.map((h) => h.allowed), color: GREEN },
-      { name: t('f.denied'), values: hours.map((h) => h.denied), color: RED }],
+    series: [{ name: t('f.allowed'), values: hours.map((h) => h.allowed), ...tone('green') },
+      { name: t('f.denied'), values: hours.map((h) => h.denied), ...tone('red') }],
     // The table lists the hours with traffic only, and the day's total.
     rows: [...busy.map((h) => [`${two(h.hour)}:00–${two(h.hour + 1)}:00`, fmt(h.allowed), fmt(h.denied)]),
       [t('f.total'), fmt(gate.allowed), fmt(gate.denied)]],
@@ -60,32 +60,39 @@ export function todayCharts(a, items, level) {
   const specs = [hourly(a.gate)];
   if (level === 'compound' && a.gate.by_gate.length) {
     specs.push({ id: 'chart-gates', title: t('f.gates'), head: t('f.gate'), stack: true, labels: a.gate.by_gate.map((g) => g.name),
-      series: [{ name: t('f.allowed'), values: a.gate.by_gate.map((g) => g.allowed), color: GREEN },
-        { name: t('f.denied'), values: a.gate.by_gate.map((g) => g.denied), color: RED }] });
+      series: [{ name: t('f.allowed'), values: a.gate.by_gate.map((g) => g.allowed), ...tone('green') },
+        { name: t('f.denied'), values: a.gate.by_gate.map((g) => g.denied), ...tone('red') }] });
   }
   specs.push({ id: 'chart-health', title: t('f.health'), head: t('f.figure'),
     labels: [t('f.readings'), t('f.high'), t('f.fevers')],
-    series: [{ name: t('f.count'), values: [a.health.readings, a.health.high_readings, a.health.fevers], color: ORANGE }] });
+    series: [{ name: t('f.count'), values: [a.health.readings, a.health.high_readings, a.health.fevers], ...tone('orange') }] });
   const times = [[t('f.deliver'), a.delivery.median_minutes_to_deliver]];
   if (a.incidents) {
     times.push([t('f.arrival'), a.incidents.median_minutes_to_first_arrival], [t('f.needs'), a.incidents.median_minutes_to_needs_met]);
   }
   specs.push({ id: 'chart-times', title: t('f.times'), note: t('f.times.note'), head: t('f.figure'), axisName: t('f.minutes'),
-    labels: times.map(([name]) => name), series: [{ name: t('f.minutes'), values: times.map(([, v]) => v), color: BLUE }] });
+    labels: times.map(([name]) => name), series: [{ name: t('f.minutes'), values: times.map(([, v]) => v), ...tone('blue') }] });
   const r = a.roster;
   specs.push({ id: 'chart-roster', title: `${t('f.roster')}:${fmt(r.roster_coverage, '%')}`, head: t('f.figure'),
     labels: [t('f.required'), t('f.filled')],
-    series: [{ name: t('f.places'), values: [r.places_required, r.places_filled], color: GREEN }],
+    series: [{ name: t('f.places'), values: [r.places_required, r.places_filled], ...tone('green') }],
     rows: [[t('f.required'), fmt(r.places_required)], [t('f.filled'), fmt(r.places_filled)], [t('f.rate'), fmt(r.roster_coverage, '%')]] });
   const stock = Object.entries(a.supplies?.on_hand || {});
   if (stock.length) {
     specs.push({ id: 'chart-supplies', title: t('f.supplies'), head: t('f.item'), labels: stock.map(([code]) => items[code] || code),
-      series: [{ name: t('f.quantity'), values: stock.map(([, n]) => n), color: BLUE }] });
+      series: [{ name: t('f.quantity'), values: stock.map(([, n]) => n), ...tone('blue') }] });
   }
   return specs;
 }
 
 const rowName = (row) => row.name || t('f.nocompany');
+
+/** Coverage with its households: "30%(3/10)", or how many are registered when the total is unknown. */
+export function households(org) {
+  if (org.coverage === null || org.coverage === undefined) return t('f.total.unknown', { n: fmt(org.households_registered) });
+  if (org.compounds_without_total) return `${fmt(org.coverage, '%')}(${t('f.total.missing', { n: org.compounds_without_total })})`;
+  return `${fmt(org.coverage, '%')}(${fmt(org.households_registered)}/${fmt(org.households_total)})`;
+}
 
 /** The breakdown of an alliance (per company) or a company (per compound) as bars, longest names on the left. */
 export function breakdownCharts(a, rows) {
@@ -95,16 +102,16 @@ export function breakdownCharts(a, rows) {
   const common = { labels, horizontal: true, head: who };
   return [
     { ...common, id: 'chart-by-coverage', title: t('f.by.coverage', { who }), unit: '%',
-      series: [{ name: t('f.rate'), values: pick('organisation', 'coverage'), color: BLUE }],
-      rows: rows.map((row) => [rowName(row), `${fmt(row.organisation.coverage, '%')}(${fmt(row.organisation.households_registered)}/${fmt(row.organisation.households_total)})`]) },
+      series: [{ name: t('f.rate'), values: pick('organisation', 'coverage'), ...tone('blue') }],
+      rows: rows.map((row) => [rowName(row), households(row.organisation)]) },
     { ...common, id: 'chart-by-checkins', title: t('f.by.checkins', { who }),
-      series: [{ name: t('f.checkins'), values: pick('gate', 'checkins'), color: GREEN },
-        { name: t('f.fevers'), values: pick('health', 'fevers'), color: RED }] },
+      series: [{ name: t('f.checkins'), values: pick('gate', 'checkins'), ...tone('green') },
+        { name: t('f.fevers'), values: pick('health', 'fevers'), ...tone('red') }] },
     { ...common, id: 'chart-by-times', title: t('f.by.times', { who }), axisName: t('f.minutes'),
-      series: [{ name: t('f.deliver'), values: pick('delivery', 'median_minutes_to_deliver'), color: BLUE },
-        ...(a.incidents ? [{ name: t('f.arrival'), values: pick('incidents', 'median_minutes_to_first_arrival'), color: ORANGE }] : [])] },
+      series: [{ name: t('f.deliver'), values: pick('delivery', 'median_minutes_to_deliver'), ...tone('blue') },
+        ...(a.incidents ? [{ name: t('f.arrival'), values: pick('incidents', 'median_minutes_to_first_arrival'), ...tone('orange') }] : [])] },
     { ...common, id: 'chart-by-roster', title: t('f.by.roster', { who }), unit: '%',
-      series: [{ name: t('f.rate'), values: pick('roster', 'roster_coverage'), color: GREY }] },
+      series: [{ name: t('f.rate'), values: pick('roster', 'roster_coverage'), ...tone('grey') }] },
   ];
 }
 

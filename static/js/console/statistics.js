@@ -8,7 +8,7 @@ import { $, el, mount, toast } from '../dom.js';
 import { addStrings, t } from '../i18n.js';
 import { barChart } from './chart.js';
 import { act, clock, download, myCompounds, startConsolePage } from './shell.js';
-import { breakdownCharts, breakdownTable, fmt, todayCharts } from './statistics-figures.js';
+import { breakdownCharts, breakdownTable, fmt, households, todayCharts } from './statistics-figures.js';
 
 addStrings({
   's.alliance': ['全联盟', 'Alliance'], 's.company': ['企业', 'Company'], 's.compound': ['小区', 'Compound'],
@@ -101,7 +101,7 @@ function tiles(a) {
     list.push(tile('s.t.incidents', fmt(a.incidents.incidents_30_days), 'incidents'),
       tile('s.t.arrival', minutes(a.incidents.median_minutes_to_first_arrival), 'arrival'));
   }
-  list.push(tile('s.t.households', `${fmt(org.coverage, '%')}(${fmt(org.households_registered)}/${fmt(org.households_total)})`, 'households'));
+  list.push(tile('s.t.households', households(org), 'households'));
   if (org.companies !== null && state.view.level === 'alliance') list.push(tile('s.t.companies', fmt(org.companies), 'companies'));
   if (state.view.level !== 'compound') list.push(tile('s.t.compounds', `${fmt(org.compounds)}(${fmt(org.residential_compounds)})`, 'compounds'));
   list.push(tile('s.t.residents', fmt(org.residents), 'residents'));
@@ -117,8 +117,11 @@ function chartCard(spec) {
     el('caption', { class: 'visually-hidden' }, spec.title),
     el('thead', {}, el('tr', {}, [spec.head, ...spec.series.map((s) => s.name)].map((h) => el('th', { scope: 'col' }, h)))),
     el('tbody', {}, rows.map((row) => el('tr', {}, row.map((cell, i) => (i ? el('td', {}, cell) : el('th', { scope: 'row' }, cell)))))));
+  const legend = spec.series.length > 1 ? el('ul', { class: 'legend', 'aria-hidden': 'true' },
+    spec.series.map((s) => el('li', {}, el('span', { class: `swatch ${s.tone}` }), s.name))) : null;
   drawn.push(() => barChart(box, spec.labels, spec.series, spec));
-  return el('section', { class: 'card chart-card', id: spec.id }, el('h3', {}, spec.title), spec.note ? el('p', { class: 'muted' }, spec.note) : null, box, table);
+  return el('section', { class: 'card chart-card', id: spec.id }, el('h3', {}, spec.title),
+    spec.note ? el('p', { class: 'muted' }, spec.note) : null, legend, box, table);
 }
 
 async function draw() {
