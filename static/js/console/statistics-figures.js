@@ -13,7 +13,7 @@ addStrings({
   'f.times': ['送达与应急响应时长(中位数)', 'Delivery and response times (median)'], 'f.minutes': ['分钟', 'Minutes'],
   'f.times.note': ['送菜:近 7 天送达的请求;应急:近 30 天的事件。', 'Deliveries: delivered in the last 7 days; incidents: the last 30 days.'],
   'f.deliver': ['送菜送达', 'Delivery'], 'f.arrival': ['应急首批到达', 'First arrival'], 'f.needs': ['应急需求满足', 'All needs met'],
-  'f.roster': ['今日门岗排班覆盖', 'Guard coverage today'], 'f.places': ['岗位数', 'Places'],
+  'f.roster': ['今日门岗排班覆盖:{rate}', 'Guard coverage today: {rate}'], 'f.places': ['岗位数', 'Places'],
   'f.required': ['需排岗位', 'Required'], 'f.filled': ['已排岗位', 'Filled'], 'f.rate': ['覆盖率', 'Coverage'],
   'f.supplies': ['防疫物资库存', 'Supplies on hand'], 'f.item': ['物资', 'Item'], 'f.quantity': ['数量', 'Quantity'],
   'f.by.coverage': ['各{who}住户登记覆盖率', 'Households registered per {who}'],
@@ -73,7 +73,7 @@ export function todayCharts(a, items, level) {
   specs.push({ id: 'chart-times', title: t('f.times'), note: t('f.times.note'), head: t('f.figure'), axisName: t('f.minutes'),
     labels: times.map(([name]) => name), series: [{ name: t('f.minutes'), values: times.map(([, v]) => v), ...tone('blue') }] });
   const r = a.roster;
-  specs.push({ id: 'chart-roster', title: `${t('f.roster')}:${fmt(r.roster_coverage, '%')}`, head: t('f.figure'),
+  specs.push({ id: 'chart-roster', title: t('f.roster', { rate: fmt(r.roster_coverage, '%') }), head: t('f.figure'),
     labels: [t('f.required'), t('f.filled')],
     series: [{ name: t('f.places'), values: [r.places_required, r.places_filled], ...tone('green') }],
     rows: [[t('f.required'), fmt(r.places_required)], [t('f.filled'), fmt(r.places_filled)], [t('f.rate'), fmt(r.roster_coverage, '%')]] });
