@@ -29,3 +29,38 @@ export function hourlyChart(container, counts, labels) {
   }, true);
   return chart;
 }
+
+/**
+ * Draw (or redraw) bars into container: one bar per series at each label, stacked when asked,
+ * horizontal for long names (companies). series: [{name, values, color?}]; values may hold null.
+ * options: {horizontal, stack, max, unit ('%' shows 0.75 as 75%), axisName}.
+ */
+export function barChart(container, labels, series, { horizontal = false, stack = false, max, unit = '', axisName } = {}) {
+  const chart = echarts.getInstanceByDom(container) || echarts.init(container, null, { renderer: 'canvas' });
+  const shown = (v) => (v === null || v === undefined ? null : unit === '%' ? Math.round(v * 1000) / 10 : v);
+  const format = (v) => `${v}${unit}`;
+  const text = { fontSize: 13, color: '#222' };
+  // Every label when they fit (about 40 px each); else every n-th from the first (00, 04, 08 ... on a phone).
+  const room = Math.max(4, Math.floor((container.clientWidth || 600) / 40));
+  const every = labels.length > room ? Math.ceil(labels.length / room) - 1 : 0;
+  const category = { type: 'category', data: labels, inverse: horizontal,
+    axisLabel: horizontal ? { ...text, width: 104, overflow: 'truncate' } : { ...text, interval: every } };
+  const value = { type: 'value', max: unit === '%' ? 100 : max, minInterval: unit ? undefined : 1, name: axisName,
+    nameTextStyle: text, axisLabel: { ...text, formatter: format } };
+  chart.setOption({
+    animation: false,
+    textStyle: { fontFamily: 'Noto Sans CJK SC, sans-serif', fontSize: 13 },
+    grid: { left: horizontal ? 116 : 48, right: 44, top: axisName && !horizontal ? 30 : 20, bottom: 32 },
+    tooltip: { trigger: 'axis', renderMode: 'richText' },
+    xAxis: horizontal ? value : category,
+    yAxis: horizontal ? category : value,
+    series: series.map((s) => ({
+      name: s.name, type: 'bar', stack: stack ? 'all' : undefined, itemStyle: s.color ? { color: s.color } : undefined,
+      barMaxWidth: 36, data: s.values.map(shown),
+      // Values on the bars (not on stacks, nor zeros: the table under the chart has every figure).
+      label: { show: !stack && labels.length <= 12, position: horizontal ? 'right' : 'top', ...text,
+        formatter: (p) => (p.value ? format(p.value) : '') },
+    })),
+  }, true);
+  return chart;
+}

@@ -19,6 +19,8 @@ addStrings({
   'nav.print': ['打印与导出', 'Print & export'],
   'nav.visitors': ['访客', 'Visitors'],
   'nav.exposure': ['密接排查', 'Exposure look-up'],
+  'nav.statistics': ['统计', 'Statistics'],
+  'nav.rankings': ['排名', 'Rankings'],
   'nav.label': ['管理台页面', 'Console pages'],
   'compound.pick': ['小区', 'Compound'],
   'compound.none': ['没有可管理的小区', 'No compound to manage'],
@@ -26,9 +28,13 @@ addStrings({
   'done': ['已完成', 'Done'],
 });
 
-export const PAGES = ['board', 'deliveries', 'roster', 'incidents', 'quarantine', 'households', 'supplies', 'alliance', 'print', 'visitors', 'exposure'];
+export const PAGES = ['board', 'deliveries', 'roster', 'incidents', 'quarantine', 'households', 'visitors', 'supplies',
+  'alliance', 'statistics', 'rankings', 'exposure', 'print'];
 // The pages each role can use (the API decides; this only keeps the menu honest).
-const ROLE_PAGES = { alliance_admin: ['roster', 'incidents', 'supplies', 'alliance', 'exposure'], resident: ['visitors'] };
+const ROLE_PAGES = {
+  alliance_admin: ['roster', 'incidents', 'supplies', 'alliance', 'statistics', 'rankings', 'exposure'],
+  resident: ['visitors'],
+};
 const ROLES = { staff: ['物业员工', 'Staff'], alliance_admin: ['联盟管理员', 'Alliance admin'], guard: ['保安', 'Guard'], resident: ['住户', 'Resident'] };
 
 /** The console pages the signed-in role can use. */
