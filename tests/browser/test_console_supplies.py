@@ -1,7 +1,8 @@
 """Supplies transfers in the console, in a real Chromium: company A's staff offers masks to company B,
 B's staff (in a browser of their own, phone sized) accepts and receives them, and both ledgers show the
 change on the page and in the database; an offer beyond the stock shows the API's error; a declined
-offer and a cancelled one return the items to the giver."""
+offer and a cancelled one return the items to the giver; the alliance admin sends from the compounds
+no company runs and sees the transfers without acting for either side."""
 
 from __future__ import annotations
 
@@ -120,3 +121,9 @@ def test_an_offer_beyond_the_stock_is_refused_a_declined_and_a_cancelled_one_ret
     assert stock_of(app, world, "gloves", company_id=a) == 100
     with app.app_context():
         assert sorted(db.session.scalars(select(SupplyTransfer.status))) == ["cancelled", "declined"]
+    admin = console_as(open_page, tokens_for(world.admin), "/console/supplies")
+    expect(admin.locator("#transfer-list tbody tr")).to_have_count(2)
+    assert admin.locator("#tr-from option").all_inner_texts() == ["老旧小区"]
+    assert admin.locator("#transfer-list button").count() == 0
+    assert admin.locator("#transfer-list .badge", has_text="调出").count() == 0  # neither side is the admin's
+    screenshot(admin, "console-supplies-admin")

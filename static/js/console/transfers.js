@@ -147,9 +147,10 @@ function actions(ctx, tr, after) {
 
 function row(ctx, tr, after) {
   const incoming = ctx.runs.has(key(tr.to));
+  const outgoing = ctx.runs.has(key(tr.from));
   const when = tr.received_at || tr.closed_at || tr.accepted_at || tr.offered_at;
   return el('tr', { dataset: { id: tr.id, status: tr.status } },
-    el('td', {}, el('span', { class: `badge ${incoming ? 'green' : ''}` }, t(incoming ? 'tr.in' : 'tr.out'))),
+    el('td', {}, incoming || outgoing ? el('span', { class: `badge ${incoming ? 'green' : ''}` }, t(incoming ? 'tr.in' : 'tr.out')) : ''),
     el('td', {}, el('strong', {}, itemName(tr.item.code, tr.item.name)), ' ', itemAmount(tr.item, tr.quantity),
       tr.note ? el('div', { class: 'muted' }, tr.note) : null),
     el('td', {}, `${holderName(tr.from)} → ${holderName(tr.to)}`),
