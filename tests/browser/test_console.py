@@ -119,12 +119,12 @@ def test_roster_auto_fill_from_the_console_fills_the_grid(world, open_page, toke
     screenshot(page, "console-roster")
 
 
-def test_incident_clock_and_a_pledge_from_another_company(world, open_page, tokens_for):
+def test_incident_clock_and_a_pledge_from_another_company(world, open_page, tokens_for, as_user):
     raiser = console_as(open_page, tokens_for(world.staff_a), "/console/incidents")
     form = raiser.locator("#raise-form")
     form.get_by_label("地点").fill("3号楼地下车库")
     form.get_by_label("类型").select_option("flood")
-    form.locator("textarea").fill("pump 2\npeople 4")
+    form.locator("textarea").fill("水泵 2\n人员 4")  # typed in Chinese, sent as codes
     form.get_by_role("button", name="发起").click()
     raiser.locator("#incident").wait_for()
     clock = raiser.locator("#dispatch-clock")
@@ -133,15 +133,18 @@ def test_incident_clock_and_a_pledge_from_another_company(world, open_page, toke
     wait_until(raiser, "t => document.querySelector('#dispatch-clock').textContent !== t", first, timeout=5)
     helper = console_as(open_page, tokens_for(world.staff_b), "/console/incidents")
     helper.locator("#pledge-form").wait_for()
-    helper.get_by_label("pump", exact=True).fill("1")
+    helper.get_by_label("水泵", exact=True).fill("1")
     helper.get_by_label("备注").fill("一台大功率水泵")
     helper.get_by_role("button", name="提交承诺").click()
     helper.locator("#pledges li.pledge").wait_for()
     screenshot(helper, "console-incident-helper")
     pledge = raiser.locator("#pledges li.pledge", has_text="乙物业")
     pledge.wait_for(timeout=8000)
-    assert "pump×1" in pledge.inner_text()
-    expect(raiser.locator("#needs tbody tr", has_text="pump").locator("td").nth(2)).to_have_text("1")
+    assert "水泵×1" in pledge.inner_text() and "pump" not in pledge.inner_text()
+    expect(raiser.locator("#needs tbody tr", has_text="水泵").locator("td").nth(2)).to_have_text("1")
+    expect(raiser.locator("#needs tbody tr", has_text="人员").locator("td").nth(1)).to_have_text("4")
+    incident = as_user(world.staff_a).get(f"/api/v1/incidents/{raiser.locator('#incident').get_attribute('data-id')}").json
+    assert [(n["item"], n["requested"]) for n in incident["needs"]] == [("pump", 2), ("people", 4)]
     screenshot(raiser, "console-incidents")
 
 

@@ -4,6 +4,7 @@
 import { api, claims } from '../api.js';
 import { $, el, formData, mount, toast } from '../dom.js';
 import { addStrings, t } from '../i18n.js';
+import { itemCodeOf, itemCount, itemName } from './items.js';
 import { act, clock, duration, label, myCompounds, poll, startConsolePage } from './shell.js';
 
 addStrings({
@@ -12,7 +13,7 @@ addStrings({
   'inc.none': ['没有事件', 'No incident'],
   'inc.compound': ['小区', 'Compound'], 'inc.kind': ['类型', 'Kind'], 'inc.place': ['地点', 'Place'],
   'inc.description': ['情况说明', 'Description'], 'inc.target': ['目标到达时间(分钟)', 'Target arrival (minutes)'],
-  'inc.needs': ['需要(每行:物资代码 数量,如 people 6、pump 2)', 'Needs (one a line: code quantity, e.g. people 6, pump 2)'],
+  'inc.needs': ['需要(每行:物资 数量,如 人员 6、水泵 2)', 'Needs (one a line: item quantity, e.g. people 6, pumps 2)'],
   'inc.submit': ['发起', 'Raise'], 'inc.raised': ['已发起,联盟各成员已收到通知', 'Raised; the alliance members are told'],
   'inc.clock': ['调度计时', 'Dispatch clock'], 'inc.target.of': ['目标 {m} 分钟', 'target {m} min'],
   'inc.first': ['首批到达用时 {t}', 'First arrival after {t}'], 'inc.met': ['需求满足用时 {t}', 'Needs met after {t}'],
@@ -29,6 +30,9 @@ addStrings({
 const KINDS = { flood: ['内涝', 'Flood'], outbreak: ['疫情', 'Outbreak'], fire: ['火情', 'Fire'], power_cut: ['停电', 'Power cut'], water_cut: ['停水', 'Water cut'], other: ['其他', 'Other'] };
 const PLEDGE = { pledged: ['已承诺', 'Pledged'], departed: ['已出发', 'Departed'], arrived: ['已到达', 'Arrived'], cancelled: ['已撤回', 'Withdrawn'] };
 
+// The codes incident needs are written with (a typed 水泵 becomes `pump`, as the pledges expect).
+const INCIDENT_CODES = ['people', 'pump'];
+
 let selected = Number(new URLSearchParams(window.location.search).get('id')) || null;
 let latest = null; // the selected incident as last read
 let compounds = [];
@@ -43,14 +47,14 @@ function raiseForm() {
     field('inc-compound', 'inc.compound', el('select', { id: 'inc-compound', name: 'compound_id' }, compounds.map((c) => el('option', { value: c.id }, c.name)))),
     field('inc-kind', 'inc.kind', el('select', { id: 'inc-kind', name: 'kind' }, Object.keys(KINDS).map((k) => el('option', { value: k }, label(KINDS, k))))),
     field('inc-place', 'inc.place', el('input', { id: 'inc-place', name: 'place', required: true, maxlength: 200 })),
-    field('inc-needs', 'inc.needs', el('textarea', { id: 'inc-needs', name: 'needs', rows: 3, required: true }, 'people 6')),
+    field('inc-needs', 'inc.needs', el('textarea', { id: 'inc-needs', name: 'needs', rows: 3, required: true }, `${itemName('people')} 6`)),
     field('inc-target', 'inc.target', el('input', { id: 'inc-target', name: 'target_minutes', type: 'number', min: 1, max: 1440, value: 30 })),
     el('button', { type: 'submit', class: 'primary' }, t('inc.submit')));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const data = formData(form);
     const needs = data.needs.split('\n').map((line) => line.trim().split(/\s+/)).filter((p) => p[0])
-      .map(([item, quantity]) => ({ item, quantity: Number(quantity || 1) }));
+      .map(([item, quantity]) => ({ item: itemCodeOf(item, INCIDENT_CODES), quantity: Number(quantity || 1) }));
     act(form.querySelector('[type=submit]'), async () => {
       const incident = await api('/incidents', { method: 'POST', body: {
         compound_id: Number(data.compound_id), kind: data.kind, place: data.place.trim(), needs, target_minutes: Number(data.target_minutes) } });
@@ -80,7 +84,7 @@ function pledgeForm(incident) {
   const people = guards.map((g) => el('label', { class: 'row' }, el('input', { type: 'checkbox', name: `person-${g.id}`, value: g.id, class: 'check' }), g.display_name));
   const items = incident.needs.filter((n) => n.item !== 'people').map((n) =>
     field(`pledge-${n.item}`, null, el('input', { id: `pledge-${n.item}`, name: `item-${n.item}`, type: 'number', min: 0, max: n.requested, value: 0 })));
-  items.forEach((node, i) => { node.querySelector('label').textContent = incident.needs.filter((n) => n.item !== 'people')[i].item; });
+  items.forEach((node, i) => { node.querySelector('label').textContent = itemName(incident.needs.filter((n) => n.item !== 'people')[i].item); });
   const form = el('form', { class: 'card', id: 'pledge-form' }, el('h3', {}, t('inc.pledge')),
     guards.length ? el('fieldset', {}, el('legend', {}, t('inc.pledge.people')), people) : null, items,
     field('pledge-note', 'inc.pledge.note', el('input', { id: 'pledge-note', name: 'note', maxlength: 200 })),
@@ -127,12 +131,12 @@ function detail(incident) {
       incident.description ? el('p', {}, incident.description) : null),
     el('table', { class: 'list', id: 'needs' },
       el('thead', {}, el('tr', {}, ['inc.need', 'inc.requested', 'inc.pledged', 'inc.departed', 'inc.arrived', 'inc.missing'].map((k) => el('th', {}, t(k))))),
-      el('tbody', {}, incident.needs.map((n) => el('tr', {}, el('td', {}, n.item), el('td', {}, n.requested), el('td', {}, n.pledged),
+      el('tbody', {}, incident.needs.map((n) => el('tr', {}, el('td', {}, itemName(n.item)), el('td', {}, n.requested), el('td', {}, n.pledged),
         el('td', {}, n.departed), el('td', {}, n.arrived), el('td', {}, n.missing))))),
     el('div', { class: 'card', id: 'pledges' }, el('h3', {}, `${t('inc.pledges')} (${incident.pledges.length})`),
       incident.pledges.length ? el('ul', {}, incident.pledges.map((p) => el('li', { class: 'row pledge', dataset: { company: p.company_id } },
         el('strong', {}, p.company_name), el('span', { class: 'badge' }, label(PLEDGE, p.status)),
-        el('span', { class: 'grow' }, [...p.items.map((i) => `${i.item}×${i.quantity}`), p.people.length ? `people×${p.people.length}` : null,
+        el('span', { class: 'grow' }, [...p.items.map((i) => itemCount(i.item, i.quantity)), p.people.length ? itemCount('people', p.people.length) : null,
           p.people.map((x) => x.name).join('、'), p.note].filter(Boolean).join(' · ')),
         el('span', { class: 'muted' }, clock(p.pledged_at)), moves(p))))
         : el('p', { class: 'muted' }, t('inc.nopledge'))),
