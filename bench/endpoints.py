@@ -66,7 +66,9 @@ with app.app_context():
                                    .where(Household.compound_id == synth.id).order_by(User.id)
                                    .limit(%(tokens)d)).all()
     tokens = [start_session(user).access_token for user in residents]
-    busiest = db.session.execute(select(CheckIn.subject_user_id, func.count()).where(CheckIn.compound_id == synth.id)
+    # A resident's history (visitors' rows have no subject: grouped together they are often the largest).
+    busiest = db.session.execute(select(CheckIn.subject_user_id, func.count()).where(CheckIn.compound_id == synth.id,
+                                                                                   CheckIn.subject_user_id.is_not(None))
                                  .group_by(CheckIn.subject_user_id).order_by(func.count().desc()).limit(1)).first()
     gate_rows = db.session.scalar(select(func.count()).select_from(CheckIn).where(CheckIn.gate_id == gate.id))
     all_rows = db.session.scalar(select(func.count()).select_from(CheckIn))

@@ -222,3 +222,27 @@ def test_pass_by_default_is_the_code_alone_dumped_as_its_schema_would(app, world
         assert verify_pass(body["code"], passes.verify_keys(), T0).kid == body["kid"]
     both = as_user(world.resident_a).get("/api/v1/me/pass?qr=both").json
     assert decode_svg_qr(both["svg"]) == both["code"] and decode_qr(base64.b64decode(both["png_base64"])) == both["code"]
+
+
+def test_a_pass_refresh_is_one_sql_statement(app, world, as_user):
+    """The refresh every shown pass makes each minute reads the caller and their live session in one
+    statement and writes nothing; a second look-up (household, quarantine, an audit row) must be a choice."""
+    from sqlalchemy import event
+
+    client = as_user(world.resident_a)
+    assert client.get("/api/v1/me/pass").status_code == 200  # the key snapshot and the id mask are loaded once
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, _parameters, _context, _executemany):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        codes = {client.get("/api/v1/me/pass").json["code"] for _ in range(3)}
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(codes) == 3
+    assert len(statements) == 3, statements
+    assert all(s.lstrip().upper().startswith("SELECT") and "auth_sessions" in s for s in statements), statements

@@ -220,3 +220,64 @@ def test_a_fresh_pass_signed_by_a_retired_key(app, world, as_user):
         assert _scan(guard, genuine, world.gate_a.id).json["reason"] == "ok"
         refused = _scan(guard, forged, world.gate_a.id)
     assert (refused.json["decision"], refused.json["reason"]) == ("denied", "pass_invalid")
+
+
+def _compact(claims: dict, key: bytes) -> str:
+    """An HS256 token in the exact spelling we sign ours (compact JSON, our header), with any claims."""
+    def part(value: dict) -> bytes:
+        return base64.urlsafe_b64encode(json.dumps(value, separators=(",", ":")).encode()).rstrip(b"=")
+
+    signing_input = part({"alg": "HS256", "typ": "JWT"}) + b"." + part(claims)
+    signature = base64.urlsafe_b64encode(hmac.new(key, signing_input, hashlib.sha256).digest()).rstrip(b"=")
+    return (signing_input + b"." + signature).decode()
+
+
+def _tampered(token: str) -> list[str]:
+    header, payload, signature = token.split(".")
+    flipped = signature[:-2] + ("A" if signature[-2] != "A" else "B") + signature[-1]
+    return [header + "." + payload + "." + flipped, header + "." + payload + "." + signature + "=",
+            header + "." + payload + "." + signature[:-1], header + "." + payload + ".", header + "." + payload,
+            header + ".." + signature, header + "." + payload[:-1] + "é." + signature, token + ".x",
+            " " + token, token.replace(".", ".\n", 1), header + "." + payload.upper() + "." + signature]
+
+
+def test_the_quick_check_of_our_own_tokens_accepts_only_what_pyjwt_accepts(app, staff_session):
+    """Access tokens exactly as we sign them skip pyjwt (it cost as much as the rest of a pass refresh);
+    whatever the quick check accepts, the full decode accepts with the same claims, and everything else is
+    left to the full decode."""
+    from server.auth import UnauthorizedError, _decode, _encode, _own_access_claims
+
+    user_id, sid = staff_session
+    now = int(time.time())
+    fallback = "old-secret-" + "y" * 40
+    genuine = [jwt.encode(_claims(user_id, sid), TEST_SECRET, algorithm="HS256")]
+    with app.app_context():
+        genuine.append(_encode(_claims(user_id, sid)))
+    odd = [_compact(_claims(user_id, sid, **over), TEST_SECRET.encode()) for over in (
+        {"exp": now - 1}, {"exp": now}, {"iat": now + 60}, {"nbf": now - 10}, {"nbf": now + 60}, {"aud": "x"},
+        {"iss": "x"}, {"typ": "refresh"}, {"sid": None}, {"sub": 5}, {"exp": float(now + 600)}, {"exp": True},
+        {"aud": [AUDIENCE]}, {"role": 1}, {"iss": [ISSUER]}, {"sid": 12}, {"exp": str(now + 600)})]
+    odd += [_compact(["not", "an", "object"], TEST_SECRET.encode()), _compact({}, TEST_SECRET.encode())]
+    # a valid token in another spelling (spaced JSON, another header) is pyjwt's to judge
+    odd += [_hs256(_claims(user_id, sid), TEST_SECRET.encode(), **header) for header in (
+        {}, {"kid": "1"}, {"alg": "none"}, {"typ": "jwt"})]
+    odd += [_hs256(_claims(user_id, sid), b"another-secret" * 4), jwt.encode(_claims(user_id, sid), fallback,
+                                                                            algorithm="HS256")]
+    odd += [bad for token in genuine for bad in _tampered(token)]
+    odd += ["", ".", "..", "a.b.c", genuine[0].split(".")[0] + ".e30." + genuine[0].split(".")[2]]
+    with app.app_context():
+        for token in genuine:
+            quick = _own_access_claims(token, TEST_SECRET, ())
+            assert quick is not None and quick == _decode(token, "access")
+        for token in odd:
+            quick = _own_access_claims(token, TEST_SECRET, ())
+            try:
+                full = _decode(token, "access")
+            except UnauthorizedError:
+                full = None
+            assert quick is None or quick == full, token
+            assert quick is None or token in genuine, token
+        # a token signed with a previous secret still listed in the fallbacks is ours too
+        old = jwt.encode(_claims(user_id, sid), fallback, algorithm="HS256")
+        assert _own_access_claims(old, TEST_SECRET, (fallback,))["sid"] == sid
+        assert _own_access_claims(old, TEST_SECRET, ()) is None

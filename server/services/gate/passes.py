@@ -90,12 +90,13 @@ def _decrypt(encrypted: str, what: str) -> bytes:
         raise UnavailableError("pass_keys_unreadable") from None
 
 
-def _mask_key() -> bytes:
+def _mask_key(db_key: str | None = None) -> bytes:
     """The key that masks user ids in pass ids: kept in the database, so rotating WUYE_SECRET_KEY keeps it.
 
     A deployment that had none made it from the secret, as earlier versions did, so their codes still read.
     """
-    mask = _masks.get(_db_key())
+    db_key = db_key or _db_key()
+    mask = _masks.get(db_key)
     if mask is not None:
         return mask
     # Read and made on connections of their own: the request's transaction may predate the row.
@@ -113,7 +114,7 @@ def _mask_key() -> bytes:
         with db.engine.connect() as conn:
             row = conn.scalar(query)
     mask = _decrypt(row, f"server secret {MASK_SECRET!r}")
-    _masks[_db_key()] = mask
+    _masks[db_key] = mask
     return mask
 
 
@@ -130,11 +131,11 @@ def _load_snapshot() -> KeySnapshot:
     return KeySnapshot(_db_key(), time.monotonic(), verify, signing)
 
 
-def key_snapshot(refresh: bool = False) -> KeySnapshot:
+def key_snapshot(refresh: bool = False, db_key: str | None = None) -> KeySnapshot:
     """The current snapshot of the key rows, reloaded when stale, for another database, or on demand."""
     global _snapshot
     snap = _snapshot
-    if (refresh or snap is None or snap.db_key != _db_key()
+    if (refresh or snap is None or snap.db_key != (db_key or _db_key())
             or time.monotonic() - snap.loaded_at > _refresh_seconds()):
         snap = _load_snapshot()
         _snapshot = snap
@@ -219,8 +220,11 @@ def drop_retired_keys(now: datetime | None = None) -> int:
 
 def signing_key(now: datetime | None = None) -> SigningKey:
     """The key that signs now: the newest active one; creates the first key of a new deployment."""
-    now = now or utcnow()
-    choice = _active_row(key_snapshot(), now)
+    return _signing_key(now or utcnow(), _db_key())
+
+
+def _signing_key(now: datetime, snap_key: str) -> SigningKey:
+    choice = _active_row(key_snapshot(db_key=snap_key), now)
     if choice is None:
         choice = _active_row(key_snapshot(refresh=True), now)
     if choice is None:
@@ -230,7 +234,7 @@ def signing_key(now: datetime | None = None) -> SigningKey:
         raise ConflictError("no_signing_key")
     kid, encrypted = choice
     config = current_app.config
-    cache_key = (snap_key := _db_key(), kid, encrypted, config["SECRET_KEY"],
+    cache_key = (snap_key, kid, encrypted, config["SECRET_KEY"],
                  tuple(config.get("SECRET_KEY_FALLBACKS") or ()))
     key = _signing_keys.get(cache_key)
     if key is None:
@@ -258,10 +262,10 @@ def _active_row(snap: KeySnapshot, now: datetime) -> tuple[int, str] | None:
     return active[-1] if active else None
 
 
-def encode_pass_id(user_id: int) -> bytes:
+def encode_pass_id(user_id: int, db_key: str | None = None) -> bytes:
     """A fresh opaque pass id for a user: random nonce + user id masked by a keyed PRF of it."""
     nonce = os.urandom(4)
-    pad = hmac.new(_mask_key(), nonce, hashlib.sha256).digest()[:4]
+    pad = hmac.new(_mask_key(db_key), nonce, hashlib.sha256).digest()[:4]
     masked = bytes(a ^ b for a, b in zip(struct.pack(">I", user_id), pad, strict=True))
     return nonce + masked
 
@@ -281,7 +285,8 @@ def issue_for(user: User | Row, now: datetime | None = None) -> IssuedPass:
     if user.household_id is None or user.residency != "approved":
         raise ConflictError("not_registered")
     now = now or utcnow()
-    return pass_tokens.issue_pass(signing_key(now), encode_pass_id(user.id), now, PASS_TTL_SECONDS)
+    db_key = _db_key()  # read once: each read of db.engine.url costs as much as the HMAC it keys
+    return pass_tokens.issue_pass(_signing_key(now, db_key), encode_pass_id(user.id, db_key), now, PASS_TTL_SECONDS)
 
 
 @dataclass(frozen=True)
