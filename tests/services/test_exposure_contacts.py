@@ -14,6 +14,7 @@ from server.models.checkins import CheckIn, Visitor
 from server.models.compounds import Building, Compound, Gate, Household
 from server.models.exposure import ExposureRequest
 from server.models.people import User
+from server.schemas.exposure import ContactsSchema, dump_contacts
 from server.services.health.exposure import _WINDOWS_PER_QUERY, _contacts
 from tests.factories import make_gate, make_household, make_user
 
@@ -158,3 +159,16 @@ def test_contacts_equal_a_brute_force_reading(ctx, world, minutes, days, start_h
             apart += gate_id not in last or at - last[gate_id] > 2 * delta
             last[gate_id] = at
         assert apart > _WINDOWS_PER_QUERY
+
+
+def test_the_written_out_dump_equals_the_schemas(ctx, world):
+    data = _generate(world)
+    request = ExposureRequest(compound_id=world.compound_a.id, subject_user_id=data["subject"], window_start=T0,
+                              window_end=T0 + timedelta(days=20), minutes=15, reason="生成数据对照",
+                              requested_by_id=world.staff_a.id, status="approved")
+    db.session.add(request)
+    db.session.flush()
+    body = {"request": request, "contacts": _contacts(db.session.get(User, world.staff_a.id), request)}
+    assert len(body["contacts"]) > 10 and any(c["phone"] for c in body["contacts"])
+    assert any(c["phone"] is None for c in body["contacts"]) and any(c["offline"] for c in body["contacts"])
+    assert dump_contacts(body) == ContactsSchema().dump(body)
