@@ -27,7 +27,12 @@ def hour_of(moment: datetime) -> int:
 
 
 class CheckinHourly(Base):
-    """Check-ins of one gate in one hour, allowed and denied."""
+    """Check-ins of one gate in one hour, allowed and denied; of each, how many went out (the rest came in).
+
+    `allowed_out` and `denied_out` are NULL for an hour counted before they existed, or by a writer that
+    does not give them: NULL stays NULL when counted on, so the hour reads as not broken down by direction
+    (the gate board reads that hour's raw rows) until a rebuild (`flask wuye rollup`) recounts it.
+    """
 
     __tablename__ = "checkin_hourly"
     __table_args__ = (
@@ -40,6 +45,8 @@ class CheckinHourly(Base):
     compound_id: Mapped[int] = mapped_column(ForeignKey("compounds.id", ondelete="CASCADE"))
     allowed: Mapped[int] = mapped_column(Integer, default=0)
     denied: Mapped[int] = mapped_column(Integer, default=0)
+    allowed_out: Mapped[int | None] = mapped_column(Integer)
+    denied_out: Mapped[int | None] = mapped_column(Integer)
 
 
 class ReadingHourly(Base):
@@ -70,19 +77,23 @@ class CompoundPopulation(Base):
     counted_at: Mapped[datetime]
 
 
-def _counter(model: type[Base], keys: tuple[str, ...], counts: tuple[str, ...]) -> dict:
-    """INSERT ... ON CONFLICT (keys) DO UPDATE SET n = n + excluded.n, per dialect, with bind parameters."""
+def _counter(model: type[Base], keys: tuple[str, ...], counts: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE SET n = n + excluded.n, per dialect, with bind parameters
+    (an `optional` count not given is NULL, and a NULL count stays NULL)."""
     table = model.__table__
     statements = {}
+    counts = (*counts, *optional)
     for name, dialect_insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert)):
-        statement = dialect_insert(table).values({c: bindparam(c) for c in (*keys, *counts)})
+        statement = dialect_insert(table).values({**{c: bindparam(c) for c in (*keys, *counts)},
+                                                  **{c: bindparam(c, value=None) for c in optional}})
         primary = [c.name for c in table.primary_key.columns]
         statements[name] = statement.on_conflict_do_update(
             index_elements=primary, set_={c: table.c[c] + statement.excluded[c] for c in counts})
     return statements
 
 
-# Parameters: gate_id, hour, compound_id, allowed, denied (0 or 1).
-CHECKIN_COUNTER = _counter(CheckinHourly, ("gate_id", "hour", "compound_id"), ("allowed", "denied"))
+# Parameters: gate_id, hour, compound_id, allowed, denied, and optionally allowed_out, denied_out (0 or 1).
+CHECKIN_COUNTER = _counter(CheckinHourly, ("gate_id", "hour", "compound_id"), ("allowed", "denied"),
+                           ("allowed_out", "denied_out"))
 # Parameters: compound_id, hour, readings, high, fever.
 READING_COUNTER = _counter(ReadingHourly, ("compound_id", "hour"), ("readings", "high", "fever"))

@@ -34,7 +34,7 @@ from tests.factories import client_for, make_user
 # Tables that grow with the district's households, days and traffic.
 LARGE = {"checkins", "temperature_readings", "visitors", "users", "households", "delivery_requests",
          "delivery_items", "delivery_events", "quarantine_orders", "shifts", "shift_assignments", "audit_log",
-         "notifications", "alerts", "supply_entries", "trips", "clock_events", "sessions"}
+         "notifications", "alerts", "supply_entries", "trips", "clock_events", "sessions", "checkin_hourly"}
 DML = re.compile(r"^\s*(SELECT|WITH|UPDATE|DELETE|INSERT)\b", re.I)
 
 
@@ -192,6 +192,7 @@ def _requests(app, d) -> dict[str, Callable[[], object]]:
         "a person's temperatures": lambda: ok(staff.get(f"/api/v1/people/{subject}/temperatures")),
         "visitors inside": lambda: ok(guard.get(f"/api/v1/compounds/{c}/visitors/inside")),
         "exposure look-up": lambda: ok(staff.get(f"/api/v1/exposure-requests/{asked.json['id']}/contacts")),
+        "hourly counts today": lambda: ok(staff.get(f"/api/v1/compounds/{c}/checkins/hourly")),
         "delivery queue": lambda: ok(staff.get(f"/api/v1/compounds/{c}/delivery-queue")),
         "roster week": lambda: ok(staff.get(f"/api/v1/compounds/{c}/roster?week={local_today('Asia/Shanghai').isoformat()}")),
         "guard-scan check-in": lambda: ok(guard.post("/api/v1/checkins", json={
@@ -205,7 +206,10 @@ NARROWEST = {
     "gate check-in list": "ix_checkins_gate_time",
     "a person's check-ins": "ix_checkins_subject_time",
     "a person's temperatures": "ix_temperature_readings_subject_time",
-    "exposure look-up": "ix_checkins_subject_time",
+    # The subject's passages by person and time, then the others' by gate and time.
+    "exposure look-up": ("ix_checkins_subject_time", "ix_checkins_gate_time"),
+    # (The rollup is read only once a local hour has closed today: its scan is checked, its index not required.)
+    "hourly counts today": "ix_checkins_compound_time",
     "delivery queue": "ix_delivery_requests_queue",
     "roster week": "ix_shifts_compound_starts",
 }
@@ -221,8 +225,10 @@ def test_hot_queries_use_indexes(app, district):
         used: set[str] = set()
         with app.app_context():
             problems += [f"{name}: {scan}" for scan in full_scans(statements, used)]
-        if name in NARROWEST and NARROWEST[name] not in used:
-            problems.append(f"{name}: {NARROWEST[name]} not used (used: {sorted(used)})")
+        wanted = NARROWEST.get(name, ())
+        for index in (wanted,) if isinstance(wanted, str) else wanted:
+            if index not in used:
+                problems.append(f"{name}: {index} not used (used: {sorted(used)})")
     assert not problems, "full scans of large tables:\n" + "\n".join(problems)
 
 

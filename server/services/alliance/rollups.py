@@ -90,7 +90,11 @@ def _checkin_rows(first: int):
     hour = _hour_expression(CheckIn.occurred_at).label("hour")
     allowed = func.sum(case((CheckIn.decision == "allowed", 1), else_=0)).label("allowed")
     denied = func.sum(case((CheckIn.decision == "allowed", 0), else_=1)).label("denied")
-    return (select(CheckIn.gate_id.label("gate_id"), hour, CheckIn.compound_id.label("compound_id"), allowed, denied)
+    out = CheckIn.direction == "out"
+    allowed_out = func.sum(case((and_(out, CheckIn.decision == "allowed"), 1), else_=0)).label("allowed_out")
+    denied_out = func.sum(case((and_(out, CheckIn.decision != "allowed"), 1), else_=0)).label("denied_out")
+    return (select(CheckIn.gate_id.label("gate_id"), hour, CheckIn.compound_id.label("compound_id"), allowed, denied,
+                   allowed_out, denied_out)
             .where(CheckIn.occurred_at >= _hour_start(first))
             .group_by(CheckIn.gate_id, hour, CheckIn.compound_id))
 

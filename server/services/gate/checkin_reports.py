@@ -12,10 +12,11 @@ from server.models.checkins import CheckIn, StrangerScanCount, Visitor
 from server.models.compounds import Gate
 from server.models.people import User
 from server.plumbing import audit
-from server.plumbing.clock import local_day_bounds, local_today
+from server.plumbing.clock import local_day_bounds, local_today, utcnow
 from server.plumbing.masking import mask_name, mask_phone
 from server.plumbing.pagination import count_rows, page_body, page_window
 from server.scope import acting_role, get_compound, get_in_compound_scope
+from server.services.gate.checkin_hourly import hourly_counts
 
 
 def _filtered(query, args: dict):
@@ -99,11 +100,8 @@ def hourly_today(viewer, compound_id: int) -> dict:
     today = local_today(compound.timezone)
     start, end = local_day_bounds(compound.timezone, today)
     gates = dict(db.session.execute(select(Gate.id, Gate.name).where(Gate.compound_id == compound.id)).all())
-    counts: Counter = Counter()
-    for gate_id, occurred_at, direction, decision in db.session.execute(
-            select(CheckIn.gate_id, CheckIn.occurred_at, CheckIn.direction, CheckIn.decision)
-            .where(CheckIn.compound_id == compound.id, CheckIn.occurred_at >= start, CheckIn.occurred_at < end)):
-        counts[(gate_id, occurred_at.astimezone(tz).hour, direction, decision)] += 1
+    # Closed hours from the hourly rollup where it is exact, the open hour from the raw rows.
+    counts = hourly_counts(compound.id, tz, start, end, utcnow())
     keys = sorted({key[:3] for key in counts})
     strangers: Counter = Counter()
     for gate_id, hour_start, scans in db.session.execute(

@@ -72,10 +72,10 @@ def record_checkin(author: User | Row, *, method: str, gate: AnyGate, compound: 
 def _count(values: dict) -> None:
     """Count the check-in in its gate's hourly rollup (the district statistics): one upsert, same transaction."""
     connection = db.session.connection()
-    allowed = int(values["decision"] == "allowed")
+    allowed, out = int(values["decision"] == "allowed"), int(values["direction"] == "out")
     connection.execute(CHECKIN_COUNTER[connection.dialect.name], {
         "gate_id": values["gate_id"], "hour": hour_of(values["occurred_at"]), "compound_id": values["compound_id"],
-        "allowed": allowed, "denied": 1 - allowed})
+        "allowed": allowed, "denied": 1 - allowed, "allowed_out": allowed * out, "denied_out": (1 - allowed) * out})
 
 
 def _utc(moment: datetime | None) -> datetime | None:

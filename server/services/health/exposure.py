@@ -7,17 +7,16 @@ written to the audit log.
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from collections import defaultdict, namedtuple
 from datetime import timedelta
+from operator import attrgetter
 
-from sqlalchemy import and_, literal_column, or_, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import aliased
-from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy import and_, or_, select
 
 from server.errors import ConflictError, NotFoundError
 from server.extensions import db
 from server.messages import register
-from server.models.base import UTCDateTime
 from server.models.checkins import CheckIn, Visitor
 from server.models.compounds import Building, Compound, Gate, Household
 from server.models.exposure import ExposureRequest
@@ -106,96 +105,132 @@ def _readable(user: User, request_id: int) -> ExposureRequest:
     return request
 
 
-class _Shifted(FunctionElement):
-    """SQL: a timestamp column moved by a whole number of seconds (portable between PostgreSQL and SQLite)."""
-
-    type = UTCDateTime()
-    name = "shifted"
-    inherit_cache = True
-
-    def __init__(self, column, seconds: int):
-        self.seconds = int(seconds)
-        super().__init__(column, literal_column(str(self.seconds)))
-
-
-@compiles(_Shifted)
-def _shifted_postgresql(element, compiler, **kw):
-    column, seconds = element.clauses
-    return f"({compiler.process(column, **kw)} + make_interval(secs => {compiler.process(seconds, **kw)}))"
-
-
-@compiles(_Shifted, "sqlite")
-def _shifted_sqlite(element, compiler, **kw):
-    # SQLite keeps "YYYY-MM-DD HH:MM:SS.ffffff" text: strftime gives milliseconds, padded back to six digits.
-    column, seconds = element.clauses
-    return (f"(strftime('%Y-%m-%d %H:%M:%f', {compiler.process(column, **kw)}, "
-            f"'{element.seconds:+d} seconds') || '000')")
+# Ranges of the others' passages looked up in one statement (an OR of index ranges; SQLite parses an OR of
+# n terms n deep, and limits a statement's depth to 1000).
+_WINDOWS_PER_QUERY = 100
+# Ids per IN list when the contacts' names are read.
+_IDS_PER_QUERY = 500
+# Plain tuples: an attribute of a SQLAlchemy row costs several times a tuple's, and each pair reads a dozen.
+_Passage = namedtuple("_Passage", "id gate_id occurred_at offline")
+_Other = namedtuple("_Other", "id gate_id occurred_at offline subject_user_id visitor_id household_id person_name")
 
 
 def _contacts(user: User, request: ExposureRequest) -> list[dict]:
-    """Who passed a gate of the request's compound within ±minutes of the subject, in one self-join.
+    """Who passed a gate of the request's compound within ±minutes of the subject.
 
-    Both sides are held to the request's compound (and the reader's scope): a subject who moved from
-    another company's compound reveals nothing of their time there.
+    The subject's own passages in the window first (by person and time), then the others' passages at
+    the same gates within ±minutes of them (by gate and time, one range per run of overlapping
+    passages), paired here; the names are read once per contact. Both sides are held to the request's
+    compound (and the reader's scope): a subject who moved from another company's compound reveals
+    nothing of their time there.
     """
     delta = timedelta(minutes=request.minutes)
-    # The SQL window is a second wider than asked (SQLite's timestamps shift to the millisecond);
-    # the exact ±minutes is applied below.
-    reach = int(delta.total_seconds()) + 1
-    subject = aliased(CheckIn, name="subject")
     in_compound = and_(CheckIn.compound_id == request.compound_id, compound_condition(user, CheckIn.compound_id))
-    rows = db.session.execute(
-        select(CheckIn, subject.occurred_at, subject.offline, Gate.name, User.display_name, User.phone, Visitor.name, Visitor.phone,
-               Building.name, Household.unit, Household.room)
-        .select_from(subject)
-        .join(CheckIn, and_(CheckIn.gate_id == subject.gate_id,
-                            CheckIn.occurred_at >= _Shifted(subject.occurred_at, -reach),
-                            CheckIn.occurred_at <= _Shifted(subject.occurred_at, reach)))
-        .join(Gate, Gate.id == CheckIn.gate_id)
-        .outerjoin(User, User.id == CheckIn.subject_user_id)
-        .outerjoin(Visitor, Visitor.id == CheckIn.visitor_id)
-        .outerjoin(Household, Household.id == CheckIn.household_id)
-        .outerjoin(Building, Building.id == Household.building_id)
-        .where(subject.subject_user_id == request.subject_user_id, subject.decision == "allowed",
-               subject.compound_id == request.compound_id, compound_condition(user, subject.compound_id),
-               subject.occurred_at >= request.window_start, subject.occurred_at < request.window_end,
-               in_compound, CheckIn.decision == "allowed",
-               or_(CheckIn.subject_user_id.is_(None), CheckIn.subject_user_id != request.subject_user_id),
-               ~and_(CheckIn.subject_user_id.is_(None), CheckIn.visitor_id.is_(None),
-                     CheckIn.household_id.is_(None)))
-        .order_by(subject.occurred_at, CheckIn.occurred_at, CheckIn.id)).all()
+    passages = [_Passage._make(row) for row in db.session.execute(
+        select(*(getattr(CheckIn, name) for name in _Passage._fields))
+        .where(CheckIn.subject_user_id == request.subject_user_id, CheckIn.decision == "allowed", in_compound,
+               CheckIn.occurred_at >= request.window_start, CheckIn.occurred_at < request.window_end)
+        .order_by(CheckIn.occurred_at, CheckIn.id))]
+    others = _others_near(request, in_compound, passages, delta)
     found: dict[tuple, dict] = {}
-    for checkin, passed_at, subject_offline, gate_name, user_name, user_phone, visitor_name, visitor_phone, building, unit, room \
-            in rows:
-        if abs(checkin.occurred_at - passed_at) > delta:
-            continue
-        gate_id = checkin.gate_id
-        if checkin.visitor_id is not None:
-            key, kind, name, phone = ("visitor", checkin.visitor_id), "visitor", visitor_name, visitor_phone
-        elif checkin.subject_user_id is not None:
-            key, kind, name, phone = ("user", checkin.subject_user_id), "resident", user_name, user_phone
-        else:
-            key = ("household", checkin.household_id, checkin.person_name)
-            kind, name, phone = "household", checkin.person_name, None
-        gap = abs(int((checkin.occurred_at - passed_at).total_seconds()))
-        entry = found.get(key)
-        if entry is None:
-            found[key] = entry = {
-                "kind": kind, "user_id": checkin.subject_user_id, "visitor_id": checkin.visitor_id,
-                "household_id": checkin.household_id, "name": name or "", "phone": phone,
-                "household": f"{building}{unit}单元{room}" if building else "", "gate_id": gate_id,
-                "gate_name": gate_name, "first_contact_at": checkin.occurred_at, "subject_passed_at": passed_at,
-                "gap_seconds": gap, "encounters": 0, "offline": False, "_seen": set()}
-        # A time taken from a guard's offline upload is the device's word: the contact says so.
-        entry["offline"] = entry["offline"] or checkin.offline or subject_offline
-        if checkin.id not in entry["_seen"]:
-            entry["_seen"].add(checkin.id)
-            entry["encounters"] += 1
-        if gap < entry["gap_seconds"]:
-            entry.update(gap_seconds=gap, gate_id=gate_id, gate_name=gate_name, subject_passed_at=passed_at)
-        entry["first_contact_at"] = min(entry["first_contact_at"], checkin.occurred_at)
+    # In the order of the subject's passages, then the others' (time, id): the first nearest pair names the gate.
+    for passage in passages:
+        nearby = others.get(passage.gate_id, ())
+        first = bisect_left(nearby, passage.occurred_at - delta, key=attrgetter("occurred_at"))
+        for checkin in nearby[first:]:
+            if checkin.occurred_at - passage.occurred_at > delta:
+                break
+            _pair(found, checkin, passage)
+    _name(found)
     contacts = [{k: v for k, v in entry.items() if k != "_seen"} for entry in found.values()]
     return sorted(contacts, key=lambda c: (c["first_contact_at"], c["name"]))
+
+
+def _others_near(request: ExposureRequest, in_compound, passages, delta: timedelta) -> dict[int, list]:
+    """Everyone else's allowed passages at the subject's gates within ±delta of a passage, by gate, in (time, id)."""
+    windows: list[list] = []
+    for gate_id, at in sorted((p.gate_id, p.occurred_at) for p in passages):
+        if windows and windows[-1][0] == gate_id and at - delta <= windows[-1][2]:
+            windows[-1][2] = at + delta
+        else:
+            windows.append([gate_id, at - delta, at + delta])
+    by_gate: dict[int, list] = defaultdict(list)
+    for chunk in _chunks(windows, _WINDOWS_PER_QUERY):
+        rows = db.session.execute(
+            select(*(getattr(CheckIn, name) for name in _Other._fields))
+            .where(or_(*(and_(CheckIn.gate_id == gate_id, CheckIn.occurred_at >= low, CheckIn.occurred_at <= high)
+                         for gate_id, low, high in chunk)),
+                   in_compound, CheckIn.decision == "allowed",
+                   or_(CheckIn.subject_user_id.is_(None), CheckIn.subject_user_id != request.subject_user_id),
+                   ~and_(CheckIn.subject_user_id.is_(None), CheckIn.visitor_id.is_(None),
+                         CheckIn.household_id.is_(None))))
+        for row in rows:
+            other = _Other._make(row)
+            by_gate[other.gate_id].append(other)
+    for rows in by_gate.values():
+        rows.sort(key=attrgetter("occurred_at", "id"))
+    return by_gate
+
+
+def _pair(found: dict[tuple, dict], checkin, passage) -> None:
+    """Count one passage of another person near one of the subject's into that person's contact."""
+    if checkin.visitor_id is not None:
+        key, kind = ("visitor", checkin.visitor_id), "visitor"
+    elif checkin.subject_user_id is not None:
+        key, kind = ("user", checkin.subject_user_id), "resident"
+    else:
+        key, kind = ("household", checkin.household_id, checkin.person_name), "household"
+    gap = abs(int((checkin.occurred_at - passage.occurred_at).total_seconds()))
+    entry = found.get(key)
+    if entry is None:
+        found[key] = entry = {
+            "kind": kind, "user_id": checkin.subject_user_id, "visitor_id": checkin.visitor_id,
+            "household_id": checkin.household_id, "name": checkin.person_name if kind == "household" else "",
+            "phone": None, "household": "", "gate_id": checkin.gate_id, "gate_name": "",
+            "first_contact_at": checkin.occurred_at, "subject_passed_at": passage.occurred_at,
+            "gap_seconds": gap, "encounters": 0, "offline": False, "_seen": set()}
+    # A time taken from a guard's offline upload is the device's word: the contact says so.
+    entry["offline"] = entry["offline"] or checkin.offline or passage.offline
+    if checkin.id not in entry["_seen"]:
+        entry["_seen"].add(checkin.id)
+        entry["encounters"] += 1
+    if gap < entry["gap_seconds"]:
+        entry.update(gap_seconds=gap, gate_id=checkin.gate_id, subject_passed_at=passage.occurred_at)
+    entry["first_contact_at"] = min(entry["first_contact_at"], checkin.occurred_at)
+
+
+def _name(found: dict[tuple, dict]) -> None:
+    """Fill in the contacts' names, phones, households and gates, one query per kind."""
+    entries = found.values()
+    users = _by_id(select(User.id, User.display_name, User.phone), User.id,
+                   {e["user_id"] for e in entries if e["kind"] == "resident"})
+    visitors = _by_id(select(Visitor.id, Visitor.name, Visitor.phone), Visitor.id,
+                      {e["visitor_id"] for e in entries if e["kind"] == "visitor"})
+    households = _by_id(select(Household.id, Building.name, Household.unit, Household.room)
+                        .outerjoin(Building, Building.id == Household.building_id), Household.id,
+                        {e["household_id"] for e in entries if e["household_id"] is not None})
+    gates = _by_id(select(Gate.id, Gate.name), Gate.id, {e["gate_id"] for e in entries})
+    for entry in entries:
+        if entry["kind"] != "household":
+            _id, name, phone = (users if entry["kind"] == "resident" else visitors)[
+                entry["user_id"] if entry["kind"] == "resident" else entry["visitor_id"]]
+            entry.update(name=name or "", phone=phone)
+        _id, building, unit, room = households.get(entry["household_id"], (None, None, None, None))
+        if building:
+            entry["household"] = f"{building}{unit}单元{room}"
+        entry["gate_name"] = gates[entry["gate_id"]][1]
+
+
+def _by_id(query, id_column, ids: set) -> dict:
+    rows = {}
+    for chunk in _chunks(sorted(ids), _IDS_PER_QUERY):
+        rows.update((row[0], tuple(row)) for row in db.session.execute(query.where(id_column.in_(chunk))))
+    return rows
+
+
+def _chunks(items: list, size: int):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
 def read_contacts(user: User, request_id: int) -> dict:
