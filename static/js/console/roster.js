@@ -23,19 +23,24 @@ addStrings({
   'roster.gaps': ['缺口', 'Gaps'],
   'roster.nogaps': ['本周没有缺口', 'No gaps this week'],
   'roster.swaps': ['换班申请', 'Shift swaps'],
+  'roster.swap.waiting': ['待其他保安接班', 'waiting for a guard'],
   'roster.approve': ['批准', 'Approve'], 'roster.reject': ['驳回', 'Reject'],
   'roster.leave': ['请假登记', 'Record leave'],
   'roster.guard': ['保安', 'Guard'], 'roster.from': ['开始', 'From'], 'roster.until': ['结束', 'Until'],
   'roster.release': ['同时释放其班次', 'Release their shifts'],
   'roster.leave.save': ['登记', 'Record'], 'roster.leave.saved': ['已登记请假', 'Leave recorded'],
+  'roster.leave.note': ['备注', 'Note'], 'roster.leave.list': ['该保安的请假', "This guard's leave"],
+  'roster.leave.none': ['暂无请假', 'No leave'], 'roster.leave.withdraw': ['撤销', 'Withdraw'],
+  'roster.leave.withdrawn': ['已撤销请假', 'Leave withdrawn'],
   'roster.incident': ['应急支援', 'Incident duty'],
 });
-const GAP_KINDS = { unfilled: ['未排满', 'Unfilled'], on_leave: ['请假冲突', 'On leave'], absent: ['未到岗', 'Absent'] };
+const GAP_KINDS = { unfilled: ['未排满', 'Unfilled'], no_clock_in: ['未打卡', 'Not clocked in'] };
 const DAYS = { zh: ['一', '二', '三', '四', '五', '六', '日'], en: ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] };
 
 let week = mondayOf();
 let current = null;
 let guards = [];
+let leaveGuard = null; // the guard whose leave the form showed last (kept across redraws)
 
 function localDay(iso, zone) {
   return new Date(iso).toLocaleDateString('en-CA', { timeZone: zone });
@@ -64,10 +69,11 @@ function shiftBox(shift, zone, refresh) {
 
 async function refresh() {
   const compound = current;
-  const [grid, gaps, swaps] = await Promise.all([
+  const [grid, gaps, accepted, offered] = await Promise.all([
     api(`/compounds/${compound.id}/roster`, { query: { week } }),
     api(`/compounds/${compound.id}/roster/gaps`, { query: { week } }),
     api('/swaps', { query: { status: 'accepted', page_size: 50 } }),
+    api('/swaps', { query: { status: 'offered', page_size: 50 } }),
   ]);
   const zone = grid.timezone;
   const days = [...Array(7).keys()].map((i) => addDays(grid.week_start, i));
@@ -85,29 +91,59 @@ async function refresh() {
     gaps.items.length ? el('ul', {}, gaps.items.map((g) => el('li', {},
       `${label(GAP_KINDS, g.kind)} · ${grid.gates.find((x) => x.id === g.gate_id)?.name || ''} ${clock(g.starts_at, { date: true, zone })} · ${t('roster.open', { n: g.missing })}`)))
       : el('p', { class: 'muted' }, t('roster.nogaps')));
-  const mine = swaps.items.filter((s) => s.compound_id === compound.id);
-  const swapBox = el('section', { class: 'card' }, el('h3', {}, `${t('roster.swaps')} (${mine.length})`),
-    mine.length ? el('ul', {}, mine.map((s) => el('li', { class: 'row' }, el('span', { class: 'grow' }, `#${s.shift_id} ${s.note || ''}`),
-      el('button', { type: 'button', onclick: (e) => act(e.currentTarget, () => api(`/swaps/${s.id}/approve`, { method: 'POST' }), refresh) }, t('roster.approve')),
-      el('button', { type: 'button', class: 'danger', onclick: (e) => act(e.currentTarget, () => api(`/swaps/${s.id}/reject`, { method: 'POST' }), refresh) }, t('roster.reject')))))
-      : el('p', { class: 'muted' }, t('empty')));
-  mount($('#roster'), table, duty, el('div', { class: 'grid-3' }, gapBox, swapBox, leaveForm(refresh)));
+  const swapBox = swapList([...accepted.items, ...offered.items].filter((s) => s.compound_id === compound.id), grid, zone, refresh);
+  mount($('#roster'), table, duty, el('div', { class: 'grid-3' }, gapBox, swapBox, leaveForm(refresh, zone)));
 }
 
-function leaveForm(refresh) {
+/** The swaps waiting for staff: who offers which shift, who takes it (approve once a guard accepted; reject any). */
+function swapList(swaps, grid, zone, refresh) {
+  const who = (id) => guards.find((g) => g.id === id)?.display_name || `#${id}`;
+  const when = (id) => {
+    const shift = grid.shifts.find((x) => x.id === id);
+    return shift ? `${grid.gates.find((g) => g.id === shift.gate_id)?.name || ''} ${clock(shift.starts_at, { date: true, zone })}` : `#${id}`;
+  };
+  const item = (s) => el('li', { class: 'row', dataset: { id: s.id } },
+    el('span', { class: 'grow' }, `${when(s.shift_id)} · ${who(s.offered_by_id)} → ${s.accepted_by_id ? who(s.accepted_by_id) : t('roster.swap.waiting')}`,
+      s.note ? el('span', { class: 'muted' }, ` (${s.note})`) : ''),
+    s.status === 'accepted' ? el('button', { type: 'button', class: 'primary', onclick: (e) => act(e.currentTarget,
+      () => api(`/swaps/${s.id}/approve`, { method: 'POST' }), refresh) }, t('roster.approve')) : null,
+    el('button', { type: 'button', class: 'danger', onclick: (e) => act(e.currentTarget, () => api(`/swaps/${s.id}/reject`, { method: 'POST' }), refresh) }, t('roster.reject')));
+  return el('section', { class: 'card', id: 'swaps' }, el('h3', {}, `${t('roster.swaps')} (${swaps.length})`),
+    swaps.length ? el('ul', {}, swaps.map(item)) : el('p', { class: 'muted' }, t('empty')));
+}
+
+/** A guard's leave records (latest first), each with a withdraw button. */
+async function showLeaves(box, guardId, zone) {
+  if (!guardId) { mount(box); return; }
+  const leaves = (await api(`/guards/${guardId}/leaves`)).items;
+  const again = () => showLeaves(box, guardId, zone);
+  mount(box, leaves.length ? leaves.map((l) => el('li', { class: 'row', dataset: { id: l.id } },
+    el('span', { class: 'grow' }, `${clock(l.starts_at, { date: true, zone })} – ${clock(l.ends_at, { date: true, zone })}`, l.note ? ` (${l.note})` : ''),
+    el('button', { type: 'button', class: 'link', onclick: (e) => act(e.currentTarget, async () => {
+      await api(`/guard-leaves/${l.id}`, { method: 'DELETE' }); toast(t('roster.leave.withdrawn'));
+    }, again) }, t('roster.leave.withdraw')))) : el('li', { class: 'muted' }, t('roster.leave.none')));
+}
+
+function leaveForm(refresh, zone) {
+  const pick = el('select', { id: 'leave-guard', name: 'guard', required: true }, guards.map((g) => el('option', { value: g.id }, g.display_name)));
+  const list = el('ul', { id: 'leaves', 'aria-live': 'polite' });
   const form = el('form', { class: 'card', id: 'leave-form' }, el('h3', {}, t('roster.leave')),
-    el('div', { class: 'field' }, el('label', { for: 'leave-guard' }, t('roster.guard')),
-      el('select', { id: 'leave-guard', name: 'guard', required: true }, guards.map((g) => el('option', { value: g.id }, g.display_name)))),
+    el('div', { class: 'field' }, el('label', { for: 'leave-guard' }, t('roster.guard')), pick),
     el('div', { class: 'field' }, el('label', { for: 'leave-from' }, t('roster.from')), el('input', { id: 'leave-from', name: 'from', type: 'datetime-local', required: true })),
     el('div', { class: 'field' }, el('label', { for: 'leave-until' }, t('roster.until')), el('input', { id: 'leave-until', name: 'until', type: 'datetime-local', required: true })),
+    el('div', { class: 'field' }, el('label', { for: 'leave-note' }, t('roster.leave.note')), el('input', { id: 'leave-note', name: 'note', maxlength: 200 })),
     el('label', { class: 'row' }, el('input', { type: 'checkbox', name: 'release', class: 'check' }), t('roster.release')),
-    el('button', { type: 'submit', class: 'primary' }, t('roster.leave.save')));
+    el('button', { type: 'submit', class: 'primary' }, t('roster.leave.save')),
+    el('h4', {}, t('roster.leave.list')), list);
+  if (leaveGuard && guards.some((g) => String(g.id) === String(leaveGuard))) pick.value = leaveGuard;
+  pick.addEventListener('change', () => { leaveGuard = pick.value; showLeaves(list, pick.value, zone).catch(showError); });
+  showLeaves(list, pick.value, zone).catch(showError);
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const data = formData(form);
     act(form.querySelector('[type=submit]'), async () => {
       await api(`/guards/${data.guard}/leaves`, { method: 'POST', body: {
-        starts_at: new Date(data.from).toISOString(), ends_at: new Date(data.until).toISOString(), release_shifts: Boolean(data.release) } });
+        starts_at: new Date(data.from).toISOString(), ends_at: new Date(data.until).toISOString(), note: data.note, release_shifts: Boolean(data.release) } });
       toast(t('roster.leave.saved'));
     }, refresh);
   });
