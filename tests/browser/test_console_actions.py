@@ -122,3 +122,40 @@ def test_leave_recorded_on_the_roster_page_keeps_auto_fill_off_those_days(app, w
     page.locator("#leaves li").get_by_role("button", name="撤销").click()
     expect(page.locator("#leaves")).to_contain_text("暂无请假")
     assert staff.get(f"/api/v1/guards/{world.guard_a.id}/leaves").json["items"] == []
+
+
+def test_a_guard_lent_to_another_companys_compound_through_the_console(app, world, open_page, tokens_for, as_user):
+    monday, shifts = week_of_shifts(as_user(world.staff_a), world.gate_a.id, world.compound_a.id)
+    wanted = shifts[0]  # Monday 08:00 at 甲小区, nobody on it
+    borrower = console_as(open_page, tokens_for(world.staff_a), f"/console/roster?week={monday}")
+    box = borrower.locator(f"#roster-grid .shift[data-shift='{wanted['id']}']")
+    box.get_by_role("button", name="向联盟借人").click()
+    post = borrower.locator("#loans li.loan")
+    expect(post).to_contain_text("等待其他物业支援")
+    # Company B's staff see the post on their own roster page and offer their guard.
+    lender = console_as(open_page, tokens_for(world.staff_b), f"/console/roster?week={monday}")
+    offer_row = lender.locator("#loans li.loan", has_text="甲小区")
+    offer_row.get_by_label("保安").select_option(str(world.guard_b.id))
+    offer_row.get_by_role("button", name="派出支援").click()
+    lender.get_by_text("已派出,等待对方确认").wait_for()
+    expect(lender.locator("#loans li.loan ul.offers")).to_contain_text("乙保安")  # their own guard, unmasked
+    screenshot(lender, "console-roster-lending-offered")
+    # The borrowing side sees the offer with the guard's name masked, and accepts it.
+    borrower.reload()
+    offer = borrower.locator("#loans ul.offers li")
+    expect(offer).to_contain_text("乙**")
+    assert "乙保安" not in offer.inner_text()
+    screenshot(borrower, "console-roster-lending-offer")
+    offer.get_by_role("button", name="接受").click()
+    seat = borrower.locator(f"#roster-grid .shift[data-shift='{wanted['id']}'] .guard")
+    expect(seat).to_contain_text("乙保安")
+    expect(seat.locator(".lent")).to_have_text("借调")
+    expect(borrower.locator("#loans li.loan")).to_contain_text("已借到")
+    screenshot(borrower, "console-roster-lent")
+    with app.app_context():
+        held = db.session.scalars(select(ShiftAssignment).where(ShiftAssignment.shift_id == wanted["id"])).all()
+        assert [(a.guard_id, a.compound_id, a.source) for a in held] == [(world.guard_b.id, world.compound_a.id, "loan")]
+    mine = as_user(world.guard_b).get("/api/v1/rosters/mine").json["items"]
+    assert [(s["shift_id"], s["compound_name"], s["lent"]) for s in mine] == [(wanted["id"], "甲小区", True)]
+    lender.reload()
+    expect(lender.locator("#loans li.loan ul.offers")).to_contain_text("已接受")

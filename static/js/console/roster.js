@@ -4,7 +4,7 @@
 import { api } from '../api.js';
 import { $, el, formData, mount, toast } from '../dom.js';
 import { addStrings, t } from '../i18n.js';
-import { act, addDays, clock, label, mondayOf, showError, startConsolePage } from './shell.js';
+import { act, addDays, clock, label, mondayOf, myCompounds, showError, startConsolePage } from './shell.js';
 
 addStrings({
   'roster.week': ['周', 'Week'],
@@ -33,13 +33,25 @@ addStrings({
   'roster.leave.none': ['暂无请假', 'No leave'], 'roster.leave.withdraw': ['撤销', 'Withdraw'],
   'roster.leave.withdrawn': ['已撤销请假', 'Leave withdrawn'],
   'roster.incident': ['应急支援', 'Incident duty'],
+  'roster.loans': ['联盟借人需求', 'Requests for guards in the alliance'],
+  'roster.loans.none': ['暂无借人需求', 'No open requests'],
+  'roster.loan.offer': ['派出支援', 'Offer this guard'], 'roster.loan.offered': ['已派出,等待对方确认', 'Offered; waiting for them to accept'],
+  'roster.loan.accept': ['接受', 'Accept'], 'roster.loan.decline': ['婉拒', 'Decline'], 'roster.loan.cancel': ['撤回需求', 'Withdraw the request'],
+  'roster.loan.waiting': ['等待其他物业支援', 'Waiting for offers'], 'roster.loan.mine': ['本小区', 'Ours'],
+  'roster.loan.filled': ['已借到', 'Covered'],
+  'roster.loan.accepted': ['已接受借调', 'Lent guard accepted'],
+
 });
 const GAP_KINDS = { unfilled: ['未排满', 'Unfilled'], no_clock_in: ['未打卡', 'Not clocked in'] };
+const OFFER_STATUS = { offered: ['待确认', 'offered'], accepted: ['已接受', 'accepted'], declined: ['已婉拒', 'declined'], withdrawn: ['已撤回', 'withdrawn'] };
 const DAYS = { zh: ['一', '二', '三', '四', '五', '六', '日'], en: ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] };
 
 let week = mondayOf();
 let current = null;
 let guards = [];
+let companyGuards = []; // every guard the caller manages (those offered to other compounds)
+let posted = new Set(); // this compound's shifts posted to the alliance and still open
+let managed = []; // ids of the compounds the caller manages (their loan posts are not offered to)
 let leaveGuard = null; // the guard whose leave the form showed last (kept across redraws)
 
 function localDay(iso, zone) {
@@ -62,9 +74,10 @@ function shiftBox(shift, zone, refresh) {
     gap ? [el('span', { class: 'badge red' }, t('roster.open', { n: shift.open_seats })), ' ', pick,
       el('button', { type: 'button', class: 'link', onclick: (e) => pick.value && act(e.currentTarget,
         () => api(`/shifts/${shift.id}/assignments`, { method: 'POST', body: { guard_id: Number(pick.value) } }), refresh) }, t('roster.assign')),
-      el('button', { type: 'button', class: 'link', onclick: (e) => act(e.currentTarget, async () => {
-        await api(`/shifts/${shift.id}/loan`, { method: 'POST', body: {} }); toast(t('roster.loaned'));
-      }) }, t('roster.loan'))] : null);
+      posted.has(shift.id) ? el('span', { class: 'badge' }, t('roster.loaned'))
+        : el('button', { type: 'button', class: 'link', onclick: (e) => act(e.currentTarget, async () => {
+          await api(`/shifts/${shift.id}/loan`, { method: 'POST', body: {} }); toast(t('roster.loaned'));
+        }, refresh) }, t('roster.loan'))] : null);
 }
 
 async function refresh() {
@@ -75,6 +88,7 @@ async function refresh() {
     api('/swaps', { query: { status: 'accepted', page_size: 50 } }),
     api('/swaps', { query: { status: 'offered', page_size: 50 } }),
   ]);
+  const loanBox = await loansCard(compound, refresh);
   const zone = grid.timezone;
   const days = [...Array(7).keys()].map((i) => addDays(grid.week_start, i));
   const names = DAYS[document.documentElement.lang === 'en' ? 'en' : 'zh'];
@@ -92,7 +106,7 @@ async function refresh() {
       `${label(GAP_KINDS, g.kind)} · ${grid.gates.find((x) => x.id === g.gate_id)?.name || ''} ${clock(g.starts_at, { date: true, zone })} · ${t('roster.open', { n: g.missing })}`)))
       : el('p', { class: 'muted' }, t('roster.nogaps')));
   const swapBox = swapList([...accepted.items, ...offered.items].filter((s) => s.compound_id === compound.id), grid, zone, refresh);
-  mount($('#roster'), table, duty, el('div', { class: 'grid-3' }, gapBox, swapBox, leaveForm(refresh, zone)));
+  mount($('#roster'), table, duty, el('div', { class: 'grid-3' }, gapBox, swapBox, leaveForm(refresh, zone)), loanBox);
 }
 
 /** The swaps waiting for staff: who offers which shift, who takes it (approve once a guard accepted; reject any). */
@@ -110,6 +124,52 @@ function swapList(swaps, grid, zone, refresh) {
     el('button', { type: 'button', class: 'danger', onclick: (e) => act(e.currentTarget, () => api(`/swaps/${s.id}/reject`, { method: 'POST' }), refresh) }, t('roster.reject')));
   return el('section', { class: 'card', id: 'swaps' }, el('h3', {}, `${t('roster.swaps')} (${swaps.length})`),
     swaps.length ? el('ul', {}, swaps.map(item)) : el('p', { class: 'muted' }, t('empty')));
+}
+
+/**
+ * The alliance's open requests for a guard (借人): for this compound's own posts, the offers to accept
+ * or decline (the offered guard's name is masked until accepted); for other companies' posts, one of
+ * our guards to offer. Posts covered this week stay listed with who came.
+ */
+async function loansCard(compound, refresh) {
+  const [open, filled] = await Promise.all([
+    api('/loans', { query: { status: 'open', page_size: 50 } }),
+    api('/loans', { query: { status: 'filled', page_size: 50 } }),
+  ]);
+  const shown = [...open.items, ...filled.items.filter((l) => new Date(l.ends_at) > new Date())]
+    .filter((l) => l.compound_id === compound.id || !managed.includes(l.compound_id));
+  const details = await Promise.all(shown.map((l) => api(`/loans/${l.id}`)));
+  const when = (l) => `${clock(l.starts_at, { date: true })}–${clock(l.ends_at)}`;
+  const item = (loan) => {
+    const ours = loan.compound_id === compound.id;
+    const head = el('span', { class: 'grow' }, ours ? `${t('roster.loan.mine')} · ` : `${loan.compound_name} · `,
+      `${loan.gate_name} ${when(loan)}`, ' ', loan.status === 'open' ? el('span', { class: 'badge red' }, t('roster.open', { n: loan.open_seats }))
+        : el('span', { class: 'badge' }, t('roster.loan.filled')));
+    const offers = loan.offers.map((o) => el('li', { class: 'row', dataset: { offer: o.id } },
+      // Our own guard by name; another company's masked, as the server sends it.
+      el('span', { class: 'grow' }, companyGuards.find((g) => g.id === o.guard_id)?.display_name || o.guard_name, ' ', el('span', { class: 'muted' }, label(OFFER_STATUS, o.status))),
+      ours && o.status === 'offered' ? [
+        el('button', { type: 'button', class: 'primary', onclick: (e) => act(e.currentTarget, async () => {
+          await api(`/loan-offers/${o.id}/accept`, { method: 'POST' }); toast(t('roster.loan.accepted'));
+        }, refresh) }, t('roster.loan.accept')),
+        el('button', { type: 'button', class: 'danger', onclick: (e) => act(e.currentTarget,
+          () => api(`/loan-offers/${o.id}/decline`, { method: 'POST' }), refresh) }, t('roster.loan.decline'))] : null));
+    let action = null;
+    if (ours && loan.status === 'open') {
+      action = el('button', { type: 'button', class: 'danger', onclick: (e) => act(e.currentTarget,
+        () => api(`/loans/${loan.id}/cancel`, { method: 'POST' }), refresh) }, t('roster.loan.cancel'));
+    } else if (!ours && loan.status === 'open' && companyGuards.length) {
+      const pick = el('select', { 'aria-label': t('roster.guard') }, companyGuards.map((g) => el('option', { value: g.id }, g.display_name)));
+      action = el('span', { class: 'row' }, pick, el('button', { type: 'button', class: 'primary', onclick: (e) => act(e.currentTarget, async () => {
+        await api(`/loans/${loan.id}/offers`, { method: 'POST', body: { guard_id: Number(pick.value) } }); toast(t('roster.loan.offered'));
+      }, refresh) }, t('roster.loan.offer')));
+    }
+    return el('li', { class: 'loan', dataset: { loan: loan.id } }, el('div', { class: 'row' }, head, action),
+      offers.length ? el('ul', { class: 'offers' }, offers) : (ours && loan.status === 'open' ? el('p', { class: 'muted' }, t('roster.loan.waiting')) : null));
+  };
+  posted = new Set(open.items.filter((l) => l.compound_id === compound.id).map((l) => l.shift_id));
+  return el('section', { class: 'card', id: 'loans' }, el('h3', {}, `${t('roster.loans')} (${details.length})`),
+    details.length ? el('ul', {}, details.map(item)) : el('p', { class: 'muted' }, t('roster.loans.none')));
 }
 
 /** A guard's leave records (latest first), each with a withdraw button. */
@@ -172,7 +232,10 @@ startConsolePage('roster', async ({ compound }) => {
   if (!compound) return;
   const hinted = new URLSearchParams(window.location.search).get('week');
   if (hinted && /^\d{4}-\d{2}-\d{2}$/.test(hinted)) week = mondayOf(`${hinted}T12:00:00`);
-  guards = (await api('/guards', { query: { page_size: 100 } })).items.filter((g) => !g.compound_id || g.compound_id === compound.id);
+  const [mine, compounds] = await Promise.all([api('/guards', { query: { page_size: 100 } }), myCompounds()]);
+  companyGuards = mine.items.filter((g) => g.is_active !== false);
+  managed = compounds.map((c) => c.id);
+  guards = companyGuards.filter((g) => !g.compound_id || g.compound_id === compound.id);
   renderTools();
   await refresh();
 });
