@@ -129,7 +129,7 @@ function swapList(swaps, grid, zone, refresh) {
 /**
  * The alliance's open requests for a guard (借人): for this compound's own posts, the offers to accept
  * or decline (the offered guard's name is masked until accepted); for other companies' posts, one of
- * our guards to offer. Posts covered this week stay listed with who came.
+ * our guards to offer. Covered posts stay listed, with who came, until their shift ends.
  */
 async function loansCard(compound, refresh) {
   const [open, filled] = await Promise.all([
@@ -138,7 +138,9 @@ async function loansCard(compound, refresh) {
   ]);
   const shown = [...open.items, ...filled.items.filter((l) => new Date(l.ends_at) > new Date())]
     .filter((l) => l.compound_id === compound.id || !managed.includes(l.compound_id));
-  const details = await Promise.all(shown.map((l) => api(`/loans/${l.id}`)));
+  // A covered post of another company stays listed only when one of our guards covers it.
+  const details = (await Promise.all(shown.map((l) => api(`/loans/${l.id}`))))
+    .filter((l) => l.status === 'open' || l.compound_id === compound.id || l.offers.some((o) => o.status === 'accepted'));
   const when = (l) => `${clock(l.starts_at, { date: true })}–${clock(l.ends_at)}`;
   const item = (loan) => {
     const ours = loan.compound_id === compound.id;
