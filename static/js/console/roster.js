@@ -148,8 +148,8 @@ async function loansCard(compound, refresh) {
       `${loan.gate_name} ${when(loan)}`, ' ', loan.status === 'open' ? el('span', { class: 'badge red' }, t('roster.open', { n: loan.open_seats }))
         : el('span', { class: 'badge' }, t('roster.loan.filled')));
     const offers = loan.offers.map((o) => el('li', { class: 'row', dataset: { offer: o.id } },
-      // Our own guard by name; another company's masked, as the server sends it.
-      el('span', { class: 'grow' }, companyGuards.find((g) => g.id === o.guard_id)?.display_name || o.guard_name, ' ', el('span', { class: 'muted' }, label(OFFER_STATUS, o.status))),
+      // The server names our own guard in full, another company's masked (乙*).
+      el('span', { class: 'grow' }, o.guard_name, ' ', el('span', { class: 'muted' }, label(OFFER_STATUS, o.status))),
       ours && o.status === 'offered' ? [
         el('button', { type: 'button', class: 'primary', onclick: (e) => act(e.currentTarget, async () => {
           await api(`/loan-offers/${o.id}/accept`, { method: 'POST' }); toast(t('roster.loan.accepted'));
