@@ -19,7 +19,7 @@ blp = Blueprint("roster_lending", __name__, url_prefix="", description="Lending 
 
 
 def _detail(user, loan):
-    return {**lending.loan_row(loan), "offers": lending.visible_offers(user, loan)}
+    return {**lending.loan_row(loan), "offers": lending.name_offers(user, lending.visible_offers(user, loan))}
 
 
 @blp.route("/shifts/<int:shift_id>/loan", methods=["POST"])
@@ -67,7 +67,7 @@ def cancel_loan(loan_id):
 def offer_guard(args, loan_id):
     """Offer one of my company's guards for the shift (the rules are checked now already)."""
     user = current_user()
-    return lending.offer_guard(user, lending.get_loan(user, loan_id), args["guard_id"])
+    return lending.name_offers(user, [lending.offer_guard(user, lending.get_loan(user, loan_id), args["guard_id"])])[0]
 
 
 @blp.route("/loan-offers/<int:offer_id>/accept", methods=["POST"])
@@ -95,4 +95,4 @@ def withdraw_offer(offer_id):
     """Take my company's offer back."""
     user = current_user()
     offer, _ = lending.get_offer(user, offer_id)
-    return lending.withdraw_offer(user, offer)
+    return lending.name_offers(user, [lending.withdraw_offer(user, offer)])[0]

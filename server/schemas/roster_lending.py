@@ -31,7 +31,7 @@ class LoanOfferSchema(Schema):
     id = fields.Integer()
     loan_id = fields.Integer()
     guard_id = fields.Integer()
-    guard_name = fields.Function(offered_guard_name, metadata={"description": "masked, e.g. 张*"})
+    guard_name = fields.Function(offered_guard_name, metadata={"description": "masked (张*) except to the guard's own company"})
     company_id = fields.Integer()
     status = fields.String()
     created_at = fields.AwareDateTime()

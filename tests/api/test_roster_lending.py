@@ -291,3 +291,17 @@ def test_loan_offers_show_the_guards_masked_name(app, world, as_user, orphan_shi
     loan_id, _offer_id = post_and_offer(world, as_user, orphan_shift)
     offers = as_user(world.admin).get(f"/api/v1/loans/{loan_id}").json["offers"]
     assert [o["guard_name"] for o in offers] == ["乙**"]  # 乙保安
+
+
+def test_the_lending_company_sees_its_own_guard_by_name(app, world, as_user, orphan_shift):
+    """The console showed the lender their own guard as 乙**: their staff manage that guard (by name in
+    /guards), only the other companies get the masked name."""
+    loan = as_user(world.admin).post(f"/api/v1/shifts/{orphan_shift['shift']}/loan", json={})
+    lender = as_user(world.staff_b)
+    offered = lender.post(f"/api/v1/loans/{loan.json['id']}/offers", json={"guard_id": world.guard_b.id})
+    assert (offered.status_code, offered.json["guard_name"]) == (201, "乙保安")
+    assert [o["guard_name"] for o in lender.get(f"/api/v1/loans/{loan.json['id']}").json["offers"]] == ["乙保安"]
+    assert as_user(world.staff_a).get(f"/api/v1/loans/{loan.json['id']}").json["offers"] == []  # not theirs
+    assert [o["guard_name"] for o in as_user(world.admin).get(f"/api/v1/loans/{loan.json['id']}").json["offers"]] == ["乙**"]
+    withdrawn = lender.post(f"/api/v1/loan-offers/{offered.json['id']}/withdraw")
+    assert (withdrawn.status_code, withdrawn.json["guard_name"]) == (200, "乙保安")

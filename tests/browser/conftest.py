@@ -148,6 +148,14 @@ def sign_in(page, tokens: dict) -> None:
     page.evaluate("t => localStorage.setItem('wuye.tokens', JSON.stringify(t))", tokens)
 
 
+def console_as(open_page, tokens: dict, path: str):
+    """A desktop page signed in with tokens, opened at path."""
+    page = open_page("desktop")
+    sign_in(page, tokens)
+    page.goto(path)
+    return page
+
+
 def screenshot(page, name: str, full_page: bool = True) -> Path:
     """Save tests/browser/screenshots/<name>-<viewport>.png (the folder is git-ignored); full_page=False
     for a full-screen overlay (fixed elements cover the viewport only)."""

@@ -18,18 +18,10 @@ from server.models.compounds import Compound, Household
 from server.models.health import QuarantineOrder
 from server.models.people import User
 from server.plumbing.alerts import raise_alert
-from tests.browser.conftest import screenshot, sign_in, wait_until
+from tests.browser.conftest import console_as, screenshot, wait_until
 from tests.factories import make_user
 
 BEIJING = ZoneInfo("Asia/Shanghai")
-
-
-def console_as(open_page, tokens, path: str):
-    """A desktop page signed in with tokens, opened at path."""
-    page = open_page("desktop")
-    sign_in(page, tokens)
-    page.goto(path)
-    return page
 
 
 @pytest.fixture

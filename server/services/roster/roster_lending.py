@@ -104,8 +104,20 @@ def offer_guard(staff: User, loan: LoanRequest, guard_id: int) -> LoanOffer:
 
 
 def offered_guard_name(offer: LoanOffer) -> str:
-    """The offered guard's name as the other companies see it, masked ("张*")."""
+    """The offered guard's name as the caller sees it: set by ``name_offers`` (in full to the guard's own
+    company), else masked ("张*") as every other company sees it."""
+    shown = getattr(offer, "shown_guard_name", None)
+    if shown is not None:
+        return shown
     return mask_name(db.session.scalar(select(User.display_name).where(User.id == offer.guard_id)) or "") or ""
+
+
+def name_offers(user: User, offers: list[LoanOffer]) -> list[LoanOffer]:
+    """Unmask the guard's name on the offers of the caller's own company (their staff manage that guard)."""
+    for offer in offers:
+        if user.role == "staff" and offer.company_id == user.company_id:
+            offer.shown_guard_name = db.session.scalar(select(User.display_name).where(User.id == offer.guard_id)) or ""
+    return offers
 
 
 def visible_offers(user: User, loan: LoanRequest) -> list[LoanOffer]:

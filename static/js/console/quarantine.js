@@ -13,24 +13,31 @@ addStrings({
   'q.place': ['登记居家隔离', 'Place in quarantine'], 'q.days': ['天数', 'Days'], 'q.city': ['来自城市', 'From city'],
   'q.save': ['登记', 'Place'], 'q.placed': ['已登记', 'Placed'],
   'q.trips': ['需关注的返乡行程', 'Returnee trips needing attention'], 'q.fromtrip': ['转为居家隔离', 'Quarantine'],
+  'q.fromtrip.done': ['已转隔离', 'Quarantined'],
   'q.extended': ['已延长', 'Extended'], 'q.lifted': ['已解除', 'Lifted'],
 });
 const REASONS = { returned_from_city: ['外地返回', 'Returned from a city'], close_contact: ['密切接触', 'Close contact'], other: ['其他', 'Other'] };
+const TRIP_STATUS = { upcoming: ['尚未返回', 'Not back yet'], attention: ['返回观察期内', 'Back, being watched'] };
 const STATUS = { scheduled: ['待开始', 'Scheduled'], active: ['隔离中', 'Active'], ended: ['已结束', 'Ended'], lifted: ['已解除', 'Lifted'] };
 
 async function refresh(compound) {
-  const [active, scheduled, households, trips] = await Promise.all([
+  const [active, scheduled, households, residents, attention, upcoming] = await Promise.all([
     api(`/compounds/${compound.id}/quarantine-orders`, { query: { status: 'active', page_size: 100 } }),
     api(`/compounds/${compound.id}/quarantine-orders`, { query: { status: 'scheduled', page_size: 100 } }),
     api(`/compounds/${compound.id}/households`, { query: { page_size: 100 } }),
+    api(`/compounds/${compound.id}/residents`, { query: { residency: 'approved', page_size: 100 } }),
     api(`/compounds/${compound.id}/trips`, { query: { status: 'attention', page_size: 50 } }),
+    api(`/compounds/${compound.id}/trips`, { query: { status: 'upcoming', page_size: 50 } }),
   ]);
   const name = (id) => households.items.find((h) => h.id === id)?.label || (id ? `#${id}` : '');
+  const person = (id) => residents.items.find((r) => r.id === id)?.display_name || '';
+  const who = (householdId, userId) => [name(householdId), userId ? person(userId) : ''].filter(Boolean).join(' · ');
+  const trips = [...upcoming.items, ...attention.items];
   const again = () => refresh(compound);
   const orders = [...active.items, ...scheduled.items];
   const rows = orders.map((o) => {
     const why = el('input', { 'aria-label': t('q.lift.reason'), placeholder: t('q.lift.reason'), maxlength: 200 });
-    return el('tr', { dataset: { id: o.id } }, el('td', {}, name(o.household_id)), el('td', {}, label(REASONS, o.reason)),
+    return el('tr', { dataset: { id: o.id } }, el('td', {}, who(o.household_id, o.user_id)), el('td', {}, label(REASONS, o.reason)),
       el('td', {}, o.from_city || ''), el('td', {}, `${clock(o.starts_at, { date: true })} – ${clock(o.ends_at, { date: true })}`),
       el('td', {}, label(STATUS, o.status)),
       el('td', { class: 'actions' },
@@ -62,11 +69,13 @@ async function refresh(compound) {
       toast(t('q.placed'));
     }, again);
   });
-  const tripBox = el('section', { class: 'card', id: 'trips' }, el('h3', {}, `${t('q.trips')} (${trips.total})`),
-    trips.items.length ? el('ul', {}, trips.items.map((trip) => el('li', { class: 'row' },
-      el('span', { class: 'grow' }, `${name(trip.household_id)} · ${trip.from_city} · ${clock(trip.returned_at, { date: true })}`),
-      trip.quarantine_order_id ? el('span', { class: 'badge' }, label(STATUS, 'active')) : el('button', { type: 'button', onclick: (e) => act(e.currentTarget,
-        () => api(`/trips/${trip.id}/quarantine`, { method: 'POST', body: {} }), again) }, t('q.fromtrip')))))
+  const tripBox = el('section', { class: 'card', id: 'trips' }, el('h3', {}, `${t('q.trips')} (${trips.length})`),
+    trips.length ? el('ul', {}, trips.map((trip) => el('li', { class: 'row', dataset: { id: trip.id } },
+      el('span', { class: 'grow' }, `${who(trip.household_id, trip.user_id)} · ${trip.from_city} · ${clock(trip.returned_at, { date: true })} `,
+        el('span', { class: 'muted' }, label(TRIP_STATUS, trip.status))),
+      trip.quarantine_order_id ? el('span', { class: 'badge' }, t('q.fromtrip.done')) : el('button', { type: 'button', onclick: (e) => act(e.currentTarget, async () => {
+        await api(`/trips/${trip.id}/quarantine`, { method: 'POST', body: {} }); toast(t('q.placed'));
+      }, again) }, t('q.fromtrip')))))
       : el('p', { class: 'muted' }, t('empty')));
   mount($('#quarantine'), table, el('div', { class: 'grid-2' }, form, tripBox));
 }
