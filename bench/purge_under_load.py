@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import shutil
 import signal
 import subprocess
@@ -29,7 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import checkin_load as base  # noqa: E402 - the check-in benchmark's helpers, from the same folder
+import benchlib as base  # noqa: E402 - the benchmarks' shared machinery, from the same folder
+from checkin_load import write_checkin_script  # noqa: E402
 
 BIN, ROOT = base.BIN, base.ROOT
 
@@ -40,16 +40,6 @@ def synthesise(env: dict, compounds: int, households: int, days: int) -> str:
                           str(households), "--days", str(days)], env=env, cwd=ROOT, check=True,
                          capture_output=True, text=True).stdout
     return "\n".join(out.strip().splitlines()[-2:])
-
-
-def checkin_script(env: dict, workdir: Path, token: str) -> Path:
-    """The wrk script of guard-scan check-ins, each with a fresh pass code (as bench/checkin_load.py)."""
-    codes, gate_id = base.issue_codes(env, base.WRK_THREADS * base.CODES_PER_THREAD)
-    (workdir / "codes.lua").write_text("return {" + ",".join(f'"{c}"' for c in codes) + "}\n")
-    script = workdir / "checkin.lua"
-    script.write_text(base.LUA.format(codes=workdir / "codes.lua", gate_id=gate_id, token=token,
-                                      threads=base.WRK_THREADS, run=secrets.token_hex(4)))
-    return script
 
 
 def main() -> int:
@@ -84,11 +74,11 @@ def main() -> int:
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         base.wait_ready(base_url, server)
         token = base.post_json(base_url + "/api/v1/auth/wechat", {"code": "dev:guard-zhang"})["access_token"]
-        base.run_wrk(base_url, 2, args.connections, checkin_script(env, workdir, token))  # warm-up
-        alone = base.run_wrk(base_url, args.duration, args.connections, checkin_script(env, workdir, token),
+        base.run_wrk(base_url, 2, args.connections, write_checkin_script(workdir, env, token))  # warm-up
+        alone = base.run_wrk(base_url, args.duration, args.connections, write_checkin_script(workdir, env, token),
                              server_group=server.pid)
         # Codes are issued before the purge starts, so that it runs only while wrk does.
-        script = checkin_script(env, workdir, token)
+        script = write_checkin_script(workdir, env, token)
         purge_started = time.monotonic()
         purger = subprocess.Popen([BIN / "flask", "wuye", "purge"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                   stderr=subprocess.STDOUT, text=True, start_new_session=True)

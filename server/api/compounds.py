@@ -6,8 +6,8 @@ from server.auth import current_user, roles_required
 from server.models.compounds import Building, Compound
 from server.plumbing.pagination import PageArgs, paged, paginate
 from server.request_parser import Blueprint
-from server.schemas.compounds import BuildingSchema, CompoundSchema, CompoundUpdateSchema
-from server.scope import compound_condition, get_compound
+from server.schemas.compounds import BuildingSchema, CompoundListArgs, CompoundSchema, CompoundUpdateSchema
+from server.scope import compound_condition, get_compound, staff_compounds
 from server.services.organisation.compounds import create_building, create_compound, update_compound
 
 blp = Blueprint("compounds", __name__, url_prefix="/compounds", description="Compounds and buildings")
@@ -15,12 +15,15 @@ blp = Blueprint("compounds", __name__, url_prefix="/compounds", description="Com
 
 @blp.route("", methods=["GET"])
 @roles_required("alliance_admin", "staff", "guard", "resident")
-@blp.arguments(PageArgs, location="query")
+@blp.arguments(CompoundListArgs, location="query")
 @paged(blp, CompoundSchema)
 def list_compounds(args):
-    """The compounds in my scope."""
+    """The compounds in my scope; with `runs=true` only those I run as staff (the console's picker)."""
     user = current_user()
-    return paginate(select(Compound).where(compound_condition(user, Compound.id)).order_by(Compound.id), args)
+    query = select(Compound).where(compound_condition(user, Compound.id))
+    if args.pop("runs"):
+        query = query.where(Compound.id.in_(staff_compounds(user)))
+    return paginate(query.order_by(Compound.id), args)
 
 
 @blp.route("", methods=["POST"])

@@ -4,6 +4,7 @@ from zoneinfo import available_timezones
 
 from marshmallow import Schema, fields, validate
 
+from server.plumbing.pagination import PageArgs
 from server.schemas.fields import Id, label, text
 
 
@@ -20,6 +21,13 @@ class CompoundSchema(Schema):
     is_residential = fields.Boolean()
     total_households = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=1_000_000))
     created_at = fields.AwareDateTime(dump_only=True)
+
+
+class CompoundListArgs(PageArgs):
+    """Query of the compound list: `runs=true` keeps those where I hold the staff role's functions
+    (staff: their company's and those entrusted to it; the alliance admin: those nobody else runs)."""
+
+    runs = fields.Boolean(load_default=False)
 
 
 class CompoundUpdateSchema(Schema):

@@ -169,3 +169,18 @@ def test_chinese_round_trips(world, as_user):
     assert created.json["name"] == name
     assert name in created.get_data(as_text=True)  # not \u-escaped
     assert as_user(world.admin).get(f"/api/v1/compounds/{created.json['id']}").json["name"] == name
+
+
+def test_the_compounds_i_run_are_what_the_console_picker_offers(world, as_user):
+    admin, staff_b = as_user(world.admin), as_user(world.staff_b)
+    every = {c["id"] for c in admin.get("/api/v1/compounds?page_size=100").json["items"]}
+    assert {world.compound_a.id, world.compound_b.id, world.compound_orphan.id} <= every
+    assert [c["id"] for c in admin.get("/api/v1/compounds?runs=true").json["items"]] == [world.compound_orphan.id]
+    assert [c["id"] for c in staff_b.get("/api/v1/compounds?runs=true").json["items"]] == [world.compound_b.id]
+    # entrusted to company B: B's staff run it now, and the admin no longer does
+    assert admin.post(f"/api/v1/alliance/compounds/{world.compound_orphan.id}/caretaking",
+                      json={"company_id": world.company_b.id}).status_code == 201
+    assert admin.get("/api/v1/compounds?runs=true").json["items"] == []
+    assert {c["id"] for c in staff_b.get("/api/v1/compounds?runs=true").json["items"]} == {
+        world.compound_b.id, world.compound_orphan.id}
+    assert admin.get("/api/v1/compounds?runs=maybe").status_code == 422

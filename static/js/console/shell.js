@@ -54,9 +54,9 @@ function renderNav(current) {
   nav.setAttribute('aria-label', t('nav.label'));
 }
 
-/** The compounds in the user's scope (first page of 100). */
-export async function myCompounds() {
-  return (await api('/compounds', { query: { page_size: 100 } })).items;
+/** The compounds in the user's scope (first page of 100); `runs`: only those the user runs as staff. */
+export async function myCompounds({ runs = false } = {}) {
+  return (await api('/compounds', { query: { page_size: 100, ...(runs ? { runs: true } : {}) } })).items;
 }
 
 /** The compound picked last (kept in localStorage), or the first one. */
@@ -67,7 +67,9 @@ export function pickedCompound(compounds) {
 
 async function renderCompoundPicker(onChange) {
   const box = $('#compound-picker');
-  const compounds = await myCompounds();
+  // The picker offers what the user runs: the alliance admin sees every compound elsewhere (statistics,
+  // the alliance page) but acts as staff only where no company runs it.
+  const compounds = await myCompounds({ runs: claims()?.role === 'alliance_admin' });
   const current = pickedCompound(compounds);
   if (!box) return current;
   if (!compounds.length) { mount(box, el('span', { 'data-i18n': 'compound.none' }, t('compound.none'))); return null; }
