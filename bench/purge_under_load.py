@@ -75,6 +75,10 @@ def main() -> int:
         base.wait_ready(base_url, server)
         token = base.post_json(base_url + "/api/v1/auth/wechat", {"code": "dev:guard-zhang"})["access_token"]
         base.run_wrk(base_url, 2, args.connections, write_checkin_script(workdir, env, token))  # warm-up
+        # Right after the bulk load the database's pages are cold: the first run shows that start, the
+        # second the steady state the purge is compared with.
+        first = base.run_wrk(base_url, args.duration, args.connections, write_checkin_script(workdir, env, token),
+                             server_group=server.pid)
         alone = base.run_wrk(base_url, args.duration, args.connections, write_checkin_script(workdir, env, token),
                              server_group=server.pid)
         # Codes are issued before the purge starts, so that it runs only while wrk does.
@@ -87,13 +91,14 @@ def main() -> int:
         purge_output = purger.communicate()[0].strip()
         purge_seconds = time.monotonic() - purge_started
         print(f"  gunicorn.conf.py (2 sync workers); wrk -t2 -c{args.connections} -d{args.duration}s")
-        for name, r in (("check-in alone", alone), ("check-in during purge", during)):
+        for name, r in (("check-in, first run", first), ("check-in alone", alone), ("check-in during purge", during)):
             print(f"  {name:<24} {r['rps']:9.1f} req/s   p50 {r['p50']:7.2f} ms   p99 {r['p99']:7.2f} ms"
                   f"   server CPU {r['cpu_ms']:.2f} ms/request   non-2xx {r['non_2xx']}")
         print(f"  purge: {purge_output.splitlines()[-1] if purge_output else '(no output)'}; took {purge_seconds:.1f} s"
               f" ({'it outlasted the load' if outlasted else 'NOTE: it ended before the load did'})")
-        failed = bool(alone["non_2xx"] or during["non_2xx"] or purger.returncode or during["p99"] > args.max_p99_ms)
-        print(f"  check-in p99 {alone['p99']:.1f} ms alone, {during['p99']:.1f} ms during the purge "
+        failed = bool(first["non_2xx"] or alone["non_2xx"] or during["non_2xx"] or purger.returncode or during["p99"] > args.max_p99_ms)
+        print(f"  check-in p99 {first['p99']:.1f} ms in the first run, {alone['p99']:.1f} ms alone after it, "
+              f"{during['p99']:.1f} ms during the purge "
               f"(budget <= {args.max_p99_ms:.0f} ms)")
         print("  RESULT:", "FAIL" if failed else "OK")
         return 1 if failed else 0

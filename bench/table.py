@@ -28,7 +28,8 @@ def main(paths: list[str]) -> int:
     if reports:
         r = reports[0]
         print(f"gunicorn.conf.py (2 sync workers); wrk -t2 -c{r['connections']} -d{r['duration']}s after a 1 s "
-              f"warm-up; ratio = req/s over the mean of /healthz's two runs on the same server")
+              f"warm-up; ratio = req/s over the mean of the 2 s /healthz runs just before and just after it, on "
+              f"the same server (this machine's speed drifts by a third within minutes)")
     print()
     print("| database | endpoint | req/s | p50 ms | p99 ms | server CPU ms/req | ratio to /healthz | errors |")
     print("|---|---|---:|---:|---:|---:|---:|---|")

@@ -7,12 +7,24 @@ import logging
 import pkgutil
 
 from flask import Flask, Response, request
+from flask.sessions import SessionInterface
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from server.config import load_config
+
+
+class BearerOnlySessions(SessionInterface):
+    """No cookie session: callers authenticate with bearer tokens, so Flask's signed-cookie session is never
+    opened (it built a signer on every request) and `flask.session` refuses any write."""
+
+    def open_session(self, app: Flask, request):  # noqa: D102 - Flask's interface
+        return self.make_null_session(app)
+
+    def save_session(self, app: Flask, session, response: Response) -> None:  # noqa: D102 - Flask's interface
+        return None
 
 
 def create_app(environ: dict | None = None, **overrides) -> Flask:
@@ -27,6 +39,7 @@ def create_app(environ: dict | None = None, **overrides) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.json.ensure_ascii = False
     app.json.sort_keys = False
+    app.session_interface = BearerOnlySessions()
     app.logger.setLevel(logging.INFO)
 
     from server.extensions import api, db, limiter, migrate
@@ -125,13 +138,16 @@ def _install_security_headers(app: Flask) -> None:
 
     @app.after_request
     def security_headers(response: Response) -> Response:
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Content-Security-Policy",
-                                    _CSP_PAGE if response.mimetype == "text/html" else _CSP_JSON)
+        # What a view set itself stays; one pass over the names (Headers.setdefault scans them each time).
+        headers = response.headers
+        present = {name.lower() for name in headers.keys()}
+        for name, value in (("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer"),
+                            ("X-Frame-Options", "DENY"),
+                            ("Content-Security-Policy", _CSP_PAGE if response.mimetype == "text/html" else _CSP_JSON)):
+            if name.lower() not in present:
+                headers.add(name, value)
         if request.is_secure:  # over TLS (behind a proxy: X-Forwarded-Proto, with WUYE_PROXY_HOPS)
-            response.headers.setdefault("Strict-Transport-Security", _HSTS)
+            headers.setdefault("Strict-Transport-Security", _HSTS)
         origin = request.headers.get("Origin")
         if origin and (origin in origins or "*" in origins):
             response.headers["Access-Control-Allow-Origin"] = origin

@@ -17,15 +17,16 @@ from datetime import timedelta
 import jwt
 from cachetools import TLRUCache
 from flask import current_app, g, request
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
 from server.errors import ForbiddenError, UnauthorizedError
 from server.extensions import db
-from server.models.people import ROLES, User
+from server.models.people import ROLES, User, UserRow
 from server.models.sessions import AuthSession, RefreshToken
 from server.plumbing.clock import utcnow
+from server.plumbing.hot_read import HotRead
 from server.scope import admit_as_staff
 
 ALGORITHMS = ["HS256"]
@@ -176,14 +177,14 @@ def _bearer_token() -> str | None:
     return value.strip()
 
 
-# Built once: every request runs it, and a prebuilt statement skips construction and cache-key work.
-# The caller's columns as a plain row: an ORM instance is only built when a view asks for one.
-_CALLER = (select(*User.__table__.c).join(AuthSession, AuthSession.user_id == User.id)
-           .where(User.id == bindparam("user_id"), AuthSession.id == bindparam("session_id"),
-                  AuthSession.revoked_at.is_(None), User.is_active.is_(True)))
+# Built once: every authenticated request runs it. The caller's columns as a named tuple: an ORM
+# instance is only built when a view asks for one (`current_user`).
+_CALLER = HotRead(select(*User.__table__.c).join(AuthSession, AuthSession.user_id == User.id)
+                  .where(User.id == bindparam("user_id"), AuthSession.id == bindparam("session_id"),
+                         AuthSession.revoked_at.is_(None), User.is_active.is_(True)), "Caller")
 
 
-def authenticate() -> Row:
+def authenticate() -> UserRow:
     """The caller's `users` row, from the bearer token, with one query for user and session; raises 401."""
     if "caller" in g:
         return g.caller
@@ -191,13 +192,23 @@ def authenticate() -> Row:
     if token is None:
         raise UnauthorizedError("unauthorized", headers={"WWW-Authenticate": "Bearer"})
     claims = _verified_access_claims(token)
-    caller = db.session.connection().execute(
-        _CALLER, {"user_id": _int_sub(claims), "session_id": claims["sid"]}).one_or_none()
+    caller = _read_caller({"user_id": _int_sub(claims), "session_id": claims["sid"]})
     if caller is None:
         raise UnauthorizedError("token_invalid")
     g.caller = caller
     g.session_id = claims["sid"]
     return caller
+
+
+def _read_caller(params: dict) -> UserRow | None:
+    """The caller's row if the session is live: read fresh on every request, so a revocation counts at once."""
+    if db.session.registry.has() and db.session().in_transaction():
+        row = db.session.connection().execute(_CALLER.statement, params).one_or_none()
+        return None if row is None else _CALLER.row_type._make(row)
+    # Outside the request's transaction: on READ COMMITTED (and in SQLite's WAL) each statement sees
+    # the latest commits, so a caller read just before the transaction begins is no staler than one
+    # read inside it. A request that reads nothing else (the pass refresh) makes this one round trip.
+    return _CALLER.one_or_none(db.engine, params)
 
 
 def _int_sub(claims: dict) -> int:
@@ -207,7 +218,7 @@ def _int_sub(claims: dict) -> int:
         raise UnauthorizedError("token_invalid") from exc
 
 
-def current_caller() -> Row:
+def current_caller() -> UserRow:
     """The authenticated caller's `users` row as read at authentication: every column, read-only.
 
     Enough for a view that only needs who is calling (id, role, scope columns) and saves building an
@@ -222,7 +233,7 @@ def current_user() -> User:
         caller = authenticate()
         user = db.session.identity_map.get(identity_key(User, caller.id))
         if user is None:
-            user = User(**caller._mapping)
+            user = User(**caller._asdict())
             # Persistent as if loaded by a query: no second SELECT, changes flush as UPDATEs.
             make_transient_to_detached(user)
             db.session.add(user)

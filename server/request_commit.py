@@ -58,6 +58,8 @@ def install_request_commit(app: Flask) -> None:
 
     @app.after_request
     def commit_or_rollback(response: Response) -> Response:
+        if not db.session.registry.has():
+            return response  # the request never used the session (the pass refresh): nothing to end
         if response.status_code >= 400:
             db.session.rollback()
             return response

@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from server import create_app
 from server.extensions import db, limiter
+from server.plumbing.hot_read import HotRead
 from tests.factories import World, build_world, client_for
 from tests.fakes.wechat_server import fake_wechat  # noqa: F401 - a fixture
 
@@ -80,6 +81,20 @@ def world(app) -> World:
         w = build_world()
         db.session.commit()
         return w
+
+
+@pytest.fixture
+def hot_reads(monkeypatch) -> list[str]:
+    """The SQL of each `HotRead` run from here on (the caller's row, read outside SQLAlchemy's events)."""
+    seen: list[str] = []
+    run = HotRead.one_or_none
+
+    def recorded(self, engine, params):
+        seen.append(str(self.statement.compile(dialect=engine.dialect)))
+        return run(self, engine, params)
+
+    monkeypatch.setattr(HotRead, "one_or_none", recorded)
+    return seen
 
 
 @pytest.fixture

@@ -12,6 +12,9 @@ from server.models.base import Base, CreatedAt
 ROLES = ("resident", "guard", "staff", "alliance_admin")
 RESIDENCY = ("pending", "approved", "removed")
 INVITE_KINDS = ("household", "guard")
+# The caller's `users` row as authentication reads it (`server.auth.current_caller`): a named tuple of
+# the User columns, for the hot paths that need only who is calling, without building an ORM instance.
+UserRow = tuple
 
 
 class User(CreatedAt, Base):

@@ -222,7 +222,7 @@ def test_ids_beyond_the_database_integer_are_404_not_500(app, world, as_user):
 
 
 @time_machine.travel(T0, tick=False)
-def test_the_guard_scan_hot_path_is_the_caller_one_look_up_and_one_insert(app, world, as_user):
+def test_the_guard_scan_hot_path_is_the_caller_one_look_up_and_one_insert(app, world, as_user, hot_reads):
     # The idempotent write adds no look-up before the insert: a retry is caught by the unique key.
     # The only other statement is the gate's hourly counter (the district statistics), last.
     guard = as_user(world.guard_a)
@@ -235,12 +235,14 @@ def test_the_guard_scan_hot_path_is_the_caller_one_look_up_and_one_insert(app, w
         statements.append(" ".join(statement.split()[:4]))
 
     event.listen(engine, "before_cursor_execute", listen)
+    hot_reads.clear()
     try:
         response = scan(guard, code, world.gate_a.id)
     finally:
         event.remove(engine, "before_cursor_execute", listen)
     assert response.status_code == 201, response.json
-    assert [s.split()[0] for s in statements] == ["SELECT", "SELECT", "INSERT", "INSERT"], statements
-    caller, gate_and_holder, insert, counter = statements
-    assert caller.startswith("SELECT users.") and gate_and_holder.startswith("SELECT gates.")
+    assert len(hot_reads) == 1 and hot_reads[0].startswith("SELECT users.")  # the caller, outside the transaction
+    assert [s.split()[0] for s in statements] == ["SELECT", "INSERT", "INSERT"], statements
+    gate_and_holder, insert, counter = statements
+    assert gate_and_holder.startswith("SELECT gates.")
     assert insert.startswith("INSERT INTO checkins") and counter.startswith("INSERT INTO checkin_hourly")

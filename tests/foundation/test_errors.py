@@ -107,6 +107,25 @@ def test_security_headers_and_no_wildcard_cors(client):
     assert "Access-Control-Allow-Origin" not in response.headers
 
 
+def test_a_view_s_own_security_header_stays(app):
+    with app.test_request_context():
+        from flask import make_response
+        response = make_response("<p>poster</p>")
+        response.headers["X-Frame-Options"] = "SAMEORIGIN"
+        response = app.process_response(response)
+    assert response.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")  # an HTML page's
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_no_cookie_session_is_opened_or_written(app, client):
+    """Bearer tokens only: Flask's cookie session is never opened, and a write to it fails loudly."""
+    from flask import session
+    assert "Set-Cookie" not in client.get("/healthz").headers
+    with app.test_request_context(), pytest.raises(RuntimeError):
+        session["caller"] = 1
+
+
 def test_openapi_and_local_docs(client):
     spec = client.get("/api/v1/openapi.json").json
     assert spec["openapi"].startswith("3.")

@@ -22,6 +22,7 @@ REVIEWED = {
     "server.services.gate.passes:_last_unknown_refresh": "a per-process brake on unknown-kid reloads",
     "server.services.gate.passes:_signing_keys": "decrypted signing keys keyed by the key snapshot and the secrets: "
                                                   "a rotation or a new secret makes a new key, the old entries go",
+    "server.services.gate.passes:_db_keys": "each engine's URL as text, a pure function of the configuration",
     "server.services.gate.passes:_masks": "the pass-id mask, made once in the database and never changed",
     "server.services.gate.key_vault:_fernet_for": "a pure function of the configured secret",
     "server.services.gate.gate_posters:_truetype": "font files read from disk",
@@ -29,8 +30,10 @@ REVIEWED = {
     "server.scope:GUARD_COMPOUND_PROVIDERS": "wiring set by create_app, the same in every process",
     "server.scope:GUARD_GATE_CHECKS": "wiring set by create_app, the same in every process",
     "server:_PRAGMAS_INSTALLED": "installs the SQLite connection pragmas once per process",
+    "server.auth:_CALLER": "the caller's SELECT compiled once per dialect from code; the row itself is read "
+                           "from the database on every request",
 }
-CACHE_CALLS = {"TLRUCache", "TTLCache", "LRUCache", "LFUCache", "Cache"}
+CACHE_CALLS = {"TLRUCache", "TTLCache", "LRUCache", "LFUCache", "Cache", "HotRead", "WeakKeyDictionary"}
 CACHE_DECORATORS = {"lru_cache", "cache", "cached_property"}
 SCHEDULERS = ("apscheduler", "schedule", "sched", "celery", "rq")
 

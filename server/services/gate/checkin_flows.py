@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Row, exists, select
+from sqlalchemy import exists, select
 
 from server.errors import NotFoundError, UnprocessableError
 from server.extensions import db
 from server.messages import register
 from server.models.compounds import Building, Compound, Household
 from server.models.health import QuarantineOrder
-from server.models.people import User
+from server.models.people import User, UserRow
 from server.plumbing.clock import local_today, utcnow
 from server.services.gate import passes, visitors
 from server.services.gate.checkin_rows import record_checkin
@@ -51,7 +51,7 @@ def _occurred_at(device_time: datetime | None, now: datetime, offline: bool) -> 
     return min(device_time, now).astimezone(UTC)
 
 
-def _guard_scan(guard: User | Row, data: dict, client_id: str, fp: str, offline: bool) -> InsertedCheckIn:
+def _guard_scan(guard: User | UserRow, data: dict, client_id: str, fp: str, offline: bool) -> InsertedCheckIn:
     now = utcnow()
     occurred = _occurred_at(data.get("device_time"), now, offline)
     code = data["pass_code"]

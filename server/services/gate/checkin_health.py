@@ -11,12 +11,12 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Row, and_, or_, select
+from sqlalchemy import and_, or_, select
 
 from server.errors import ConflictError
 from server.extensions import db
 from server.models.checkins import CheckIn
-from server.models.people import User
+from server.models.people import User, UserRow
 from server.services.gate.checkin_subjects import AnyCompound, AnyGate, Subject
 from server.services.health.temperatures import FEVER_CELSIUS, REMEASURE_WINDOW, record_reading
 from server.services.people.consent import CONSENT, EMERGENCY
@@ -37,7 +37,7 @@ def lawful_basis(compound: AnyCompound, subject: Subject) -> str:
     return NECESSARY_FOR_ENTRY  # nobody identified (an unreadable or foreign pass)
 
 
-def temperature_outcome(author: User | Row, compound: AnyCompound, gate: AnyGate, subject: Subject, data: dict,
+def temperature_outcome(author: User | UserRow, compound: AnyCompound, gate: AnyGate, subject: Subject, data: dict,
                         at: datetime, basis: str) -> tuple[str | None, str]:
     """normal, remeasure or fever, and the basis the row is kept on; the reading goes to the health records
     when there is a lawful basis for it."""

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from server.extensions import db
 from server.models.checkins import CheckIn
-from server.models.people import User
+from server.models.people import User, UserRow
 from server.models.statistics import CHECKIN_COUNTER, hour_of
 from server.plumbing.masking import mask_name
 from server.services.gate import passes
@@ -33,7 +33,7 @@ _FIRST_SIGHTING_GATE = select(CheckIn.gate_id, CheckIn.compound_id).where(CheckI
                                                      CheckIn.pass_issued_at == bindparam("pass_issued_at"))
 
 
-def record_checkin(author: User | Row, *, method: str, gate: AnyGate, compound: AnyCompound, subject: Subject,
+def record_checkin(author: User | UserRow, *, method: str, gate: AnyGate, compound: AnyCompound, subject: Subject,
                    data: dict, client_id: str, fp: str, now: datetime, occurred: datetime,
                    pass_problem: str | None = None, scanned: passes.ScannedPass | None = None,
                    note: str = "", offline: bool = False) -> InsertedCheckIn:

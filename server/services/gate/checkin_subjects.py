@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
 
-from sqlalchemy import Row, and_, bindparam, exists, func, or_, select
+from sqlalchemy import and_, bindparam, exists, func, or_, select
 
 from server.errors import ConflictError, NotFoundError
 from server.extensions import db
@@ -20,7 +20,7 @@ from server.models.checkins import Visitor
 from server.models.compounds import Building, Compound, Gate, Household
 from server.models.consent import Consent
 from server.models.health import QuarantineOrder
-from server.models.people import User
+from server.models.people import User, UserRow
 from server.models.rosters import ShiftAssignment
 from server.models.trips import Trip
 from server.plumbing.clock import local_today, utcnow
@@ -30,7 +30,7 @@ from server.services.gate import visitors
 register({"shift_not_started": ("您在此门的班次尚未开始", "Your shift at this gate has not started yet")})
 
 
-def out_of_scope(guard: User | Row, gate_id: int, at: datetime | None) -> ConflictError | NotFoundError:
+def out_of_scope(guard: User | UserRow, gate_id: int, at: datetime | None) -> ConflictError | NotFoundError:
     """Why a guard may not act at an existing gate: a lent shift there that has not started yet is
     409 shift_not_started with its start time; anything else is 404 (looked up only on refusal)."""
     moment = at or utcnow()
@@ -106,7 +106,7 @@ AnyGate = GateInfo | Gate
 AnyCompound = CompoundInfo | Compound
 
 
-def guard_gate(guard: User | Row, gate_id: int, at: datetime | None = None) -> tuple[GateInfo, CompoundInfo]:
+def guard_gate(guard: User | UserRow, gate_id: int, at: datetime | None = None) -> tuple[GateInfo, CompoundInfo]:
     """The gate and its compound, if the guard may act there at `at`, by default now (else 404)."""
     row = db.session.connection().execute(_GATE_WITH_COMPOUND, {"gate_id": gate_id}).one_or_none()
     # The home post needs no look-up; elsewhere only the gate of a lent shift in progress at `at`.
@@ -190,7 +190,7 @@ _GATE_AND_HOLDER = (
     .where(Gate.id == bindparam("gate_id")))
 
 
-def gate_and_holder(guard: User | Row, gate_id: int, user_id: int,
+def gate_and_holder(guard: User | UserRow, gate_id: int, user_id: int,
                     at: datetime) -> tuple[GateInfo, CompoundInfo, Subject]:
     """The guard-scan look-up in one query: gate, compound and the pass holder (404 when out of scope)."""
     # Core execution on the session's connection: plain rows, without the ORM's per-statement work.

@@ -11,14 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 
-from sqlalchemy import Row, select
+from sqlalchemy import select
 
 from server.errors import NotFoundError
 from server.extensions import db
 from server.messages import message_for, register, wants_english
 from server.models.checkins import CheckIn
 from server.models.compounds import Compound
-from server.models.people import User
+from server.models.people import User, UserRow
 from server.plumbing.clock import utcnow
 from server.plumbing.idempotency import IdempotentWrite, client_id_of, fingerprint
 from server.services.gate.checkin_decisions import STATUS_TEXT
@@ -63,7 +63,7 @@ def checkin_write(author_id: int, client_id: str, fp: str) -> IdempotentWrite[Ch
     return IdempotentWrite.by_fingerprint(lambda: stored_checkin(author_id, client_id), fp)
 
 
-def record_guard(guard: User | Row, kind: str, data: dict) -> Recorded:
+def record_guard(guard: User | UserRow, kind: str, data: dict) -> Recorded:
     """One online write by a guard (scan, manual or walk_in); a retry answers the stored result.
 
     A scan reads only the guard's columns, so its view passes the caller's row (`auth.current_caller`).

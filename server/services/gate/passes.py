@@ -17,18 +17,19 @@ import os
 import struct
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from server.errors import ConflictError, UnavailableError
 from server.extensions import db
 from server.messages import register
 from server.models.checkins import PassSigningKey
-from server.models.people import User
+from server.models.people import User, UserRow
 from server.models.server_secrets import ServerSecret
 from server.plumbing.clock import utcnow
 from server.services.gate import key_vault, pass_tokens
@@ -71,6 +72,8 @@ MASK_SECRET = "pass_id_mask"
 # Decrypted signing keys by (database, kid, encrypted value, the secrets that open it): decrypting on every
 # pass cost more than signing it.
 _signing_keys: dict[tuple, SigningKey] = {}
+# The database's name by engine: rendering an engine's URL costs as much as the HMAC it keys.
+_db_keys: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
 
 
 def forget_cached_keys() -> None:
@@ -119,7 +122,11 @@ def _mask_key(db_key: str | None = None) -> bytes:
 
 
 def _db_key() -> str:
-    return str(db.engine.url)
+    engine = db.engine
+    key = _db_keys.get(engine)
+    if key is None:
+        key = _db_keys[engine] = str(engine.url)
+    return key
 
 
 def _load_snapshot() -> KeySnapshot:
@@ -277,15 +284,15 @@ def decode_pass_id(pass_id: bytes) -> int:
     return struct.unpack(">I", bytes(a ^ b for a, b in zip(masked, pad, strict=True)))[0]
 
 
-def issue_for(user: User | Row, now: datetime | None = None) -> IssuedPass:
+def issue_for(user: User | UserRow, now: datetime | None = None) -> IssuedPass:
     """A resident's pass code, valid PASS_TTL_SECONDS; only an approved resident gets one.
 
-    `user` is a `User` or the caller's `users` row (`auth.current_caller`: no ORM instance built).
+    `user` is a `User` or the caller's `UserRow` (`auth.current_caller`: no ORM instance built).
     """
     if user.household_id is None or user.residency != "approved":
         raise ConflictError("not_registered")
     now = now or utcnow()
-    db_key = _db_key()  # read once: each read of db.engine.url costs as much as the HMAC it keys
+    db_key = _db_key()
     return pass_tokens.issue_pass(_signing_key(now, db_key), encode_pass_id(user.id, db_key), now, PASS_TTL_SECONDS)
 
 

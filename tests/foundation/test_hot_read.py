@@ -1,0 +1,60 @@
+"""The caller's row read outside SQLAlchemy's Connection (`server.plumbing.hot_read`), on SQLite and PostgreSQL:
+the same values as the ORM reads, nothing left behind on the pooled connection, errors as SQLAlchemy's."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import bindparam, create_engine, func, select
+from sqlalchemy.exc import OperationalError
+
+from server.extensions import db
+from server.models.alliance import Alliance
+from server.models.people import User
+from server.plumbing.hot_read import HotRead
+
+USER_BY_ID = HotRead(select(*User.__table__.c).where(User.id == bindparam("user_id"),
+                                                     User.role == bindparam("role")), "UserRow")
+
+
+def test_the_row_has_the_orm_s_values_and_types(app, world, ctx):
+    until = datetime(2026, 12, 2, 7, 30, tzinfo=UTC)
+    user = db.session.get(User, world.resident_a.id)
+    user.locked_until, user.lives_alone = until, True
+    db.session.commit()
+    row = USER_BY_ID.one_or_none(db.engine, {"role": "resident", "user_id": world.resident_a.id})
+    expected = {column.key: getattr(user, column.key) for column in User.__table__.c}
+    # SQLite keeps dates as text and booleans as integers: the column types' processors turn them back.
+    assert row._asdict() == expected
+    assert row.lives_alone is True and row.is_active is True and isinstance(row.locked_until, datetime)
+    # Both parameters are bound by name, whatever order the dialect's placeholders take.
+    assert USER_BY_ID.one_or_none(db.engine, {"role": "guard", "user_id": world.resident_a.id}) is None
+
+
+def test_the_pooled_connection_still_serves_transactions(app, world, ctx):
+    """The read turns autocommit on for itself only: a write after it on the same connection rolls back."""
+    engine = create_engine(db.engine.url, pool_size=1, max_overflow=0)  # one connection: the read's and the write's
+    try:
+        assert USER_BY_ID.one_or_none(engine, {"role": "resident", "user_id": world.resident_a.id}) is not None
+        with engine.connect() as connection:
+            connection.execute(Alliance.__table__.insert().values(name="不该留下"))
+            connection.rollback()
+            assert connection.scalar(select(func.count()).select_from(Alliance).where(
+                Alliance.name == "不该留下")) == 0
+    finally:
+        engine.dispose()
+
+
+def test_a_database_it_cannot_reach_is_sqlalchemy_s_operational_error(app, ctx, tmp_path):
+    """The view layer answers SQLAlchemy's OperationalError with 503; a raw driver error would be a 500."""
+    if db.engine.dialect.name == "postgresql":
+        url = db.engine.url.set(host="127.0.0.1", port=1, query={})  # nothing listens on port 1
+    else:
+        url = f"sqlite:///{tmp_path}/no-such-dir/wuye.db"
+    engine = create_engine(url)
+    try:
+        with pytest.raises(OperationalError):
+            USER_BY_ID.one_or_none(engine, {"role": "resident", "user_id": 1})
+    finally:
+        engine.dispose()
