@@ -42,15 +42,19 @@ def register(group) -> None:
 
     @group.command("purge")
     @click.option("--days", type=int, default=None, help="retention in days (default: WUYE_RETENTION_DAYS)")
-    @click.option("--batch", default=500, show_default=True, help="rows deleted per transaction")
+    @click.option("--batch", default=500, show_default=True, help="at most this many rows per transaction")
+    @click.option("--batch-ms", default=10.0, show_default=True,
+                  help="size each batch to take about this long (it holds the write lock that long); 0: --batch rows")
     @click.option("--pause", default=0.05, show_default=True, help="seconds between batches")
-    def purge_command(days: int | None, batch: int, pause: float) -> None:
+    def purge_command(days: int | None, batch: int, batch_ms: float, pause: float) -> None:
         """Delete health and movement records older than the retention period, in small batches."""
         from server.services.people.retention import purge
 
         if days is not None and days < 1:
             raise click.BadParameter("at least 1", param_hint="--days")
-        counts = purge(days=days, batch=batch, pause=pause)
+        if batch < 1 or batch_ms < 0:
+            raise click.BadParameter("--batch at least 1, --batch-ms not negative")
+        counts = purge(days=days, batch=batch, pause=pause, batch_seconds=batch_ms / 1000 if batch_ms else None)
         click.echo("purged: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
     @group.command("check-reports")

@@ -123,3 +123,42 @@ def test_the_purge_command_runs(w, app):
     result = app.test_cli_runner().invoke(args=["wuye", "purge", "--pause", "0"])
     assert result.exit_code == 0, result.output
     assert "temperature_readings 1" in result.output
+
+
+def test_a_timed_purge_deletes_the_same_rows_in_small_batches(w, app):
+    """Sized by time, batches start at MIN_BATCH and still reach every old row, and no new one."""
+    from sqlalchemy import event
+
+    from server.services.people.retention import MIN_BATCH, purge
+
+    for n in range(60):
+        _reading(w, NOW - 40 * DAY + n * timedelta(minutes=1), n)
+    _reading(w, NOW - DAY, 99)
+    db.session.commit()
+    deletes: list[int] = []
+
+    def count(_conn, _cursor, statement, parameters, _context, _executemany):
+        if statement.lstrip().upper().startswith("DELETE FROM TEMPERATURE_READINGS"):
+            deletes.append(len(parameters) if isinstance(parameters, (tuple, list)) else statement.count("%("))
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        counts = purge(NOW, batch=500, batch_seconds=1e-9)  # any batch is "too slow": the size stays minimal
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert counts["temperature_readings"] == 60
+    assert deletes == [MIN_BATCH] * 3, deletes
+    assert [r.client_id for r in db.session.scalars(select(TemperatureReading))] == ["r99"]
+
+
+@pytest.mark.parametrize(("size", "elapsed", "expected"), [
+    (100, 0.005, 200),    # twice as fast as the target: doubled, not more
+    (100, 0.001, 200),    # far faster: still only doubled
+    (400, 0.020, 200),    # twice too slow: halved
+    (400, 10.0, 20),      # a stall: down to the least batch
+    (400, 0.004, 500),    # never above --batch
+])
+def test_the_next_batch_is_sized_toward_the_target_time(size, elapsed, expected):
+    from server.services.people.retention import next_batch_size
+
+    assert next_batch_size(size, elapsed, 0.010, 500) == expected

@@ -24,6 +24,10 @@ from server.plumbing.audit import record
 from server.plumbing.clock import utcnow
 
 BATCH = 500
+# Each batch is sized to take about this long: it holds the write lock (all of SQLite's, or the deleted
+# rows' on PostgreSQL) that long, so a gate's check-in waits at most about that behind the purge.
+BATCH_SECONDS = 0.010
+MIN_BATCH = 20
 
 
 def retention_cutoff(now: datetime | None = None, days: int | None = None) -> datetime:
@@ -33,9 +37,10 @@ def retention_cutoff(now: datetime | None = None, days: int | None = None) -> da
 
 
 def purge(now: datetime | None = None, *, days: int | None = None, batch: int = BATCH, pause: float = 0.0,
-          progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
+          batch_seconds: float | None = None, progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
     """Delete check-ins, visitors, readings, ended orders, alerts, trips and inbox messages older than the retention period;
-    answers the counts deleted and writes one audit row. Commits each batch.
+    answers the counts deleted and writes one audit row. Commits each batch: at most `batch` rows, and
+    with `batch_seconds`, as many as take about that long (`next_batch_size`).
 
     Every alert kind goes: each repeats health or movement data (a temperature, a missed report, a
     returnee's cities, a reused pass, a welfare check's last sighting), acknowledged or not.
@@ -60,7 +65,8 @@ def purge(now: datetime | None = None, *, days: int | None = None, batch: int = 
     ]
     counts: dict[str, int] = {}
     for name, model, too_old, oldest_first in targets:
-        counts[name] = counts.get(name, 0) + _delete_in_batches(model, too_old, oldest_first, batch, pause)
+        counts[name] = counts.get(name, 0) + _delete_in_batches(model, too_old, oldest_first, batch, pause,
+                                                                batch_seconds)
         if progress is not None:
             progress(name, counts[name])
     record("retention.purge", object_type="retention", reason="PIPL retention period",
@@ -69,15 +75,26 @@ def purge(now: datetime | None = None, *, days: int | None = None, batch: int = 
     return counts
 
 
+def next_batch_size(size: int, elapsed: float, target: float, maximum: int) -> int:
+    """The next batch's row count: scaled toward `target` seconds, at most doubled, within MIN_BATCH..maximum."""
+    scale = min(2.0, target / max(elapsed, 1e-6))
+    return max(min(MIN_BATCH, maximum), min(maximum, int(size * scale)))
+
+
 def _delete_in_batches(model: type, condition: ColumnElement[bool], oldest_first: InstrumentedAttribute,
-                       batch: int, pause: float) -> int:
+                       batch: int, pause: float, batch_seconds: float | None) -> int:
     total = 0
+    # A timed purge starts small: its first batches read cold pages and would hold the lock longest.
+    size = batch if batch_seconds is None else min(batch, MIN_BATCH)
     while True:
-        ids = db.session.scalars(select(model.id).where(condition).order_by(oldest_first).limit(batch)).all()
+        started = time.perf_counter()
+        ids = db.session.scalars(select(model.id).where(condition).order_by(oldest_first).limit(size)).all()
         if not ids:
             return total
         total += db.session.execute(delete(model).where(model.id.in_(ids))
                                     .execution_options(synchronize_session=False)).rowcount
         db.session.commit()
+        if batch_seconds is not None:
+            size = next_batch_size(size, time.perf_counter() - started, batch_seconds, batch)
         if pause:
             time.sleep(pause)
