@@ -2,7 +2,7 @@
 
 Written by hand for one query: the caller's row, which every authenticated request reads. Through
 SQLAlchemy's `Connection.execute` it cost about 0.3 ms of CPU (execution context, result metadata,
-a description object per column) plus, on PostgreSQL, a BEGIN and a COMMIT round trip: a quarter
+a description object per column) plus, on PostgreSQL, a BEGIN and a COMMIT round trip: a third
 of a pass refresh, the request every shown phone makes each minute. The SQL is still SQLAlchemy's,
 compiled once per dialect from the models; the row still goes through each column type's result
 processor (SQLite's dates and booleans), and a driver error still surfaces as SQLAlchemy's
