@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -200,6 +201,13 @@ def lua_list(values: list[str]) -> str:
     return "return {" + ",".join(json.dumps(v) for v in values) + "}\n"
 
 
+P95_HOOK = """
+function done(summary, latency, requests)
+  io.write(string.format("p95 %d\\n", latency:percentile(95)))
+end
+"""
+
+
 def run_wrk(url: str, duration: int, connections: int, script: Path | None = None,
             server_group: int | None = None, headers: dict | None = None) -> dict:
     """Run wrk; answer requests/s, p50, p99 (ms), the count of non-2xx answers and the server's CPU ms
@@ -211,18 +219,25 @@ def run_wrk(url: str, duration: int, connections: int, script: Path | None = Non
     cmd = ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{duration}s", "--timeout", "30s", "--latency"]
     for name, value in (headers or {}).items():
         cmd += ["-H", f"{name}: {value}"]
-    if script is not None:
-        cmd += ["-s", str(script)]
-    result = subprocess.run([*cmd, url], capture_output=True, text=True, check=True)
+    # wrk prints p50/p75/p90/p99; a done() hook (run once, after the run) adds the p95 of the budgets.
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as combined:
+        combined.write((script.read_text() if script is not None else "") + P95_HOOK)
+    cmd += ["-s", combined.name]
+    try:
+        result = subprocess.run([*cmd, url], capture_output=True, text=True, check=True)
+    finally:
+        os.unlink(combined.name)
     cpu = server_cpu_seconds(server_group) - cpu_before if server_group else None
     out = result.stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p50 = re.search(r"^\s+50%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.M)
     p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.M)
+    p95 = re.search(r"^p95 (\d+)$", out, re.M)
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     socket_errors = re.search(r"Socket errors: (.*)", out)
     requests = int(re.search(r"(\d+) requests in", out).group(1))
-    return {"rps": rps, "p50": _ms(*p50.groups()), "p99": _ms(*p99.groups()), "requests": requests,
+    return {"rps": rps, "p50": _ms(*p50.groups()), "p95": int(p95.group(1)) / 1000, "p99": _ms(*p99.groups()),
+            "requests": requests,
             "cpu_ms": cpu * 1000 / requests if cpu is not None and requests else None,
             "non_2xx": int(errors.group(1)) if errors else 0,
             "socket_errors": socket_errors.group(1) if socket_errors else "", "stderr": result.stderr[-500:]}

@@ -8,7 +8,12 @@ and the ratio to /healthz (measured first and last; their mean is the reference)
 the resident set size of each worker; then the roster auto-fill through the database, timed.
 Writes the rows as JSON (--json) for bench/table.py, which prints the one table of `make bench`.
 
-    .venv/bin/python bench/endpoints.py [--duration 5] [--connections 16] [--json out.json]
+    .venv/bin/python bench/endpoints.py [--duration 5] [--connections 16] [--json out.json] [--only TEXT]
+                                        [--district] [--light]
+
+`--district` loads a whole district (about 10 million check-ins) instead of the modest one, and with
+`--light` it also measures each staff read at two connections, where issue #16's p95 budgets
+(lists 100 ms, statistics 500 ms) are checked.
 """
 
 from __future__ import annotations
@@ -47,6 +52,16 @@ BRACKET_SECONDS = 2
 # 2.5 trips a household a day (the synth's default, 0.42, spreads 10 million check-ins over a whole district):
 # the few compounds here carry a busy gate's traffic, about 105,000 check-ins, 11,500 at one gate.
 SYNTH = {"compounds": 3, "households": 500, "days": 14, "trips": 2.5}
+# `--district`: the whole district (issue #16's scale), at the synth's own trips a household a day: about
+# 10 million check-ins, 30,000 of them at the listed gate.
+DISTRICT = {"compounds": 200, "households": 1000, "days": 60}
+# With --district or --light, the staff reads are also measured at two connections (one per worker).
+LIGHT_CONNECTIONS = 2
+STAFF_READS = ("GET gate check-in list", "GET person's history", "GET visitors inside", "GET exposure look-up",
+               "GET delivery queue", "GET roster week", "GET hourly counts today", "GET alliance summary")
+STATISTICS = ("GET hourly counts today", "GET alliance summary")
+# Issue #16's budgets at district scale, on the p95 at LIGHT_CONNECTIONS: staff lists 100 ms, statistics 500 ms.
+LIST_P95_MS, STATISTICS_P95_MS = 100.0, 500.0
 RESIDENT_TOKENS = 2000  # self check-in allows 10 a minute per resident: enough residents for a run
 RSS_BUDGET_MB = 150
 PASSWORD = "bench-staff-password"
@@ -148,6 +163,10 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=4)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--json", type=Path, default=None, help="write the rows here for bench/table.py")
+    parser.add_argument("--district", action="store_true",
+                        help="load the whole district (200 compounds x 1,000 households, 60 days) instead")
+    parser.add_argument("--light", action="store_true",
+                        help="also measure the staff reads at two connections (always with --district)")
     parser.add_argument("--only", default="", help="run only the endpoints whose name contains this text "
                                                    "(and /healthz, the reference), e.g. --only /me/pass")
     args = parser.parse_args()
@@ -160,7 +179,8 @@ def main() -> int:
     rows, extra = [], {}
     try:
         prepare_database(env)
-        wall, counts, _ = timed([BIN / "flask", "wuye", "synth", *(f"--{k}={v}" for k, v in SYNTH.items())], env)
+        synth = DISTRICT if args.district else SYNTH
+        wall, counts, _ = timed([BIN / "flask", "wuye", "synth", *(f"--{k}={v}" for k, v in synth.items())], env)
         extra["synth"] = {"seconds": wall, "counts": counts}
         setup = run_python(env, SETUP % {"password": PASSWORD, "tokens": RESIDENT_TOKENS})
         (workdir / "tokens.lua").write_text(lua_list(setup.pop("tokens")))
@@ -211,10 +231,21 @@ def main() -> int:
                     url, script, token = make()
                     results.append(run_wrk(url, duration, args.connections, script, server_group=server.pid,
                                            headers={"Authorization": f"Bearer {token}"} if token else None))
+                light = None
+                if (args.district or args.light) and name in STAFF_READS:
+                    # At 16 connections a list's latency is mostly its queue; two (one per worker) give its own.
+                    url, script, token = make()
+                    light = run_wrk(url, args.duration, LIGHT_CONNECTIONS, script, server_group=server.pid,
+                                    headers={"Authorization": f"Bearer {token}"} if token else None)
                 brackets.append(run_wrk(base + "/healthz", BRACKET_SECONDS, args.connections,
                                         server_group=server.pid)["rps"])
                 rows.append({"backend": backend, "name": name, **results[-1],
                              "healthz_around": brackets[-2:]})
+                if light is not None:
+                    rows[-1]["light"] = {k: light[k] for k in ("rps", "p50", "p95", "p99", "non_2xx")}
+                    print(f"[{backend}] {name:<30} at {LIGHT_CONNECTIONS} connections: {light['rps']:.1f} req/s  "
+                          f"p50 {light['p50']:.2f} ms  p95 {light['p95']:.2f} ms  p99 {light['p99']:.2f} ms  "
+                          f"non-2xx {light['non_2xx']}", flush=True)
                 r = results[-1]
                 cpu = f"{r['cpu_ms']:.2f}" if r["cpu_ms"] is not None else "-"
                 print(f"[{backend}] {name:<30} {r['rps']:8.1f} req/s  p50 {r['p50']:7.2f} ms  p99 {r['p99']:7.2f} ms  "
@@ -229,8 +260,8 @@ def main() -> int:
         shutil.rmtree(workdir, ignore_errors=True)
     for row in rows:
         row["ratio"] = row["rps"] / (sum(row["healthz_around"]) / 2)
-    report = {"backend": backend, "connections": args.connections, "duration": args.duration, "rows": rows,
-              **extra}
+    report = {"backend": backend, "district": args.district, "connections": args.connections,
+              "duration": args.duration, "rows": rows, **extra}
     failures = budget_failures(report)
     report["failures"] = failures
     if args.json:
@@ -254,6 +285,11 @@ def budget_failures(report: dict) -> list[str]:
     issuing = by_name.get("GET /me/pass (default)")
     if issuing and issuing["ratio"] < 0.5:
         failures.append(f"pass issuing ratio {issuing['ratio']:.3f} (>= 0.5)")
+    for row in report["rows"]:
+        budget = STATISTICS_P95_MS if row["name"] in STATISTICS else LIST_P95_MS
+        if "light" in row and (row["light"]["p95"] > budget or row["light"]["non_2xx"]):
+            failures.append(f"{row['name']}: p95 {row['light']['p95']:.1f} ms at {LIGHT_CONNECTIONS} connections "
+                            f"(<= {budget:.0f}), {row['light']['non_2xx']} non-2xx")
     if any(mb > RSS_BUDGET_MB for mb in report.get("rss_mb", [])):
         failures.append(f"worker RSS {report['rss_mb']} MB (<= {RSS_BUDGET_MB})")
     if report.get("autofill", {}).get("status", 0):

@@ -76,9 +76,16 @@ def synth(compounds: int, households_per_compound: int, days: int, trips_per_hou
     counts = generate_district(compounds, households_per_compound, days, seed,
                                trips_per_household=trips_per_household, progress=progress)
     db.session.commit()
-    progress("committed; analysing")
-    with db.engine.begin() as connection:
-        connection.exec_driver_sql("ANALYZE")
+    if db.engine.dialect.name == "postgresql":
+        # Also sets the hint bits and the visibility map of the new rows: otherwise the first reads (and
+        # autovacuum, minutes later) do it while the district is in use.
+        progress("committed; vacuuming and analysing")
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("VACUUM (ANALYZE)")
+    else:
+        progress("committed; analysing")
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql("ANALYZE")
     click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))
     click.echo(f"took {time.monotonic() - started:.1f} s; database size {database_size() / 2**20:.0f} MiB")
 

@@ -77,7 +77,7 @@ def generate_district(compounds: int, households_per_compound: int, days: int, s
                       progress: Callable[[str], None] | None = None) -> dict[str, int]:
     """Create a district; returns counts of what was created. The caller commits."""
     rng = random.Random(seed)
-    loader = BulkLoader(db.session.connection())
+    loader = BulkLoader(db.session.connection(), progress)
     alliance = db.session.scalar(select(Alliance).order_by(Alliance.id).limit(1))
     if alliance is None:
         alliance = Alliance(name="合成联盟")
@@ -115,7 +115,7 @@ def generate_district(compounds: int, households_per_compound: int, days: int, s
         for module_info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
             if module_info.name.startswith("synth_"):
                 counts.update(importlib.import_module(f"server.demo.{module_info.name}").extend(district))
-        district.progress("building the indexes of " + ", ".join(BULK_TABLES))
+        district.progress("loaded; now the indexes and keys of " + ", ".join(BULK_TABLES))
     loader.finish()
     return counts
 
