@@ -11,9 +11,9 @@ Writes the rows as JSON (--json) for bench/table.py, which prints the one table 
     .venv/bin/python bench/endpoints.py [--duration 5] [--connections 16] [--json out.json] [--only TEXT]
                                         [--district] [--light]
 
-`--district` loads a whole district (about 10 million check-ins) instead of the modest one, and with
-`--light` it also measures each staff read at two connections, where issue #16's p95 budgets
-(lists 100 ms, statistics 500 ms) are checked.
+`--district` loads a whole district (about 10 million check-ins) instead of the modest one. With it,
+or with `--light` on the modest one, each staff read is also measured at two connections, where
+issue #16's p95 budgets (lists 100 ms, statistics 500 ms) are checked.
 """
 
 from __future__ import annotations

@@ -74,7 +74,7 @@ class BulkLoader:
             cursor.executemany(sql, batch)
 
     @contextmanager
-    def indexes_deferred(self, *table_names: str) -> Iterator[None]:
+    def indexes_and_keys_deferred(self, *table_names: str) -> Iterator[None]:
         """Drop the secondary indexes of these tables while loading them and build them once at the end:
         one sort per index instead of millions of scattered B-tree inserts.
 

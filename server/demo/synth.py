@@ -111,7 +111,7 @@ def generate_district(compounds: int, households_per_compound: int, days: int, s
                               f"{counts['residents']} residents")
     import server.demo as package
 
-    with loader.indexes_deferred(*BULK_TABLES):
+    with loader.indexes_and_keys_deferred(*BULK_TABLES):
         for module_info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
             if module_info.name.startswith("synth_"):
                 counts.update(importlib.import_module(f"server.demo.{module_info.name}").extend(district))

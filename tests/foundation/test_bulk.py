@@ -51,7 +51,7 @@ def test_a_row_that_breaks_a_foreign_key_fails_the_load(ctx):
            "broken-1", "synth", now, now, "public_health_emergency", {})
     # SQLite checks it as the row goes in; PostgreSQL when the key is added back at the end of the load.
     with pytest.raises((IntegrityError, sqlite3.IntegrityError)):
-        with loader.indexes_deferred("checkins"):
+        with loader.indexes_and_keys_deferred("checkins"):
             loader.write("checkins", CHECKIN_COLUMNS, [row])
     db.session.rollback()
     assert "fk_checkins_gate_id_gates" in _schema_of("checkins")["foreign"]
