@@ -131,13 +131,13 @@ def _people(district: SynthDistrict, compound_id: int, building_ids: list[int], 
          str(h // len(building_ids) // 4 + 101), now) for h, hid in enumerate(household_ids)])
     sizes = rng.choices(HOUSEHOLD_SIZES, HOUSEHOLD_WEIGHTS, k=households)
     user_columns = ("id", "role", "alliance_id", "display_name", "openid", "company_id", "compound_id",
-                    "household_id", "residency", "lives_alone", "is_active", "failed_logins", "created_at")
+                    "household_id", "residency", "lives_alone", "is_active", "created_at")
     first_user = loader.next_id("users", sum(sizes))
     residents, users, uid = [], [], first_user
     for hid, size in zip(household_ids, sizes, strict=True):
         for _k in range(size):
             users.append((uid, "resident", district.alliance_id, "居民", f"synth-{seed}-{uid}", None, None, hid,
-                          "approved", size == 1 and rng.random() < 0.3, True, 0, now))
+                          "approved", size == 1 and rng.random() < 0.3, True, now))
             residents.append((uid, hid))
             uid += 1
     company_id = district.company_by_compound[compound_id]
@@ -146,9 +146,9 @@ def _people(district: SynthDistrict, compound_id: int, building_ids: list[int], 
     guard_ids = list(range(first_staff, first_staff + staff_count - 1))
     staff_id = first_staff + staff_count - 1
     users += [(gid, "guard", district.alliance_id, "保安", f"synth-{seed}-{gid}", company_id, compound_id, None,
-               None, False, True, 0, now) for gid in guard_ids]
+               None, False, True, now) for gid in guard_ids]
     users.append((staff_id, "staff", district.alliance_id, "物业", None, company_id, compound_id, None, None,
-                  False, True, 0, now))
+                  False, True, now))
     loader.write("users", user_columns, users)
     district.household_ids_by_compound[compound_id] = household_ids
     district.residents_by_compound[compound_id] = residents

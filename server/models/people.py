@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.models.base import Base, CreatedAt
@@ -43,8 +43,6 @@ class User(CreatedAt, Base):
     lives_alone: Mapped[bool] = mapped_column(Boolean, default=False)
     returned_from: Mapped[str | None] = mapped_column(String(50))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None]
 
     @property
     def approved_household_id(self) -> int | None:

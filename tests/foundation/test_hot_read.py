@@ -3,7 +3,7 @@ the same values as the ORM reads, nothing left behind on the pooled connection, 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pytest
 from sqlalchemy import bindparam, create_engine, func, select
@@ -19,15 +19,14 @@ USER_BY_ID = HotRead(select(*User.__table__.c).where(User.id == bindparam("user_
 
 
 def test_the_row_has_the_orm_s_values_and_types(app, world, ctx):
-    until = datetime(2026, 12, 2, 7, 30, tzinfo=UTC)
     user = db.session.get(User, world.resident_a.id)
-    user.locked_until, user.lives_alone = until, True
+    user.lives_alone = True
     db.session.commit()
     row = USER_BY_ID.one_or_none(db.engine, {"role": "resident", "user_id": world.resident_a.id})
     expected = {column.key: getattr(user, column.key) for column in User.__table__.c}
     # SQLite keeps dates as text and booleans as integers: the column types' processors turn them back.
     assert row._asdict() == expected
-    assert row.lives_alone is True and row.is_active is True and isinstance(row.locked_until, datetime)
+    assert row.lives_alone is True and row.is_active is True and isinstance(row.created_at, datetime)
     # Both parameters are bound by name, whatever order the dialect's placeholders take.
     assert USER_BY_ID.one_or_none(db.engine, {"role": "guard", "user_id": world.resident_a.id}) is None
 
