@@ -96,15 +96,20 @@ def post_json(url: str, body: dict) -> dict:
 
 
 class Gunicorn:
-    """gunicorn with gunicorn.conf.py in its own process group; `with Gunicorn(env) as server:`."""
+    """gunicorn with gunicorn.conf.py in its own process group; `with Gunicorn(env) as server:`.
 
-    def __init__(self, env: dict):
+    `app` is the WSGI app to serve (the product's by default; `bench/floor_app.py` is `floor_app:app`,
+    found through `pythonpath`)."""
+
+    def __init__(self, env: dict, app: str = "wsgi:app", pythonpath: str | None = None):
         self.env = env
         self.base = "http://" + env["WUYE_BIND"]
         self.process: subprocess.Popen | None = None
+        self.command = [BIN / "gunicorn", "-c", "gunicorn.conf.py",
+                        *(["--pythonpath", pythonpath] if pythonpath else []), app]
 
     def __enter__(self) -> Gunicorn:
-        self.process = subprocess.Popen([BIN / "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT,
+        self.process = subprocess.Popen(self.command, cwd=ROOT,
                                         env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                         start_new_session=True)
         wait_ready(self.base, self.process)

@@ -6,7 +6,11 @@ workers), signs the demo guard in, pre-issues pass codes of the demo residents, 
 endpoints with wrk at 16 connections. Prints requests per second, p50 and p99 of each endpoint and
 the ratio; stops everything it started. Exit status 1 when a budget is missed or a request failed.
 
-    .venv/bin/python bench/checkin_load.py [--duration 10] [--connections 16] [--min-ratio 0.20]
+    .venv/bin/python bench/checkin_load.py [--duration 10] [--connections 16] [--min-ratio 0.20] [--floor]
+
+`--floor` then serves `bench/floor_app.py` (a bare Flask endpoint that decodes a JWT and inserts one
+check-in row, the floor issue #3 gave for scale) on the same database and measures it the same way:
+its rate against /healthz, and the check-in's rate against it.
 """
 
 from __future__ import annotations
@@ -17,7 +21,10 @@ import secrets
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
+
+import jwt
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -109,6 +116,29 @@ def write_checkin_script(workdir: Path, env: dict, token: str, per_thread: int =
     return script
 
 
+FLOOR_LUA = """
+wrk.method = "POST"
+wrk.headers["Authorization"] = "Bearer {token}"
+"""
+
+
+def measure_floor(workdir: Path, env: dict, guard_token: str, duration: int, connections: int) -> dict:
+    """`bench/floor_app.py` under gunicorn on the same database: its hello and its JWT + one insert."""
+    secret = secrets.token_hex(32)
+    guard_id = jwt.decode(guard_token, options={"verify_signature": False})["sub"]
+    token = jwt.encode({"sub": guard_id, "exp": int(time.time()) + 3600}, secret, algorithm="HS256")
+    script = workdir / "floor.lua"
+    script.write_text(FLOOR_LUA.format(token=token))
+    floor_env = {**env, "WUYE_FLOOR_SECRET": secret, "WUYE_BIND": f"127.0.0.1:{free_port()}"}
+    with Gunicorn(floor_env, app="floor_app:app", pythonpath="bench") as server:
+        results = {}
+        for phase in ("warmup", "measure"):
+            seconds = 2 if phase == "warmup" else duration
+            results["hello"] = run_wrk(server.base + "/healthz", seconds, connections, server_group=server.pid)
+            results["floor"] = run_wrk(server.base + "/floor", seconds, connections, script, server_group=server.pid)
+    return results
+
+
 def main() -> int:
     """Run the benchmark; 0 when the budgets hold."""
     parser = argparse.ArgumentParser()
@@ -117,6 +147,8 @@ def main() -> int:
     parser.add_argument("--min-ratio", type=float, default=None,
                         help="default 0.20 on SQLite, 0.12 on PostgreSQL")
     parser.add_argument("--max-p99-ms", type=float, default=MAX_P99_MS)
+    parser.add_argument("--floor", action="store_true",
+                        help="also measure bench/floor_app.py (JWT + one insert) on the same database")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install -y wrk, or scripts/system-packages.sh)")
@@ -137,16 +169,25 @@ def main() -> int:
                 results["healthz"] = run_wrk(base + "/healthz", duration, args.connections, server_group=server.pid)
                 script = write_checkin_script(workdir, env, token)
                 results["checkin"] = run_wrk(base, duration, args.connections, script, server_group=server.pid)
+        if args.floor:
+            results.update(measure_floor(workdir, env, token, args.duration, args.connections))
         health, checkin = results["healthz"], results["checkin"]
         ratio = checkin["rps"] / health["rps"]
         print(f"backend: {backend}; gunicorn.conf.py (2 sync workers); wrk -t2 -c{args.connections} "
               f"-d{args.duration}s")
-        for name, r in (("GET /healthz", health), ("POST /api/v1/checkins", checkin)):
+        rows = [("GET /healthz", health), ("POST /api/v1/checkins", checkin)]
+        if args.floor:
+            rows += [("floor: GET /healthz", results["hello"]), ("floor: JWT + one insert", results["floor"])]
+        for name, r in rows:
             print(f"  {name:<24} {r['rps']:9.1f} req/s   p50 {r['p50']:7.2f} ms   p99 {r['p99']:7.2f} ms"
                   f"   server CPU {r['cpu_ms']:.2f} ms/request   non-2xx {r['non_2xx']}"
                   f"{'   socket errors ' + r['socket_errors'] if r['socket_errors'] else ''}")
         print(f"  ratio check-in / healthz: {ratio:.3f} (budget >= {min_ratio:.2f}); "
               f"check-in p99 {checkin['p99']:.1f} ms (budget <= {args.max_p99_ms:.0f} ms)")
+        if args.floor:
+            floor = results["floor"]
+            print(f"  floor / healthz: {floor['rps'] / health['rps']:.3f} (floor / its own hello "
+                  f"{floor['rps'] / results['hello']['rps']:.3f}); check-in / floor: {checkin['rps'] / floor['rps']:.3f}")
         failed = checkin["non_2xx"] or health["non_2xx"] or ratio < min_ratio or checkin["p99"] > args.max_p99_ms
         if checkin["non_2xx"]:
             print("  check-in errors:", checkin["stderr"])
