@@ -1,11 +1,15 @@
 """A prebuilt one-row SELECT run straight on a pooled DBAPI connection, outside any transaction.
 
-Written by hand for one query: the caller's row, which every authenticated request reads. Through
+Written by hand for the hottest statements: the caller's row, which every authenticated request
+reads, the guard scan's look-up of the gate and the pass holder, and on PostgreSQL the guard scan's
+write (a SELECT carrying a data-modifying WITH, which on its own autocommit connection is its own
+transaction: `checkin_rows`). Through
 SQLAlchemy's `Connection.execute` it cost about 0.3 ms of CPU (execution context, result metadata,
 a description object per column) plus, on PostgreSQL, a BEGIN and a COMMIT round trip: a third
 of a pass refresh, the request every shown phone makes each minute. The SQL is still SQLAlchemy's,
-compiled once per dialect from the models; the row still goes through each column type's result
-processor (SQLite's dates and booleans), and a driver error still surfaces as SQLAlchemy's
+compiled once per dialect from the models; the parameters go through each bind's type processor
+(SQLite's dates, JSON), the row through each column type's result processor (SQLite's dates and
+booleans), and a driver error still surfaces as SQLAlchemy's
 (`OperationalError` answers 503), with a dropped connection invalidated in the pool.
 """
 
@@ -24,6 +28,8 @@ class _Compiled:
     sql: str
     positions: tuple[str, ...] | None  # parameter names in order, for positional paramstyles (SQLite's ?)
     processors: tuple
+    bind_processors: tuple[tuple[str, Any], ...]  # (parameter name, its type's processor) where it has one
+    literals: dict[str, Any]  # the values of the statement's own parameters (`Trip.kind == "return"`)
 
 
 class HotRead:
@@ -41,7 +47,11 @@ class HotRead:
             sql = self.statement.compile(dialect=dialect)
             processors = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None)
                                for column in self.statement.selected_columns)
-            compiled = _Compiled(sql.string, tuple(sql.positiontup) if sql.positional else None, processors)
+            binds = ((name, bind.type.dialect_impl(dialect).bind_processor(dialect))
+                     for name, bind in sql.binds.items())
+            compiled = _Compiled(sql.string, tuple(sql.positiontup) if sql.positional else None, processors,
+                                 tuple((name, process) for name, process in binds if process is not None),
+                                 {name: bind.effective_value for name, bind in sql.binds.items() if not bind.required})
             self._compiled[dialect.name] = compiled
         return compiled
 
@@ -49,6 +59,8 @@ class HotRead:
         """The row for these parameters, or None; read on its own, committed rows only."""
         compiled = self._compile(engine)
         dialect = engine.dialect
+        params = {**compiled.literals, **params}
+        params.update((name, process(params[name])) for name, process in compiled.bind_processors)
         arguments = tuple(params[name] for name in compiled.positions) if compiled.positions else params
         try:
             row = self._fetch(engine, compiled.sql, arguments)

@@ -1,19 +1,26 @@
 """One check-in row: decided, inserted (Core, the hot path's statements built once), then its side effects.
 
 Every attempt is stored, allowed or denied, with the decision of `checkin_decisions.decide`.
+
+On PostgreSQL a scan with no side effect to run (no alert, no visitor) and nothing yet written in
+the request is one statement (`_INSERT_AND_COUNT`): the row and its gate's hourly count in one
+`WITH`, on an autocommit connection, so it is its own transaction, one round trip in place of
+BEGIN, the insert, the count and COMMIT. When its pass was already seen (the claim inserts nothing)
+the scan goes the transactional way, which flags it and alerts.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Integer, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from server.extensions import db
 from server.models.checkins import CheckIn
 from server.models.people import User, UserRow
-from server.models.statistics import CHECKIN_COUNTER, hour_of
+from server.models.statistics import CHECKIN_COUNTER, CheckinHourly, hour_of
+from server.plumbing.hot_read import HotRead
 from server.plumbing.masking import mask_name
 from server.services.gate import passes
 from server.services.gate.checkin_decisions import GateDecision, GateFacts, decide
@@ -29,6 +36,29 @@ _CLAIM_FIRST_SIGHTING = {
     name: insert(CheckIn.__table__).on_conflict_do_nothing(index_elements=["first_pass_nonce", "pass_issued_at"])
     .returning(CheckIn.__table__.c.id)
     for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))}
+_COUNTS = ("allowed", "denied", "allowed_out", "denied_out")
+
+
+def _insert_and_count(claim: bool) -> HotRead:
+    """PostgreSQL: insert the row (claiming its pass's first sighting) and count it in its gate's hour, in
+    one statement; answers the new id, or no row when the claim found the pass already seen."""
+    table, hourly = CheckIn.__table__, CheckinHourly.__table__
+    values = {column.key: bindparam(column.key, type_=column.type) for column in table.c if column.key != "id"}
+    insert = postgresql.insert(table).values(values)
+    if claim:
+        insert = insert.on_conflict_do_nothing(index_elements=["first_pass_nonce", "pass_issued_at"])
+    inserted = insert.returning(table.c.id).cte("inserted")
+    keys = (values["gate_id"], bindparam("hour", type_=Integer), values["compound_id"])
+    count = postgresql.insert(hourly).from_select(
+        ["gate_id", "hour", "compound_id", *_COUNTS],
+        select(*keys, *(bindparam(name, type_=Integer) for name in _COUNTS)).select_from(inserted))
+    count = count.on_conflict_do_update(index_elements=[c.name for c in hourly.primary_key.columns],
+                                        set_={c: hourly.c[c] + count.excluded[c] for c in _COUNTS})
+    return HotRead(select(inserted.c.id).add_cte(count.cte("counted")), "InsertedAndCounted")
+
+
+# Per whether the scan claims a pass's first sighting.
+_INSERT_AND_COUNT = {True: _insert_and_count(True), False: _insert_and_count(False)}
 _FIRST_SIGHTING_GATE = select(CheckIn.gate_id, CheckIn.compound_id).where(CheckIn.first_pass_nonce == bindparam("pass_nonce"),
                                                      CheckIn.pass_issued_at == bindparam("pass_issued_at"))
 
@@ -61,12 +91,36 @@ def record_checkin(author: User | UserRow, *, method: str, gate: AnyGate, compou
         pass_issued_at=scanned and scanned.verified.issued_at,
         device_time=_utc(data.get("device_time")), server_time=now, occurred_at=occurred, lawful_basis=basis,
         reply=snapshot(gate, compound, subject, decision), offline=offline)
+    if _at_once(subject, decision) and (new_id := _insert_and_count_at_once(values)) is not None:
+        return InsertedCheckIn(id=new_id, **values)
     new_id = _insert(values, subject)
     checkin = InsertedCheckIn(id=new_id, **values)
     after_insert(checkin, subject, decision, occurred, compound)
     # Last: the gate's hourly counter row stays locked (PostgreSQL) only from here to the commit.
     _count(values)
     return checkin
+
+
+def _at_once(subject: Subject, decision: GateDecision) -> bool:
+    """Whether this check-in may be written as one autocommit statement: on PostgreSQL, with nothing to
+    run after its insert (`after_insert`: a visitor's passage, a returnee's or a fever alert) and
+    nothing written yet in this request's transaction (a batch of offline scans stays one transaction)."""
+    session = db.session()  # the request's Session (the scoped proxy has no `in_transaction`)
+    return (subject.visitor is None and decision.reason not in ("returnee_attention", "fever")
+            and session.get_bind().dialect.name == "postgresql" and not session.in_transaction())
+
+
+def _insert_and_count_at_once(values: dict) -> int | None:
+    """The new row's id, inserted and counted in one statement; None when its pass was already seen."""
+    nonce = values["pass_nonce"]
+    allowed, out = int(values["decision"] == "allowed"), int(values["direction"] == "out")
+    row = _INSERT_AND_COUNT[nonce is not None].one_or_none(db.engine, {
+        **values, "first_pass_nonce": nonce, "hour": hour_of(values["occurred_at"]), "allowed": allowed,
+        "denied": 1 - allowed, "allowed_out": allowed * out, "denied_out": (1 - allowed) * out})
+    if row is None:
+        return None
+    values["first_pass_nonce"] = nonce
+    return row.id
 
 
 def _count(values: dict) -> None:

@@ -24,6 +24,7 @@ from server.models.people import User, UserRow
 from server.models.rosters import ShiftAssignment
 from server.models.trips import Trip
 from server.plumbing.clock import local_today, utcnow
+from server.plumbing.hot_read import HotRead
 from server.scope import guard_acts_at_gate
 from server.services.gate import visitors
 
@@ -174,8 +175,9 @@ def _subject_of(row, user_id: int, gate_compound_id: int, home_compound_id: int 
 
 # The guard scan's one query: the gate with its compound, and the pass holder with household,
 # quarantine and consent (no holder: the user columns are NULL). Whether another scan saw this pass
-# is settled by the insert itself (`checkin_rows._insert`).
-_GATE_AND_HOLDER = (
+# is settled by the insert itself (`checkin_rows._insert`). Run as a `HotRead`, outside the request's
+# transaction: on PostgreSQL that spares the scan a BEGIN, and its common write is then one statement.
+_GATE_AND_HOLDER = HotRead(
     select(Gate.id, Gate.compound_id, Gate.name.label("gate_name"), Gate.is_open,
            Compound.name.label("compound_name"), Compound.timezone, Compound.health_emergency,
            User.id.label("user_id"), User.role, User.display_name, User.household_id, User.residency,
@@ -187,15 +189,13 @@ _GATE_AND_HOLDER = (
     .outerjoin(User, User.id == bindparam("user_id"))
     .outerjoin(Household, Household.id == User.household_id)
     .outerjoin(Building, Building.id == Household.building_id)
-    .where(Gate.id == bindparam("gate_id")))
+    .where(Gate.id == bindparam("gate_id")), "GateAndHolder")
 
 
 def gate_and_holder(guard: User | UserRow, gate_id: int, user_id: int,
                     at: datetime) -> tuple[GateInfo, CompoundInfo, Subject]:
     """The guard-scan look-up in one query: gate, compound and the pass holder (404 when out of scope)."""
-    # Core execution on the session's connection: plain rows, without the ORM's per-statement work.
-    row = db.session.connection().execute(_GATE_AND_HOLDER, {
-        "gate_id": gate_id, "user_id": user_id, "at": at}).one_or_none()
+    row = _GATE_AND_HOLDER.one_or_none(db.engine, {"gate_id": gate_id, "user_id": user_id, "at": at})
     if row is None:
         raise NotFoundError("not_found")
     if not guard_acts_at_gate(guard, row.id, row.compound_id, at):
