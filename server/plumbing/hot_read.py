@@ -86,13 +86,15 @@ class HotRead:
             cursor.execute(sql, arguments)
             row = cursor.fetchone()
             cursor.close()
-            if autocommit:
-                connection.autocommit = False
             return row
         except engine.dialect.loaded_dbapi.Error as error:
-            if autocommit or engine.dialect.is_disconnect(error, connection, cursor):
-                # Dropped, or perhaps left in autocommit: either way it must not serve a transaction.
+            if engine.dialect.is_disconnect(error, connection, cursor):
                 pooled.invalidate(error)
-            raise
+            raise  # e.g. a unique key the write clashed with: the connection itself is sound
         finally:
+            try:
+                if autocommit and pooled.dbapi_connection is not None:
+                    connection.autocommit = False
+            except engine.dialect.loaded_dbapi.Error as error:
+                pooled.invalidate(error)  # perhaps left in autocommit: it must not serve a transaction
             pooled.close()  # back to the pool (an invalidated one is replaced on its next checkout)

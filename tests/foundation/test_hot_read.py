@@ -3,11 +3,11 @@ the same values as the ORM reads, nothing left behind on the pooled connection, 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import bindparam, create_engine, func, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import bindparam, create_engine, func, insert, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from server.extensions import db
 from server.models.alliance import Alliance
@@ -55,5 +55,44 @@ def test_a_database_it_cannot_reach_is_sqlalchemy_s_operational_error(app, ctx, 
     try:
         with pytest.raises(OperationalError):
             USER_BY_ID.one_or_none(engine, {"role": "resident", "user_id": 1})
+    finally:
+        engine.dispose()
+
+
+def test_parameters_go_through_their_types_and_the_statement_keeps_its_own_values(app, world, ctx):
+    """A time is bound as its column stores it (SQLite keeps text), and a value written into the statement
+    (`role == "resident"`) is bound without the caller passing it."""
+    created = db.session.get(User, world.resident_a.id).created_at
+    read = HotRead(select(User.id).where(User.id == bindparam("user_id"), User.created_at == bindparam("at"),
+                                         User.role == "resident"), "Row")
+    assert read.one_or_none(db.engine, {"user_id": world.resident_a.id, "at": created}) == (world.resident_a.id,)
+    later = created + timedelta(microseconds=1)
+    assert read.one_or_none(db.engine, {"user_id": world.resident_a.id, "at": later}) is None
+
+
+def test_a_write_that_clashes_is_an_integrity_error_and_its_connection_serves_on(app, world, ctx):
+    """PostgreSQL runs a SELECT carrying a data-modifying WITH in autocommit (the guard scan's write): a
+    unique key it breaks is SQLAlchemy's IntegrityError, and the pooled connection is back out of
+    autocommit, so a transaction on it still rolls back."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("a data-modifying WITH is PostgreSQL's")
+    table = Alliance.__table__
+    # Every column is given: a HotRead computes no Python-side default (the guard scan's write gives all).
+    columns = ("id", "name", "region", "created_at")
+    inserted = insert(table).values({c: bindparam(c) for c in columns}).returning(table.c.id).cte("inserted")
+    write = HotRead(select(inserted.c.id), "Inserted")
+    engine = create_engine(db.engine.url, pool_size=1, max_overflow=0)  # one connection: the write's and the next
+    try:
+        taken = db.session.scalar(select(Alliance.id).limit(1))
+        with pytest.raises(IntegrityError):
+            write.one_or_none(engine, {"id": taken, "name": "同号", "region": "", "created_at": datetime.now(UTC)})
+        fresh = write.one_or_none(engine, {"id": 900_001, "name": "自动提交", "region": "",
+                                           "created_at": datetime.now(UTC)})
+        assert fresh == (900_001,)  # committed on its own
+        with engine.connect() as connection:
+            connection.execute(table.insert().values(name="不该留下", region=""))
+            connection.rollback()
+            assert connection.scalar(select(func.count()).select_from(Alliance).where(Alliance.name == "不该留下")) == 0
+            assert connection.scalar(select(func.count()).select_from(Alliance).where(Alliance.id == 900_001)) == 1
     finally:
         engine.dispose()

@@ -32,6 +32,8 @@ REVIEWED = {
     "server:_PRAGMAS_INSTALLED": "installs the SQLite connection pragmas once per process",
     "server.auth:_CALLER": "the caller's SELECT compiled once per dialect from code; the row itself is read "
                            "from the database on every request",
+    "server.services.gate.checkin_subjects:_GATE_AND_HOLDER": "the guard scan's SELECT compiled once per dialect "
+                                                              "from code; its row is read on every scan",
 }
 CACHE_CALLS = {"TLRUCache", "TTLCache", "LRUCache", "LFUCache", "Cache", "HotRead", "WeakKeyDictionary"}
 CACHE_DECORATORS = {"lru_cache", "cache", "cached_property"}

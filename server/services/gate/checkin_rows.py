@@ -91,7 +91,7 @@ def record_checkin(author: User | UserRow, *, method: str, gate: AnyGate, compou
         pass_issued_at=scanned and scanned.verified.issued_at,
         device_time=_utc(data.get("device_time")), server_time=now, occurred_at=occurred, lawful_basis=basis,
         reply=snapshot(gate, compound, subject, decision), offline=offline)
-    if _at_once(subject, decision) and (new_id := _insert_and_count_at_once(values)) is not None:
+    if _at_once(subject, decision, offline) and (new_id := _insert_and_count_at_once(values)) is not None:
         return InsertedCheckIn(id=new_id, **values)
     new_id = _insert(values, subject)
     checkin = InsertedCheckIn(id=new_id, **values)
@@ -101,12 +101,13 @@ def record_checkin(author: User | UserRow, *, method: str, gate: AnyGate, compou
     return checkin
 
 
-def _at_once(subject: Subject, decision: GateDecision) -> bool:
-    """Whether this check-in may be written as one autocommit statement: on PostgreSQL, with nothing to
-    run after its insert (`after_insert`: a visitor's passage, a returnee's or a fever alert) and
-    nothing written yet in this request's transaction (a batch of offline scans stays one transaction)."""
+def _at_once(subject: Subject, decision: GateDecision, offline: bool) -> bool:
+    """Whether this check-in may be written as one autocommit statement: on PostgreSQL, an online scan
+    (a batch of offline ones stays one transaction) with nothing to run after its insert
+    (`after_insert`: a visitor's passage, a returnee's or a fever alert) and nothing begun yet in this
+    request's transaction."""
     session = db.session()  # the request's Session (the scoped proxy has no `in_transaction`)
-    return (subject.visitor is None and decision.reason not in ("returnee_attention", "fever")
+    return (not offline and subject.visitor is None and decision.reason not in ("returnee_attention", "fever")
             and session.get_bind().dialect.name == "postgresql" and not session.in_transaction())
 
 
