@@ -2,10 +2,10 @@
 
 Every attempt is stored, allowed or denied, with the decision of `checkin_decisions.decide`.
 
-On PostgreSQL a scan with no side effect to run (no alert, no visitor) and nothing yet written in
-the request is one statement (`_INSERT_AND_COUNT`): the row and its gate's hourly count in one
-`WITH`, on an autocommit connection, so it is its own transaction, one round trip in place of
-BEGIN, the insert, the count and COMMIT. When its pass was already seen (the claim inserts nothing)
+On PostgreSQL an online scan with no side effect to run (no alert, no visitor) and nothing begun in
+the request's transaction is one statement (`_INSERT_AND_COUNT`): the row and its gate's hourly
+count in one `WITH`, on an autocommit connection, so it is its own transaction, one round trip in
+place of BEGIN, the insert, the count and COMMIT. When its pass was already seen (the claim inserts nothing)
 the scan goes the transactional way, which flags it and alerts.
 """
 
