@@ -79,26 +79,36 @@ def abandon_stale() -> int:
 
 
 def claim(batch: int) -> list[tuple[int, str]]:
-    """Claim up to ``batch`` due rows for this worker; answers (id, claim token) pairs. Commits."""
-    now = utcnow()
-    candidates = db.session.scalars(
-        select(Notification.id).where(Notification.status == "pending", Notification.next_attempt_at <= now)
-        .order_by(Notification.priority.desc(), Notification.next_attempt_at, Notification.id).limit(batch)).all()
-    db.session.commit()
-    claimed = []
-    for notification_id in candidates:
-        token = secrets.token_hex(16)
-        # Of two workers racing for a row, the database lets exactly one UPDATE match.
-        won = db.session.execute(
-            update(Notification)
-            .where(Notification.id == notification_id, Notification.status == "pending")
-            .values(status="sending", claim_token=token, locked_until=now + LEASE,
-                    attempts=Notification.attempts + 1)
-            .execution_options(synchronize_session=False)).rowcount
+    """Claim up to ``batch`` due rows for this worker; answers (id, claim token) pairs. Commits.
+
+    Empty only when nothing is due: when another worker wins every row this one picked (both read the
+    same first rows), it looks again past them rather than stopping while rows are still pending.
+    """
+    while True:
+        now = utcnow()
+        candidates = db.session.scalars(
+            select(Notification.id).where(Notification.status == "pending", Notification.next_attempt_at <= now)
+            .order_by(Notification.priority.desc(), Notification.next_attempt_at, Notification.id)
+            .limit(batch)).all()
         db.session.commit()
-        if won == 1:
-            claimed.append((notification_id, token))
-    return claimed
+        if not candidates:
+            return []
+        claimed = []
+        for notification_id in candidates:
+            token = secrets.token_hex(16)
+            # Of two workers racing for a row, the database lets exactly one UPDATE match.
+            won = db.session.execute(
+                update(Notification)
+                .where(Notification.id == notification_id, Notification.status == "pending")
+                .values(status="sending", claim_token=token, locked_until=now + LEASE,
+                        attempts=Notification.attempts + 1)
+                .execution_options(synchronize_session=False)).rowcount
+            db.session.commit()
+            if won == 1:
+                claimed.append((notification_id, token))
+        if claimed:
+            return claimed
+        # Every one went to another worker: those rows are no longer pending, so the next look moves on.
 
 
 def send_one(client: WeChatClient, notification_id: int, claim_token: str) -> str:

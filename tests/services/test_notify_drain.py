@@ -3,6 +3,7 @@
 import itertools
 import threading
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 import time_machine
@@ -225,6 +226,27 @@ def test_a_claimed_row_cannot_be_claimed_again(outbox):
     assert sorted(i for i, _ in first) == sorted(ids) and len({t for _, t in first}) == 3
     assert claim(10) == []
     assert _statuses() == ["sending"] * 3
+
+
+def test_a_worker_that_loses_every_row_it_picked_claims_the_next_ones(outbox, monkeypatch):
+    """Two drains read the same first rows; the one whose updates all lose looks again instead of stopping
+    with rows still pending (it used to answer "none due" and leave the other drain to send them all)."""
+    from server.plumbing import notify_drain
+
+    _, resident = outbox
+    ids = _queue(resident, n=4)
+    # The other worker claims the first two between this worker's SELECT and its UPDATEs.
+    db.session.execute(update(Notification).where(Notification.id.in_(ids[:2])).values(status="sending"))
+    db.session.commit()
+    scalars, picks = db.session.scalars, []
+
+    def first_read_sees_them_pending(statement, *args, **kwargs):
+        picks.append(statement)
+        return SimpleNamespace(all=lambda: ids[:2]) if len(picks) == 1 else scalars(statement, *args, **kwargs)
+
+    monkeypatch.setattr(notify_drain.db.session, "scalars", first_read_sees_them_pending)
+    claimed = notify_drain.claim(2)
+    assert sorted(i for i, _ in claimed) == ids[2:] and len(picks) == 2
 
 
 def test_the_notify_command_drains(outbox, wechat_app, app):
