@@ -45,6 +45,11 @@ class HotRead:
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
             sql = self.statement.compile(dialect=dialect)
+            # SQLAlchemy's execution context would compute these; here they would go in as NULL.
+            defaulted = [column.name for column in (*sql.insert_prefetch, *sql.update_prefetch)]
+            computed = [name for name, bind in sql.binds.items() if bind.callable is not None]
+            if defaulted or computed:
+                raise ValueError(f"a HotRead computes no Python-side value: give {defaulted or computed} explicitly")
             processors = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None)
                                for column in self.statement.selected_columns)
             binds = ((name, bind.type.dialect_impl(dialect).bind_processor(dialect))

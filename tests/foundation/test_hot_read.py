@@ -96,3 +96,12 @@ def test_a_write_that_clashes_is_an_integrity_error_and_its_connection_serves_on
             assert connection.scalar(select(func.count()).select_from(Alliance).where(Alliance.id == 900_001)) == 1
     finally:
         engine.dispose()
+
+
+def test_a_write_that_leaves_a_python_default_out_is_refused(app, ctx):
+    """A column whose default only Python computes (`created_at`, `region`) would go in as NULL: refused at
+    the first run instead, naming the columns to give."""
+    table = Alliance.__table__
+    inserted = insert(table).values(name=bindparam("name")).returning(table.c.id).cte("inserted")
+    with pytest.raises(ValueError, match="region"):
+        HotRead(select(inserted.c.id), "Inserted").one_or_none(db.engine, {"name": "缺省"})
