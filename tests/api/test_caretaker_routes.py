@@ -19,6 +19,7 @@ from server.extensions import db
 from server.models.health import QuarantineOrder
 from server.models.people import User
 from server.plumbing.alerts import raise_alert
+from server.plumbing.clock import local_today
 from tests.factories import make_gate, make_household, make_user
 
 PLACEHOLDER_ID = "999999"
@@ -76,7 +77,7 @@ def orphan(app, world, as_user) -> Orphan:
         "client_id": "walk-1", "items": [{"name": "白菜", "quantity": 2, "unit": "斤"}], "drop_point": "door"})
     assert delivery.status_code == 201, delivery.json
     visitor = resident_client.post("/api/v1/visitors", json={"name": "王建华", "phone": "13900001111",
-                                                               "expected_date": now.date().isoformat(),
+                                                               "expected_date": local_today("Asia/Shanghai").isoformat(),
                                                                "purpose": "探望父母"})
     assert visitor.status_code == 201, visitor.json
     ids |= {"delivery_id": delivery.json["id"], "visitor_id": visitor.json["id"]}

@@ -25,6 +25,7 @@ from server.models.people import User
 from server.models.rosters import GuardLeave, Shift, ShiftAssignment, ShiftTemplate
 from server.models.trips import Trip
 from server.plumbing.alerts import raise_alert
+from server.plumbing.clock import local_today
 from server.plumbing.notifications import enqueue
 from tests.factories import make_household, make_user
 
@@ -55,6 +56,7 @@ def tenant_a(app, world, as_user) -> dict[str, int]:
     now = datetime.now(UTC)
     with app.app_context():
         compound = db.session.merge(world.compound_a)
+        today = local_today(compound.timezone)  # the compound's date, which the API judges by (UTC lags 8 h)
         pending = make_user(world.alliance, "resident", household=make_household(compound, "2号楼", "1", "201"),
                             residency="pending", name="刘建国")
         order = QuarantineOrder(compound_id=compound.id, household_id=world.household_a.id,
@@ -90,7 +92,7 @@ def tenant_a(app, world, as_user) -> dict[str, int]:
     delivery = resident.post("/api/v1/deliveries", json={
         "client_id": "oa-1", "items": [{"name": "白菜", "quantity": 2, "unit": "斤"}], "drop_point": "door"})
     visitor = resident.post("/api/v1/visitors", json={"name": "王建华", "phone": "13900001111",
-                                                       "expected_date": now.date().isoformat()})
+                                                       "expected_date": today.isoformat()})
     assert delivery.status_code == 201 and visitor.status_code == 201, (delivery.json, visitor.json)
     return ids | {"delivery_id": delivery.json["id"], "visitor_id": visitor.json["id"]}
 
@@ -185,7 +187,7 @@ def test_fields_a_role_may_not_set_are_refused(app, world, as_user):
         (resident, "POST", "/api/v1/deliveries", {"client_id": "f-1", "items": [{"name": "米", "quantity": 1,
                                                                                    "unit": "袋"}],
                                                   "drop_point": "door", "status": "delivered"}, "status"),
-        (resident, "POST", "/api/v1/visitors", {"name": "王建华", "expected_date": now.date().isoformat(),
+        (resident, "POST", "/api/v1/visitors", {"name": "王建华", "expected_date": local_today("Asia/Shanghai").isoformat(),
                                                 "compound_id": world.compound_b.id}, "compound_id"),
         (resident, "POST", "/api/v1/checkins/self", {"gate_code": world.gate_a.code, "direction": "in",
                                                      "decision": "allowed"}, "decision"),
