@@ -11,7 +11,7 @@ deleted; stops everything it started. Exit status 1 when a check-in failed or th
 misses the budget.
 
     .venv/bin/python bench/purge_under_load.py [--compounds 20] [--households 1000] [--days 60]
-        [--duration 10] [--connections 16] [--max-p99-ms 50] [--batch-ms 10]
+        [--duration 10] [--connections 16] [--max-p99-ms 50] [--batch-ms 10] [--pause 0.05]
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--max-p99-ms", type=float, default=50.0)
     parser.add_argument("--batch-ms", type=float, default=None, help="passed to `flask wuye purge` (its default: 10)")
+    parser.add_argument("--pause", type=float, default=None, help="passed to `flask wuye purge` (its default: 0.05 s)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install -y wrk, or scripts/system-packages.sh)")
@@ -85,7 +86,8 @@ def main() -> int:
         # Codes are issued before the purge starts, so that it runs only while wrk does.
         script = write_checkin_script(workdir, env, token)
         purge_started = time.monotonic()
-        purge_options = ["--batch-ms", str(args.batch_ms)] if args.batch_ms is not None else []
+        purge_options = [*(["--batch-ms", str(args.batch_ms)] if args.batch_ms is not None else []),
+                         *(["--pause", str(args.pause)] if args.pause is not None else [])]
         purger = subprocess.Popen([BIN / "flask", "wuye", "purge", *purge_options], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                   stderr=subprocess.STDOUT, text=True, start_new_session=True)
         during = base.run_wrk(base_url, args.duration, args.connections, script, server_group=server.pid)

@@ -276,11 +276,17 @@ def _replica_options(url: str, env: str) -> dict:
 
 
 def _engine_options(db_url: str, env: str) -> dict:
-    # Outside development, SQL errors in logs do not carry their parameters (phones, tokens).
-    hide = {"hide_parameters": env != "development"}
+    # Outside development, SQL errors in logs do not carry their parameters (phones, tokens). The pool
+    # hands out the connection returned last (LIFO): a request's reads and its transaction then share
+    # one connection with warm caches, SQLite's page cache (which any other connection's commit
+    # empties) and PostgreSQL's server process; the FIFO default rotated through them.
+    common = {"hide_parameters": env != "development", "pool_use_lifo": True}
     if db_url.startswith("sqlite"):
         # Threads of one process share the file; busy_timeout lets writers queue instead of failing.
-        return {**hide, "connect_args": {"timeout": 15, "check_same_thread": False}}
+        sqlite = {**common, "connect_args": {"timeout": 15, "check_same_thread": False}}
+        if db_url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in db_url:
+            del sqlite["pool_use_lifo"]  # an in-memory database is one connection per thread: no queue
+        return sqlite
     # No pre-ping: it costs a round trip per request. A connection the server dropped fails its
     # request with 503 + Retry-After (see errors.py) and is replaced; recycle keeps them fresh.
-    return {**hide, "pool_recycle": 600, "pool_size": 5, "max_overflow": 5}
+    return {**common, "pool_recycle": 600, "pool_size": 5, "max_overflow": 5}

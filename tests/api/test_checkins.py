@@ -256,3 +256,29 @@ def test_the_guard_scan_hot_path_is_the_caller_one_look_up_and_one_insert(app, w
         stored = db.session.get(CheckIn, response.json["id"])
         assert stored.first_pass_nonce == stored.pass_nonce is not None and stored.decision == "allowed"
         assert stored.gate_id == world.gate_a.id and stored.server_time.tzinfo is not None
+
+
+def test_a_guard_scan_reuses_the_connection_the_last_one_used(app, world, as_user):
+    # The pool hands out the connection returned last: on SQLite each connection keeps its own page
+    # cache, which another connection's commit empties, so rotating through the pool (its FIFO default)
+    # read about twenty pages back from the file per scan; on PostgreSQL the same server process stays
+    # warm. A scan's reads outside the transaction and the transaction itself follow one another.
+    guard = as_user(world.guard_a)
+    codes = [pass_of(as_user, world.resident_a), pass_of(as_user, world.resident_b)]
+    with app.app_context():
+        engine = db.engine
+    used: list[int] = []
+
+    def checked_out(dbapi_connection, record, proxy):
+        used.append(id(dbapi_connection))
+
+    with engine.connect(), engine.connect():
+        pass  # the pool now holds two connections, as a worker's does after its first overlapping use
+    assert scan(guard, codes[0], world.gate_a.id).status_code == 201
+    event.listen(engine.pool, "checkout", checked_out)
+    try:
+        response = scan(guard, codes[1], world.gate_a.id)
+    finally:
+        event.remove(engine.pool, "checkout", checked_out)
+    assert response.status_code == 201, response.json
+    assert len(used) >= 2 and len(set(used)) == 1, used
