@@ -2,7 +2,8 @@
 
 Creates a fresh database (SQLite in a temporary folder, or WUYE_DATABASE_URL when set, e.g. by
 scripts/with-postgres.sh), loads the demo data and a modest synthetic district (`flask wuye synth`,
-timed), starts gunicorn with gunicorn.conf.py (2 sync workers) and drives each endpoint with wrk
+timed), flushes what the load left for the disk to write (`benchlib.settle_after_load`), starts
+gunicorn with gunicorn.conf.py (2 sync workers) and drives each endpoint with wrk
 (a 1 s warm-up, then the measured run). Each row: requests/s, p50, p99, the server's CPU per request
 and the ratio to /healthz (measured first and last; their mean is the reference). After the run,
 the resident set size of each worker; then the roster auto-fill through the database, timed.
@@ -43,6 +44,7 @@ from benchlib import (  # noqa: E402
     run_python,
     run_wrk,
     server_env,
+    settle_after_load,
 )
 from checkin_load import MAX_P99_MS, MIN_RATIO, write_checkin_script  # noqa: E402
 
@@ -187,6 +189,8 @@ def main() -> int:
         extra["data"] = setup
         print(f"[{backend}] synth {wall:.1f} s ({counts}); {setup['checkin_rows']} check-ins, "
               f"{setup['gate_rows']} at the listed gate, {setup['subject_rows']} of the listed person", flush=True)
+        extra["settled"] = settle_after_load(env)
+        print(f"[{backend}] {extra['settled']}", flush=True)
         with Gunicorn(env) as server:
             base, api = server.base, server.base + "/api/v1"
             guard = http_json(api + "/auth/wechat", {"code": "dev:guard-zhang"})["access_token"]

@@ -2,6 +2,7 @@
 # Runs a command against a throwaway PostgreSQL 15 cluster: initdb in a temporary folder, a private
 # Unix socket (no TCP), fsync off (it is thrown away), stopped and removed afterwards, also on failure.
 # The command sees WUYE_TEST_DATABASE_URL (and WUYE_DATABASE_URL unless already set).
+# WUYE_PG_OPTIONS adds server settings, e.g. "-c shared_buffers=4GB" for a district-scale benchmark.
 set -euo pipefail
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 dir=$(mktemp -d /tmp/wuye-pg.XXXXXX)
@@ -20,7 +21,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 "${as_pg[@]}" "$PGBIN/initdb" -D "$dir/data" -U wuye --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
 "${as_pg[@]}" "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-  -o "-k $dir -p $port -c listen_addresses='' -c fsync=${WUYE_PG_FSYNC:-off} -c max_connections=100" start >/dev/null
+  -o "-k $dir -p $port -c listen_addresses='' -c fsync=${WUYE_PG_FSYNC:-off} -c max_connections=100 ${WUYE_PG_OPTIONS:-}" start >/dev/null
 "$PGBIN/createdb" -h "$dir" -p "$port" -U wuye wuye
 export WUYE_TEST_DATABASE_URL="postgresql+psycopg://wuye@/wuye?host=$dir&port=$port"
 export WUYE_DATABASE_URL="${WUYE_DATABASE_URL:-$WUYE_TEST_DATABASE_URL}"
