@@ -114,10 +114,8 @@ def _at_once(subject: Subject, decision: GateDecision, offline: bool) -> bool:
 def _insert_and_count_at_once(values: dict) -> int | None:
     """The new row's id, inserted and counted in one statement; None when its pass was already seen."""
     nonce = values["pass_nonce"]
-    allowed, out = int(values["decision"] == "allowed"), int(values["direction"] == "out")
     row = _INSERT_AND_COUNT[nonce is not None].one_or_none(db.engine, {
-        **values, "first_pass_nonce": nonce, "hour": hour_of(values["occurred_at"]), "allowed": allowed,
-        "denied": 1 - allowed, "allowed_out": allowed * out, "denied_out": (1 - allowed) * out})
+        **values, "first_pass_nonce": nonce, **_counted(values)})
     if row is None:
         return None
     values["first_pass_nonce"] = nonce
@@ -127,10 +125,15 @@ def _insert_and_count_at_once(values: dict) -> int | None:
 def _count(values: dict) -> None:
     """Count the check-in in its gate's hourly rollup (the district statistics): one upsert, same transaction."""
     connection = db.session.connection()
+    connection.execute(CHECKIN_COUNTER[connection.dialect.name], _counted(values))
+
+
+def _counted(values: dict) -> dict:
+    """A check-in's parameters of its gate's hourly counter: the gate, the hour, the compound, and 0 or 1
+    for each count (`CHECKIN_COUNTER`'s columns, `_COUNTS`)."""
     allowed, out = int(values["decision"] == "allowed"), int(values["direction"] == "out")
-    connection.execute(CHECKIN_COUNTER[connection.dialect.name], {
-        "gate_id": values["gate_id"], "hour": hour_of(values["occurred_at"]), "compound_id": values["compound_id"],
-        "allowed": allowed, "denied": 1 - allowed, "allowed_out": allowed * out, "denied_out": (1 - allowed) * out})
+    return {"gate_id": values["gate_id"], "hour": hour_of(values["occurred_at"]), "compound_id": values["compound_id"],
+            "allowed": allowed, "denied": 1 - allowed, "allowed_out": allowed * out, "denied_out": (1 - allowed) * out}
 
 
 def _utc(moment: datetime | None) -> datetime | None:
