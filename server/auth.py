@@ -22,7 +22,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
 from server.errors import ForbiddenError, UnauthorizedError
-from server.extensions import db
+from server.extensions import db, transaction_begun
 from server.models.people import ROLES, User, UserRow
 from server.models.sessions import AuthSession, RefreshToken
 from server.plumbing.clock import utcnow
@@ -202,7 +202,7 @@ def authenticate() -> UserRow:
 
 def _read_caller(params: dict) -> UserRow | None:
     """The caller's row if the session is live: read fresh on every request, so a revocation counts at once."""
-    if db.session.registry.has() and db.session().in_transaction():
+    if transaction_begun():
         row = db.session.connection().execute(_CALLER.statement, params).one_or_none()
         return None if row is None else _CALLER.row_type._make(row)
     # Outside the request's transaction: on READ COMMITTED (and in SQLite's WAL) each statement sees

@@ -12,3 +12,12 @@ db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 api = Api()
 api.ERROR_SCHEMA = ErrorSchema  # every documented error answer is the shape server.errors builds
+
+
+def transaction_begun() -> bool:
+    """Whether this request's (this scope's) session has begun a transaction; creates no session to find out.
+
+    The hot paths read and write outside the session while it has begun nothing, and a request that never
+    used it has nothing to commit.
+    """
+    return db.session.registry.has() and db.session().in_transaction()

@@ -11,7 +11,7 @@ from flask import Flask, Response, current_app
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from server.errors import ApiError, ConflictError, UnavailableError, UnprocessableError, handle_http_exception
-from server.extensions import db
+from server.extensions import db, transaction_begun
 
 
 def database_error_answer(error: Exception) -> ApiError:
@@ -41,6 +41,8 @@ def commit_request() -> None:
     waits for this commit in sleeps of a millisecond or more, so the write lock should not be held
     while JSON is built. The commit at the end of the request then finds nothing left to do.
     """
+    if not transaction_begun():
+        return  # nothing read or written through the session (the guard scan's own write, a pass refresh)
     try:
         db.session.commit()
     except (IntegrityError, DataError, OperationalError) as exc:

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from server import create_app
 from server.extensions import db, limiter
-from server.plumbing.hot_read import HotRead
+from server.plumbing import hot_read
 from tests.factories import World, build_world, client_for
 from tests.fakes.wechat_server import fake_wechat  # noqa: F401 - a fixture
 
@@ -85,15 +85,19 @@ def world(app) -> World:
 
 @pytest.fixture
 def hot_reads(monkeypatch) -> list[str]:
-    """The SQL of each `HotRead` run from here on (the caller's row, read outside SQLAlchemy's events)."""
+    """The SQL of each `HotRead` statement sent from here on (the caller's row, the guard scan's look-up and
+    write: outside SQLAlchemy's events); a commit on their connection is recorded as "COMMIT"."""
     seen: list[str] = []
-    run = HotRead.one_or_none
+    fetch = hot_read._fetch
 
-    def recorded(self, engine, params):
-        seen.append(str(self.statement.compile(dialect=engine.dialect)))
-        return run(self, engine, params)
+    def recorded(engine, batch):
+        seen.extend(sql for sql, _ in batch)
+        rows = fetch(engine, batch)
+        if len(batch) > 1 and len(rows) == len(batch):
+            seen.append("COMMIT")
+        return rows
 
-    monkeypatch.setattr(HotRead, "one_or_none", recorded)
+    monkeypatch.setattr(hot_read, "_fetch", recorded)
     return seen
 
 

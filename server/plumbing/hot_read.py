@@ -1,9 +1,10 @@
-"""A prebuilt one-row SELECT run straight on a pooled DBAPI connection, outside any transaction.
+"""A prebuilt one-row statement run straight on a pooled DBAPI connection, outside the request's session.
 
 Written by hand for the hottest statements: the caller's row, which every authenticated request
-reads, the guard scan's look-up of the gate and the pass holder, and on PostgreSQL the guard scan's
-write (a SELECT carrying a data-modifying WITH, which on its own autocommit connection is its own
-transaction: `checkin_rows`). Through
+reads, the guard scan's look-up of the gate and the pass holder, and the guard scan's write: on
+PostgreSQL a SELECT carrying a data-modifying WITH, which on its own autocommit connection is its own
+transaction, on SQLite the insert and the count as two statements of one transaction
+(`in_one_transaction`, `checkin_rows`). Through
 SQLAlchemy's `Connection.execute` it cost about 0.3 ms of CPU (execution context, result metadata,
 a description object per column) plus, on PostgreSQL, a BEGIN and a COMMIT round trip: a third
 of a pass refresh, the request every shown phone makes each minute. The SQL is still SQLAlchemy's,
@@ -16,10 +17,11 @@ booleans), and a driver error still surfaces as SQLAlchemy's
 from __future__ import annotations
 
 from collections import namedtuple
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, Select
+from sqlalchemy import Engine, Executable
 from sqlalchemy.exc import DBAPIError
 
 
@@ -33,11 +35,12 @@ class _Compiled:
 
 
 class HotRead:
-    """One prebuilt SELECT of at most one row; rows come back as a named tuple of its columns."""
+    """One prebuilt statement answering at most one row (a SELECT, or a write with RETURNING); rows come back
+    as a named tuple of its columns."""
 
-    def __init__(self, statement: Select, row_name: str) -> None:
+    def __init__(self, statement: Executable, row_name: str) -> None:
         self.statement = statement
-        self.row_type = namedtuple(row_name, [column.key for column in statement.selected_columns])
+        self.row_type = namedtuple(row_name, [column.key for column in statement.exported_columns])
         self._compiled: dict[str, _Compiled] = {}  # per dialect name: a pure function of the code
 
     def _compile(self, engine: Engine) -> _Compiled:
@@ -51,7 +54,7 @@ class HotRead:
             if defaulted or computed:
                 raise ValueError(f"a HotRead computes no Python-side value: give {defaulted or computed} explicitly")
             processors = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None)
-                               for column in self.statement.selected_columns)
+                               for column in self.statement.exported_columns)
             binds = ((name, bind.type.dialect_impl(dialect).bind_processor(dialect))
                      for name, bind in sql.binds.items())
             compiled = _Compiled(sql.string, tuple(sql.positiontup) if sql.positional else None, processors,
@@ -60,46 +63,75 @@ class HotRead:
             self._compiled[dialect.name] = compiled
         return compiled
 
-    def one_or_none(self, engine: Engine, params: dict[str, Any]) -> tuple | None:
-        """The row for these parameters, or None; read on its own, committed rows only."""
+    def _arguments(self, engine: Engine, params: dict[str, Any]) -> tuple[_Compiled, dict | tuple]:
         compiled = self._compile(engine)
-        dialect = engine.dialect
         params = {**compiled.literals, **params}
         params.update((name, process(params[name])) for name, process in compiled.bind_processors)
-        arguments = tuple(params[name] for name in compiled.positions) if compiled.positions else params
-        try:
-            row = self._fetch(engine, compiled.sql, arguments)
-        except dialect.loaded_dbapi.Error as error:  # also a refused connect, which the pool raises raw
-            raise DBAPIError.instance(compiled.sql, None, error, dialect.loaded_dbapi.Error,
-                                      hide_parameters=True, dialect=dialect) from error
+        return compiled, tuple(params[name] for name in compiled.positions) if compiled.positions else params
+
+    def _row(self, engine: Engine, row: tuple | None) -> tuple | None:
         if row is None:
             return None
+        processors = self._compile(engine).processors
         return self.row_type._make(value if process is None else process(value)
-                                   for value, process in zip(row, compiled.processors, strict=True))
+                                   for value, process in zip(row, processors, strict=True))
 
-    @staticmethod
-    def _fetch(engine: Engine, sql: str, arguments: dict | tuple) -> tuple | None:
-        pooled = engine.raw_connection()
-        connection, cursor = pooled.dbapi_connection, None
-        # psycopg would otherwise open a transaction (BEGIN, a round trip) and the pool would end it
-        # (ROLLBACK, another); pysqlite starts none before a SELECT.
-        autocommit = engine.dialect.name == "postgresql"
-        try:
-            if autocommit:
-                connection.autocommit = True
-            cursor = connection.cursor()
+    def one_or_none(self, engine: Engine, params: dict[str, Any]) -> tuple | None:
+        """The row for these parameters, or None; read on its own, committed rows only."""
+        return in_one_transaction(engine, ((self, params),))
+
+
+def in_one_transaction(engine: Engine, steps: Sequence[tuple[HotRead, dict[str, Any]]]) -> tuple | None:
+    """Run prebuilt statements in order on one pooled connection, in one transaction; the first's row.
+
+    Committed when every statement answered a row; rolled back at the first that answers none (an
+    `ON CONFLICT DO NOTHING` that inserted nothing), which answers None. SQLite, which has no
+    data-modifying WITH, writes the guard scan's row and its hourly count so: two statements, one commit.
+    """
+    batch = []
+    for read, params in steps:
+        compiled, arguments = read._arguments(engine, params)
+        batch.append((compiled.sql, arguments))
+    dialect = engine.dialect
+    try:
+        rows = _fetch(engine, tuple(batch))
+    except dialect.loaded_dbapi.Error as error:  # also a refused connect, which the pool raises raw
+        raise DBAPIError.instance(batch[0][0], None, error, dialect.loaded_dbapi.Error,
+                                  hide_parameters=True, dialect=dialect) from error
+    return steps[0][0]._row(engine, rows[0]) if len(rows) == len(steps) else None
+
+
+def _fetch(engine: Engine, batch: tuple[tuple[str, dict | tuple], ...]) -> list[tuple]:
+    """Each statement's first row, in order, stopping at the first that answers none (rolled back)."""
+    pooled = engine.raw_connection()
+    connection, cursor = pooled.dbapi_connection, None
+    # One statement on PostgreSQL runs in autocommit: psycopg would otherwise open a transaction
+    # (BEGIN, a round trip) and the pool would end it (ROLLBACK, another); pysqlite starts none
+    # before a SELECT, and opens one before the first write.
+    autocommit = engine.dialect.name == "postgresql" and len(batch) == 1
+    rows: list[tuple] = []
+    try:
+        if autocommit:
+            connection.autocommit = True
+        cursor = connection.cursor()
+        for sql, arguments in batch:
             cursor.execute(sql, arguments)
             row = cursor.fetchone()
-            cursor.close()
-            return row
+            if row is None:
+                break
+            rows.append(row)
+        cursor.close()
+        if not autocommit:
+            connection.commit() if len(rows) == len(batch) else connection.rollback()
+        return rows
+    except engine.dialect.loaded_dbapi.Error as error:
+        if engine.dialect.is_disconnect(error, connection, cursor):
+            pooled.invalidate(error)
+        raise  # e.g. a unique key the write clashed with: the connection itself is sound
+    finally:
+        try:
+            if autocommit and pooled.dbapi_connection is not None:
+                connection.autocommit = False
         except engine.dialect.loaded_dbapi.Error as error:
-            if engine.dialect.is_disconnect(error, connection, cursor):
-                pooled.invalidate(error)
-            raise  # e.g. a unique key the write clashed with: the connection itself is sound
-        finally:
-            try:
-                if autocommit and pooled.dbapi_connection is not None:
-                    connection.autocommit = False
-            except engine.dialect.loaded_dbapi.Error as error:
-                pooled.invalidate(error)  # perhaps left in autocommit: it must not serve a transaction
-            pooled.close()  # back to the pool (an invalidated one is replaced on its next checkout)
+            pooled.invalidate(error)  # perhaps left in autocommit: it must not serve a transaction
+        pooled.close()  # back to the pool, rolled back there (an invalidated one is replaced on its next checkout)

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from server.extensions import db
 from server.models.alliance import Alliance
 from server.models.people import User
-from server.plumbing.hot_read import HotRead
+from server.plumbing.hot_read import HotRead, in_one_transaction
 
 USER_BY_ID = HotRead(select(*User.__table__.c).where(User.id == bindparam("user_id"),
                                                      User.role == bindparam("role")), "UserRow")
@@ -105,3 +105,32 @@ def test_a_write_that_leaves_a_python_default_out_is_refused(app, ctx):
     inserted = insert(table).values(name=bindparam("name")).returning(table.c.id).cte("inserted")
     with pytest.raises(ValueError, match="region"):
         HotRead(select(inserted.c.id), "Inserted").one_or_none(db.engine, {"name": "缺省"})
+
+
+def test_statements_in_one_transaction_commit_together_or_not_at_all(app, ctx):
+    """`in_one_transaction` (SQLite's guard-scan write: the row, then its count) commits when every statement
+    answered a row and rolls back everything at the first that answers none; a clash in the second
+    statement undoes the first's insert too."""
+    table = Alliance.__table__
+    columns = ("name", "region", "created_at")
+    insert_one = HotRead(insert(table).values({c: bindparam(c) for c in columns}).returning(table.c.id), "Inserted")
+    named = HotRead(select(Alliance.id).where(Alliance.name == bindparam("other")), "Named")
+    now = datetime.now(UTC)
+
+    def count(name: str) -> int:
+        return db.session.scalar(select(func.count()).select_from(Alliance).where(Alliance.name == name))
+
+    row = in_one_transaction(db.engine, [(insert_one, {"name": "一起提交", "region": "", "created_at": now}),
+                                         (named, {"other": "一起提交"})])
+    assert row is not None and row.id == db.session.scalar(select(Alliance.id).where(Alliance.name == "一起提交"))
+    assert in_one_transaction(db.engine, [(insert_one, {"name": "一起撤回", "region": "", "created_at": now}),
+                                          (named, {"other": "没有这个"})]) is None
+    assert count("一起撤回") == 0
+    with pytest.raises(IntegrityError):  # names are unique: the second insert clashes, the first is undone
+        in_one_transaction(db.engine, [(insert_one, {"name": "先插入", "region": "", "created_at": now}),
+                                       (insert_one, {"name": "一起提交", "region": "", "created_at": now})])
+    assert count("先插入") == 0 and count("一起提交") == 1
+    # The pooled connections are left with nothing open: a session's write still commits and is seen.
+    db.session.add(Alliance(name="之后", region=""))
+    db.session.commit()
+    assert count("之后") == 1

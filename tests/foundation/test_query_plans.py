@@ -26,8 +26,8 @@ from server.models.alliance import Alliance
 from server.models.checkins import CheckIn
 from server.models.compounds import Compound
 from server.models.people import User
+from server.plumbing import hot_read
 from server.plumbing.clock import local_today, utcnow
-from server.plumbing.hot_read import HotRead
 from server.services.gate.passes import issue_for
 from server.services.people.retention import purge
 from tests.factories import client_for, make_user
@@ -51,18 +51,18 @@ def captured(app) -> list[tuple[str, object]]:
         if not executemany and DML.match(statement):
             statements.append((statement, parameters))
 
-    fetch = HotRead._fetch
+    fetch = hot_read._fetch
 
-    def keep_hot(hot_engine, sql, arguments):
-        statements.append((sql, arguments))
-        return fetch(hot_engine, sql, arguments)
+    def keep_hot(hot_engine, batch):
+        statements.extend(batch)
+        return fetch(hot_engine, batch)
 
     event.listen(engine, "before_cursor_execute", keep)
-    HotRead._fetch = staticmethod(keep_hot)
+    hot_read._fetch = keep_hot
     try:
         yield statements
     finally:
-        HotRead._fetch = staticmethod(fetch)
+        hot_read._fetch = fetch
         event.remove(engine, "before_cursor_execute", keep)
 
 
