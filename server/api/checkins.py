@@ -65,7 +65,7 @@ def guard_scan(args):
                               "not stored (id null)")
 def self_scan(args):
     """A resident scanned the gate's code: the screen the guard looks at (masked name, big status)."""
-    return answer_checkin(checkins.self_scan(current_user(), args))
+    return answer_checkin(checkins.self_scan(current_caller(), args))
 
 
 @blp.route("/checkins/manual", methods=["POST"])

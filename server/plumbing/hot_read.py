@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Executable
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql import sqltypes
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,9 @@ class HotRead:
             computed = [name for name, bind in sql.binds.items() if bind.callable is not None]
             if defaulted or computed:
                 raise ValueError(f"a HotRead computes no Python-side value: give {defaulted or computed} explicitly")
-            processors = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None)
-                               for column in self.statement.exported_columns)
+            processors = tuple(
+                column.type.dialect_impl(dialect).result_processor(dialect, _type_code(column.type, dialect))
+                for column in self.statement.exported_columns)
             binds = ((name, bind.type.dialect_impl(dialect).bind_processor(dialect))
                      for name, bind in sql.binds.items())
             compiled = _Compiled(sql.string, tuple(sql.positiontup) if sql.positional else None, processors,
@@ -79,6 +81,19 @@ class HotRead:
     def one_or_none(self, engine: Engine, params: dict[str, Any]) -> tuple | None:
         """The row for these parameters, or None; read on its own, committed rows only."""
         return in_one_transaction(engine, ((self, params),))
+
+
+def _type_code(column_type: Any, dialect: Any) -> int | None:
+    """The driver's type code of a column read back as its own type, where a result processor asks for it.
+
+    SQLAlchemy passes the cursor description's code; a HotRead builds its processors before any cursor.
+    Only psycopg's numeric processor asks (to tell PostgreSQL's numeric from float8): the oids are fixed.
+    """
+    if dialect.name != "postgresql":
+        return None
+    if isinstance(column_type, sqltypes.Float):  # (not a Numeric in SQLAlchemy 2.1)
+        return 701  # float8
+    return 1700 if isinstance(column_type, sqltypes.Numeric) else None  # numeric
 
 
 def in_one_transaction(engine: Engine, steps: Sequence[tuple[HotRead, dict[str, Any]]]) -> tuple | None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import time_machine
+from sqlalchemy import event, func, select
 
 from server.extensions import db
+from server.models.checkins import CheckIn
 from server.models.compounds import Gate
 from server.services.gate.gates import rotating_code
 from tests.api.checkin_helpers import (
@@ -54,3 +56,60 @@ def test_rotating_gate_refuses_a_photo_of_the_poster(app, world, as_user):
     with app.app_context():
         assert rotating_code(db.session.get(Gate, world.gate_a.id), T0)[0] == live["code"]
 
+
+
+@time_machine.travel(T0, tick=False)
+def test_a_retry_replays_after_its_rotating_code_expired(app, world, as_user):
+    with app.app_context():
+        db.session.get(Gate, world.gate_a.id).rotating_code = True
+        db.session.commit()
+    live = as_user(world.guard_a).get(f"/api/v1/gates/{world.gate_a.id}/live-code").json["code"]
+    resident = as_user(world.resident_a)
+    body = {"gate_code": live, "direction": "in", "client_id": "phone-retry-1"}
+    first = resident.post("/api/v1/checkins/self", json=body)
+    assert first.status_code == 201 and first.json["reason"] == "ok"
+    with time_machine.travel(T0 + timedelta(minutes=5), tick=False):
+        # The answer was lost on the way; the phone resends the same scan with a code long expired.
+        retry = resident.post("/api/v1/checkins/self", json=body)
+        assert retry.status_code == 200 and retry.json["replayed"] is True
+        assert (retry.json["id"], retry.json["reason"], retry.json["decision"]) == (first.json["id"], "ok", "allowed")
+        changed = resident.post("/api/v1/checkins/self", json={**body, "direction": "out"})
+        assert changed.status_code == 409 and changed.json["reason"] == "idempotency_mismatch"
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CheckIn).where(
+            CheckIn.author_id == world.resident_a.id, CheckIn.client_id == "phone-retry-1")) == 1
+
+
+@time_machine.travel(T0, tick=False)
+def test_the_self_scan_reads_outside_the_session_and_writes_at_once(app, world, as_user, hot_reads):
+    # As the guard scan: the caller, the retry's look-up and the gate with the resident are read outside
+    # the request's transaction, and the row with its hourly count is written on its own (one statement
+    # on PostgreSQL; the insert, the count and a commit on SQLite): nothing goes through the session.
+    resident = as_user(world.resident_a)
+    with app.app_context():
+        engine = db.engine
+    statements = []
+
+    def listen(conn, cursor, statement, params, context, executemany):
+        statements.append(" ".join(statement.split()[:4]))
+
+    event.listen(engine, "before_cursor_execute", listen)
+    hot_reads.clear()
+    try:
+        response = self_scan(resident, world.gate_a.code, "in")
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    assert response.status_code == 201 and response.json["reason"] == "ok", response.json
+    assert statements == [], statements
+    caller, stored, gate_and_resident, *write = hot_reads
+    assert caller.startswith("SELECT users.") and stored.startswith("SELECT checkins.")
+    assert gate_and_resident.startswith("SELECT gates.") and "gates.code =" in gate_and_resident
+    if engine.dialect.name == "postgresql":
+        assert len(write) == 1 and write[0].startswith("WITH inserted AS"), write
+    else:
+        assert [w.split()[:3] for w in write] == [["INSERT", "INTO", "checkins"], ["INSERT", "INTO", "checkin_hourly"],
+                                                 ["COMMIT"]], write
+    with app.app_context():
+        stored_row = db.session.get(CheckIn, response.json["id"])
+        assert (stored_row.method, stored_row.gate_id, stored_row.author_id) == ("self_scan", world.gate_a.id,
+                                                                                 world.resident_a.id)

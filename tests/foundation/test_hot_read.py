@@ -4,9 +4,10 @@ the same values as the ORM reads, nothing left behind on the pooled connection, 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
-from sqlalchemy import bindparam, create_engine, func, insert, select
+from sqlalchemy import Float, Numeric, bindparam, cast, create_engine, func, insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from server.extensions import db
@@ -68,6 +69,16 @@ def test_parameters_go_through_their_types_and_the_statement_keeps_its_own_value
     assert read.one_or_none(db.engine, {"user_id": world.resident_a.id, "at": created}) == (world.resident_a.id,)
     later = created + timedelta(microseconds=1)
     assert read.one_or_none(db.engine, {"user_id": world.resident_a.id, "at": later}) is None
+
+
+def test_numbers_come_back_as_the_orm_reads_them(app, ctx):
+    """A Numeric column comes back a Decimal of its scale and a Float a float, on both databases (psycopg's
+    processor must be told PostgreSQL's numeric from float8 without a cursor to ask)."""
+    read = HotRead(select(cast(bindparam("t", type_=Numeric(4, 1)), Numeric(4, 1)).label("t"),
+                          cast(bindparam("f", type_=Float), Float).label("f")), "Numbers")
+    assert read.one_or_none(db.engine, {"t": Decimal("37.0"), "f": 0.25}) == (Decimal("37.0"), 0.25)
+    row = read.one_or_none(db.engine, {"t": Decimal("36.5"), "f": 1.5})
+    assert isinstance(row.t, Decimal) and str(row.t) == "36.5" and isinstance(row.f, float)
 
 
 def test_a_write_that_clashes_is_an_integrity_error_and_its_connection_serves_on(app, world, ctx):

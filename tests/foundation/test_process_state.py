@@ -34,6 +34,11 @@ REVIEWED = {
                            "from the database on every request",
     "server.services.gate.checkin_subjects:_GATE_AND_HOLDER": "the guard scan's SELECT compiled once per dialect "
                                                               "from code; its row is read on every scan",
+    "server.services.gate.checkin_subjects:_GATE_BY_CODE_AND_RESIDENT": "the self scan's SELECT compiled once "
+                                                                        "per dialect from code; its row is read "
+                                                                        "on every scan",
+    "server.services.gate.checkins:_STORED": "the self scan's look-up of a retry, compiled once per dialect from "
+                                             "code; its row is read on every scan",
 }
 CACHE_CALLS = {"TLRUCache", "TTLCache", "LRUCache", "LFUCache", "Cache", "HotRead", "WeakKeyDictionary"}
 CACHE_DECORATORS = {"lru_cache", "cache", "cached_property"}

@@ -24,7 +24,7 @@ from server.demo.synth import generate_district
 from server.extensions import db
 from server.models.alliance import Alliance
 from server.models.checkins import CheckIn
-from server.models.compounds import Compound
+from server.models.compounds import Compound, Gate
 from server.models.people import User
 from server.plumbing import hot_read
 from server.plumbing.clock import local_today, utcnow
@@ -182,6 +182,7 @@ def _requests(app, d) -> dict[str, Callable[[], object]]:
     now = utcnow()
     with app.app_context():
         code = issue_for(db.session.merge(d["subject"])).code
+        gate_code = db.session.get(Gate, gate).code
         db.session.commit()
     asked = staff.post("/api/v1/exposure-requests", json={
         "subject_user_id": subject, "window_start": (now - timedelta(days=3)).isoformat(),
@@ -207,6 +208,8 @@ def _requests(app, d) -> dict[str, Callable[[], object]]:
         "roster week": lambda: ok(staff.get(f"/api/v1/compounds/{c}/roster?week={local_today('Asia/Shanghai').isoformat()}")),
         "guard-scan check-in": lambda: ok(guard.post("/api/v1/checkins", json={
             "pass_code": code, "gate_id": gate, "direction": "in", "client_id": "plan-1", "temperature": "36.5"})),
+        "self check-in": lambda: ok(client_for(app, d["subject"]).post("/api/v1/checkins/self", json={
+            "gate_code": gate_code, "direction": "out", "client_id": "plan-self-1"})),
     }
 
 
@@ -232,7 +235,7 @@ def test_hot_queries_use_indexes(app, district):
         with captured(app) as statements:
             request()
         assert statements, name
-        if name == "guard-scan check-in":  # its look-up runs as a HotRead: its plan is read too
+        if name in ("guard-scan check-in", "self check-in"):  # its look-ups run as HotReads: their plans are read too
             assert any(sql.lstrip().startswith("SELECT gates.") for sql, _ in statements), statements
         used: set[str] = set()
         with app.app_context():

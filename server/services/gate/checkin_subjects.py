@@ -1,8 +1,8 @@
 """Who is at the gate: the look-ups a check-in decides on, each in as few queries as possible.
 
 The guard scan reads the gate, its compound, the pass holder, their household, an active
-quarantine order, their consent in force and whether another scan saw this pass in one statement,
-built once.
+quarantine order and their consent in force in one statement, built once; the self scan the same,
+with the gate found by the printed code the resident scanned.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
 
-from sqlalchemy import and_, bindparam, exists, func, or_, select
+from sqlalchemy import Select, and_, bindparam, exists, func, or_, select
 
 from server.errors import ConflictError, NotFoundError
 from server.extensions import db
@@ -27,6 +27,7 @@ from server.plumbing.clock import local_today, utcnow
 from server.plumbing.hot_read import HotRead
 from server.scope import guard_acts_at_gate
 from server.services.gate import visitors
+from server.services.gate.gates import code_freshness, printed_code_in
 
 register({"shift_not_started": ("您在此门的班次尚未开始", "Your shift at this gate has not started yet")})
 
@@ -173,23 +174,49 @@ def _subject_of(row, user_id: int, gate_compound_id: int, home_compound_id: int 
                    returned_from=row.returned_from or None, consented=bool(row.consented))
 
 
-# The guard scan's one query: the gate with its compound, and the pass holder with household,
-# quarantine and consent (no holder: the user columns are NULL). Whether another scan saw this pass
-# is settled by the insert itself (`checkin_rows._insert`). Run as a `HotRead`, outside the request's
-# transaction: on PostgreSQL that spares the scan a BEGIN, and its common write is then one statement.
-_GATE_AND_HOLDER = HotRead(
-    select(Gate.id, Gate.compound_id, Gate.name.label("gate_name"), Gate.is_open,
-           Compound.name.label("compound_name"), Compound.timezone, Compound.health_emergency,
-           User.id.label("user_id"), User.role, User.display_name, User.household_id, User.residency,
-           User.is_active, returned_from(User.id, bindparam("at")), Household.compound_id.label("home_compound_id"),
-           Building.name.label("building_name"), Household.unit, Household.room,
-           quarantine_exists(User.id, User.household_id, bindparam("at")).label("quarantined"),
-           consent_exists(User.id).label("consented"))
-    .select_from(Gate).join(Compound, Compound.id == Gate.compound_id)
-    .outerjoin(User, User.id == bindparam("user_id"))
-    .outerjoin(Household, Household.id == User.household_id)
-    .outerjoin(Building, Building.id == Household.building_id)
-    .where(Gate.id == bindparam("gate_id")), "GateAndHolder")
+def _gate_and_person(gate_named) -> Select:
+    """The gate named so, with its compound, and a person (`user_id`) with household, quarantine and
+    consent (no such person: the user columns are NULL), in one statement."""
+    return (
+        select(Gate.id, Gate.compound_id, Gate.name.label("gate_name"), Gate.is_open, Gate.code, Gate.rotating_code,
+               Compound.name.label("compound_name"), Compound.timezone, Compound.health_emergency,
+               User.id.label("user_id"), User.role, User.display_name, User.household_id, User.residency,
+               User.is_active, returned_from(User.id, bindparam("at")), Household.compound_id.label("home_compound_id"),
+               Building.name.label("building_name"), Household.unit, Household.room,
+               quarantine_exists(User.id, User.household_id, bindparam("at")).label("quarantined"),
+               consent_exists(User.id).label("consented"))
+        .select_from(Gate).join(Compound, Compound.id == Gate.compound_id)
+        .outerjoin(User, User.id == bindparam("user_id"))
+        .outerjoin(Household, Household.id == User.household_id)
+        .outerjoin(Building, Building.id == Household.building_id)
+        .where(gate_named))
+
+
+# The guard scan's one query: the gate with its compound, and the pass holder. Whether another scan saw
+# this pass is settled by the insert itself (`checkin_rows._insert`). The self scan's: the gate its
+# printed code names, and the resident scanning. Run as `HotRead`s, outside the request's transaction:
+# on PostgreSQL that spares the scan a BEGIN, and its common write is then one statement.
+_GATE_AND_HOLDER = HotRead(_gate_and_person(Gate.id == bindparam("gate_id")), "GateAndHolder")
+_GATE_BY_CODE_AND_RESIDENT = HotRead(_gate_and_person(Gate.code == bindparam("code")), "GateByCodeAndResident")
+
+
+def _infos(row) -> tuple[GateInfo, CompoundInfo, Subject]:
+    gate = GateInfo(row.id, row.compound_id, row.gate_name, row.is_open)
+    compound = CompoundInfo(row.compound_id, row.compound_name, row.timezone, row.health_emergency)
+    if row.user_id is None:
+        return gate, compound, Subject(kind="unknown")
+    return gate, compound, _subject_of(row, row.user_id, row.compound_id, row.home_compound_id, row.building_name)
+
+
+def gate_code_and_resident(code: str, user_id: int,
+                           at: datetime) -> tuple[GateInfo, CompoundInfo, Subject, bool] | None:
+    """The self-scan look-up in one query: the gate a scanned code names, its compound and the resident,
+    with whether the code is acceptable at `at` (`gates.code_freshness`); None when it names no gate."""
+    printed = printed_code_in(code)
+    row = None if printed is None else _GATE_BY_CODE_AND_RESIDENT.one_or_none(
+        db.engine, {"code": printed, "user_id": user_id, "at": at})
+    fresh = None if row is None else code_freshness(code, row.code, row.rotating_code, at)
+    return None if fresh is None else (*_infos(row), fresh)
 
 
 def gate_and_holder(guard: User | UserRow, gate_id: int, user_id: int,
@@ -200,11 +227,7 @@ def gate_and_holder(guard: User | UserRow, gate_id: int, user_id: int,
         raise NotFoundError("not_found")
     if not guard_acts_at_gate(guard, row.id, row.compound_id, at):
         raise out_of_scope(guard, row.id, at)
-    gate = GateInfo(row.id, row.compound_id, row.gate_name, row.is_open)
-    compound = CompoundInfo(row.compound_id, row.compound_name, row.timezone, row.health_emergency)
-    if row.user_id is None:
-        return gate, compound, Subject(kind="unknown")
-    return gate, compound, _subject_of(row, user_id, row.compound_id, row.home_compound_id, row.building_name)
+    return _infos(row)
 
 
 def visitor_subject(code: str, gate: AnyGate, compound: AnyCompound, direction: str, at: datetime) -> Subject | None:

@@ -11,21 +11,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from server.errors import NotFoundError
 from server.extensions import db
 from server.messages import message_for, register, wants_english
 from server.models.checkins import CheckIn
-from server.models.compounds import Compound
 from server.models.people import User, UserRow
 from server.plumbing.clock import utcnow
+from server.plumbing.hot_read import HotRead
 from server.plumbing.idempotency import IdempotentWrite, client_id_of, fingerprint
 from server.services.gate.checkin_decisions import STATUS_TEXT
 from server.services.gate.checkin_flows import FLOWS
 from server.services.gate.checkin_rows import record_checkin
-from server.services.gate.checkin_subjects import InsertedCheckIn, resident_subject
-from server.services.gate.gates import closed_gate_message, gate_code_in, resolve_gate_code
+from server.services.gate.checkin_subjects import InsertedCheckIn, gate_code_and_resident
+from server.services.gate.gates import closed_gate_message, gate_code_in
 from server.services.gate.stranger_scans import has_no_tie, stranger_scan
 
 # Fields of a device write that do not change what was scanned: a queued scan re-sent with its device
@@ -41,7 +41,7 @@ register({
 class Recorded:
     """A stored check-in and whether this call was a replay of an earlier one."""
 
-    checkin: CheckIn | InsertedCheckIn
+    checkin: CheckIn | InsertedCheckIn  # or a stored row read as a named tuple (`_STORED`)
     replayed: bool = False
     # False for a stranger's self scan: answered and counted, not stored (`stranger_scans`).
     stored: bool = True
@@ -56,6 +56,12 @@ def checkin_fingerprint(data: dict) -> str:
 def stored_checkin(author_id: int, client_id: str) -> CheckIn | None:
     """The check-in an author already stored under a client id, if any."""
     return db.session.scalar(select(CheckIn).where(CheckIn.author_id == author_id, CheckIn.client_id == client_id))
+
+
+# A self scan's retry is looked up before anything else (see `self_scan`): outside the request's
+# transaction, as the scan's other reads, so that its write can be one statement on PostgreSQL.
+_STORED = HotRead(select(*CheckIn.__table__.c).where(CheckIn.author_id == bindparam("author_id"),
+                                                     CheckIn.client_id == bindparam("client_id")), "StoredCheckIn")
 
 
 def checkin_write(author_id: int, client_id: str, fp: str) -> IdempotentWrite[CheckIn]:
@@ -85,21 +91,25 @@ def record_guard(guard: User | UserRow, kind: str, data: dict) -> Recorded:
         return Recorded(stored, replayed=True)
 
 
-def self_scan(resident: User, data: dict) -> Recorded:
-    """A resident scans a gate's code; the answer is what the guard reads off the resident's screen."""
+def self_scan(resident: User | UserRow, data: dict) -> Recorded:
+    """A resident scans a gate's code; the answer is what the guard reads off the resident's screen.
+
+    Reads the retry, then the gate with its compound and the resident in one query, both outside the
+    request's transaction: the common scan's write is then one statement on PostgreSQL, as the guard's.
+    """
     client_id = client_id_of(data)
     fp = checkin_fingerprint(data)
-    write = checkin_write(resident.id, client_id, fp)
+    write = IdempotentWrite.by_fingerprint(
+        lambda: _STORED.one_or_none(db.engine, {"author_id": resident.id, "client_id": client_id}), fp)
     # Looked up first: a retry must replay even after the rotating gate code it carries has expired.
     stored = write.stored()
     if stored is not None:
         return Recorded(stored, replayed=True)
     now = utcnow()
-    gate, fresh = resolve_gate_code(gate_code_in(data["gate_code"]), now)
-    if gate is None:
+    found = gate_code_and_resident(gate_code_in(data["gate_code"]), resident.id, now)
+    if found is None:
         raise NotFoundError("gate_code_invalid")
-    compound = db.session.get(Compound, gate.compound_id)
-    subject = resident_subject(resident.id, gate, now)
+    gate, compound, subject, fresh = found
     if has_no_tie(subject):
         return Recorded(stranger_scan(resident, gate, compound, subject, data, now,
                                       None if fresh else "gate_code_expired"), stored=False)

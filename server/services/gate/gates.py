@@ -113,13 +113,19 @@ def gate_code_in(scanned: str) -> str:
     return path.rsplit("/g/", 1)[-1]
 
 
-def gate_by_code(code: str) -> Gate | None:
-    """The gate a scanned code names (its printed code, or a rotating code of any age)."""
+def printed_code_in(code: str) -> str | None:
+    """The printed gate code a scanned code starts with (a rotating code adds a window and a mac), or None
+    when it cannot be one: anything else (a NUL from a URL included) names no gate, without asking the database."""
     static = code.split("-", 1)[0] if isinstance(code, str) else ""
-    # Anything a printed code cannot be (a NUL from a URL included) is no gate, without asking the database.
     if not static or len(static) > CODE_LENGTH or not set(static) <= _CODE_LETTERS:
         return None
-    return db.session.scalar(select(Gate).where(Gate.code == static))
+    return static
+
+
+def gate_by_code(code: str) -> Gate | None:
+    """The gate a scanned code names (its printed code, or a rotating code of any age)."""
+    static = printed_code_in(code)
+    return None if static is None else db.session.scalar(select(Gate).where(Gate.code == static))
 
 
 # A rotating code shown on a guard's screen: "<gate code>-<window, hex>-<mac>", windows of 30 s;
@@ -153,15 +159,20 @@ def resolve_gate_code(code: str, now: datetime) -> tuple[Gate | None, bool]:
     old screen is stale); a gate without it accepts its printed code. A forged mac names no gate.
     """
     gate = gate_by_code(code)
-    if gate is None:
-        return None, False
+    fresh = None if gate is None else code_freshness(code, gate.code, gate.rotating_code, now)
+    return (None, False) if fresh is None else (gate, fresh)
+
+
+def code_freshness(code: str, gate_code: str, rotating: bool, now: datetime) -> bool | None:
+    """Whether a scanned code of the gate whose printed code is `gate_code` is acceptable now; None when
+    it is forged (a rotating code whose mac does not match), which names no gate (`resolve_gate_code`)."""
     parts = code.split("-")
     if len(parts) == 1:
-        return gate, not gate.rotating_code
+        return not rotating
     if len(parts) != 3 or not re.fullmatch(r"[0-9a-f]{1,12}", parts[1]):
-        return None, False
+        return None
     window = int(parts[1], 16)
-    if not _mac_matches(gate.code, window, parts[2]):
-        return None, False
+    if not _mac_matches(gate_code, window, parts[2]):
+        return None
     current = int(now.timestamp()) // ROTATION_SECONDS
-    return gate, current - 1 <= window <= current
+    return current - 1 <= window <= current

@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from server.extensions import db
 from server.models.checkins import StrangerScanCount
-from server.models.people import User
+from server.models.people import User, UserRow
 from server.services.gate.checkin_decisions import GateFacts, decide
 from server.services.gate.checkin_rows import snapshot
 from server.services.gate.checkin_subjects import AnyCompound, AnyGate, InsertedCheckIn, Subject
@@ -48,7 +48,7 @@ def count_stranger_scan(gate: AnyGate, now: datetime) -> None:
         "compound_id": gate.compound_id, "gate_id": gate.id, "hour_start": hour, "scans": 1, "last_at": now})
 
 
-def stranger_scan(person: User, gate: AnyGate, compound: AnyCompound, subject: Subject, data: dict,
+def stranger_scan(person: User | UserRow, gate: AnyGate, compound: AnyCompound, subject: Subject, data: dict,
                   now: datetime, pass_problem: str | None) -> InsertedCheckIn:
     """The refusal a stranger's screen shows (read like a check-in, without an id); only counted."""
     count_stranger_scan(gate, now)
