@@ -90,6 +90,10 @@ def main() -> int:
                          *(["--pause", str(args.pause)] if args.pause is not None else [])]
         purger = subprocess.Popen([BIN / "flask", "wuye", "purge", *purge_options], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                   stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        # Measured from its first batch: loading the app (a second or two of one core) is the job's
+        # start, not the batches running beside the check-ins.
+        first_line = purger.stdout.readline().strip()
+        loading_seconds = time.monotonic() - purge_started
         during = base.run_wrk(base_url, args.duration, args.connections, script, server_group=server.pid)
         outlasted = purger.poll() is None
         print(f"  gunicorn.conf.py (2 sync workers); wrk -t2 -c{args.connections} -d{args.duration}s")
@@ -98,6 +102,7 @@ def main() -> int:
                   f"   server CPU {r['cpu_ms']:.2f} ms/request   non-2xx {r['non_2xx']}", flush=True)
         purge_output = purger.communicate()[0].strip()  # the purge goes on to the end: its time is measured
         purge_seconds = time.monotonic() - purge_started
+        print(f"  purge: \"{first_line}\" after {loading_seconds:.1f} s loading the app, then the load began;")
         print(f"  purge: {purge_output.splitlines()[-1] if purge_output else '(no output)'}; took {purge_seconds:.1f} s"
               f" ({'it outlasted the load' if outlasted else 'NOTE: it ended before the load did'})")
         failed = bool(first["non_2xx"] or alone["non_2xx"] or during["non_2xx"] or purger.returncode or during["p99"] > args.max_p99_ms)

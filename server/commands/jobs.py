@@ -14,6 +14,7 @@ claimed outbox), so a second scheduler does no harm.
 from __future__ import annotations
 
 import click
+from flask import current_app
 
 from server.extensions import db
 
@@ -54,6 +55,8 @@ def register(group) -> None:
             raise click.BadParameter("at least 1", param_hint="--days")
         if batch < 1 or batch_ms < 0:
             raise click.BadParameter("--batch at least 1, --batch-ms not negative")
+        # The first line says the app is loaded and the deleting begins (bench/purge_under_load.py waits for it).
+        click.echo(f"purging records older than {days or current_app.config['RETENTION_DAYS']} days")  # flushed
         counts = purge(days=days, batch=batch, pause=pause, batch_seconds=batch_ms / 1000 if batch_ms else None)
         click.echo("purged: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 

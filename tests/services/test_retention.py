@@ -122,7 +122,9 @@ def test_the_purge_command_runs(w, app):
     db.session.commit()
     result = app.test_cli_runner().invoke(args=["wuye", "purge", "--pause", "0"])
     assert result.exit_code == 0, result.output
-    assert "temperature_readings 1" in result.output
+    # First what it is about to do (a scheduler's log, and the purge benchmark's signal), then what it did.
+    assert result.output.splitlines()[0] == "purging records older than 28 days"
+    assert "temperature_readings 1" in result.output.splitlines()[-1]
 
 
 def test_a_timed_purge_deletes_the_same_rows_in_small_batches(w, app):
@@ -149,6 +151,37 @@ def test_a_timed_purge_deletes_the_same_rows_in_small_batches(w, app):
     assert counts["temperature_readings"] == 60
     assert deletes == [MIN_BATCH] * 3, deletes
     assert [r.client_id for r in db.session.scalars(select(TemperatureReading))] == ["r99"]
+
+
+def test_batches_that_start_where_the_last_ended_miss_no_tied_row(w, app):
+    """Each batch reads from the last one's time on (not from the oldest end, past the index entries of
+    rows just deleted): rows sharing one time across a batch's edge all go, younger rows stay."""
+    from sqlalchemy import event
+
+    from server.services.people.retention import purge
+
+    tied = NOW - 40 * DAY
+    for n in range(45):  # one moment, more rows than two batches of 20 hold
+        _reading(w, tied, n)
+    for n in range(5):
+        _reading(w, tied + timedelta(minutes=n + 1), 100 + n)
+    _reading(w, NOW - DAY, 99)
+    db.session.commit()
+    reads: list[tuple] = []
+
+    def keep(_conn, _cursor, statement, parameters, _context, _executemany):
+        if statement.lstrip().upper().startswith("SELECT TEMPERATURE_READINGS.ID"):
+            reads.append(parameters)
+
+    event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        counts = purge(NOW, batch=20)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", keep)
+    assert counts["temperature_readings"] == 50
+    assert [r.client_id for r in db.session.scalars(select(TemperatureReading))] == ["r99"]
+    # The first read has the cutoff alone; every later one also the floor (4 reads: 20, 20, 10, none).
+    assert len(reads) == 4 and len(reads[0]) + 1 == len(reads[1]), reads
 
 
 @pytest.mark.parametrize(("size", "elapsed", "expected"), [

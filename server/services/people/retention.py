@@ -83,14 +83,22 @@ def next_batch_size(size: int, elapsed: float, target: float, maximum: int) -> i
 
 def _delete_in_batches(model: type, condition: ColumnElement[bool], oldest_first: InstrumentedAttribute,
                        batch: int, pause: float, batch_seconds: float | None) -> int:
-    total = 0
+    total, floor = 0, None
     # A timed purge starts small: its first batches read cold pages and would hold the lock longest.
     size = batch if batch_seconds is None else min(batch, MIN_BATCH)
     while True:
         started = time.perf_counter()
-        ids = db.session.scalars(select(model.id).where(condition).order_by(oldest_first).limit(size)).all()
-        if not ids:
+        # Each batch starts where the last one ended (ties included): on PostgreSQL the index entries
+        # of the rows just deleted stay until a vacuum, and a scan from the oldest end would walk all of
+        # them again at every batch. A row older than the floor arriving meanwhile (a device's late
+        # upload) waits for the next run.
+        oldest = select(model.id, oldest_first).where(condition)
+        if floor is not None:
+            oldest = oldest.where(oldest_first >= floor)
+        rows = db.session.execute(oldest.order_by(oldest_first).limit(size)).all()
+        if not rows:
             return total
+        ids, floor = [row[0] for row in rows], rows[-1][1]
         total += db.session.execute(delete(model).where(model.id.in_(ids))
                                     .execution_options(synchronize_session=False)).rowcount
         db.session.commit()
