@@ -1,9 +1,9 @@
 """A prebuilt one-row statement run straight on a pooled DBAPI connection, outside the request's session.
 
 Written by hand for the hottest statements: the caller's row, which every authenticated request
-reads, the guard scan's look-up of the gate and the pass holder, and the guard scan's write: on
-PostgreSQL a SELECT carrying a data-modifying WITH, which on its own autocommit connection is its own
-transaction, on SQLite the insert and the count as two statements of one transaction
+reads, the look-ups of the guard and self scans (the gate and the person, a retry), and their common
+write: on PostgreSQL a SELECT carrying a data-modifying WITH, which on its own autocommit connection
+is its own transaction, on SQLite the insert and the count as two statements of one transaction
 (`in_one_transaction`, `checkin_rows`). Through
 SQLAlchemy's `Connection.execute` it cost about 0.3 ms of CPU (execution context, result metadata,
 a description object per column) plus, on PostgreSQL, a BEGIN and a COMMIT round trip: a third
