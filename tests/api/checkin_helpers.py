@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from server.extensions import db
 from server.models.compounds import Compound, Gate
@@ -24,6 +26,24 @@ def _fresh_key_cache():
     passes.forget_cached_keys()
     yield
     passes.forget_cached_keys()
+
+
+@contextmanager
+def session_statements(app) -> Iterator[list[str]]:
+    """The first four words of each statement sent through SQLAlchemy's Connection inside the block (the
+    session's: a `HotRead` fires no event, the `hot_reads` fixture counts those)."""
+    with app.app_context():
+        engine = db.engine
+    statements: list[str] = []
+
+    def listen(conn, cursor, statement, params, context, executemany):
+        statements.append(" ".join(statement.split()[:4]))
+
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
 
 
 def cid() -> str:

@@ -22,6 +22,7 @@ from tests.api.checkin_helpers import (
     quarantine,
     scan,
     self_scan,
+    session_statements,
     set_user,
 )
 from tests.factories import make_gate
@@ -232,17 +233,9 @@ def test_the_guard_scan_hot_path_is_the_caller_one_look_up_and_one_insert(app, w
     code = pass_of(as_user, world.resident_a)
     with app.app_context():
         engine = db.engine
-    statements = []
-
-    def listen(conn, cursor, statement, params, context, executemany):
-        statements.append(" ".join(statement.split()[:4]))
-
-    event.listen(engine, "before_cursor_execute", listen)
     hot_reads.clear()
-    try:
+    with session_statements(app) as statements:
         response = scan(guard, code, world.gate_a.id)
-    finally:
-        event.remove(engine, "before_cursor_execute", listen)
     assert response.status_code == 201, response.json
     caller, gate_and_holder, *write = hot_reads
     assert caller.startswith("SELECT users.") and gate_and_holder.startswith("SELECT gates."), hot_reads

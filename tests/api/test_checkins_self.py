@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import time_machine
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from server.extensions import db
 from server.models.checkins import CheckIn
@@ -15,6 +15,7 @@ from tests.api.checkin_helpers import (
     T0,
     _fresh_key_cache,  # noqa: F401 - an autouse fixture
     self_scan,
+    session_statements,
 )
 
 
@@ -88,17 +89,9 @@ def test_the_self_scan_reads_outside_the_session_and_writes_at_once(app, world, 
     resident = as_user(world.resident_a)
     with app.app_context():
         engine = db.engine
-    statements = []
-
-    def listen(conn, cursor, statement, params, context, executemany):
-        statements.append(" ".join(statement.split()[:4]))
-
-    event.listen(engine, "before_cursor_execute", listen)
     hot_reads.clear()
-    try:
+    with session_statements(app) as statements:
         response = self_scan(resident, world.gate_a.code, "in")
-    finally:
-        event.remove(engine, "before_cursor_execute", listen)
     assert response.status_code == 201 and response.json["reason"] == "ok", response.json
     assert statements == [], statements
     caller, stored, gate_and_resident, *write = hot_reads
