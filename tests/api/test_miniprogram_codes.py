@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 
-import zxingcpp
 from PIL import Image
 from sqlalchemy import func, select
 
@@ -14,10 +13,7 @@ from server.integrations.wechat import WeChatClient, WeChatError
 from server.models.wechat_codes import MiniProgramCode
 from server.services.gate.miniprogram_codes import GATE_PAGE
 from tests.fakes.wechat_server import STABLE_TOKEN, WXACODE_UNLIMIT
-
-
-def decode(png: bytes) -> list[str]:
-    return [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))]
+from tests.qr_reading import read_qr_texts
 
 
 def calls(fake, path):
@@ -29,7 +25,7 @@ def test_the_gates_miniprogram_code_comes_from_wechat_once_then_from_the_cache(a
     staff = as_user(world.staff_a)
     first = staff.get(f"/api/v1/gates/{world.gate_a.id}/miniprogram-code")
     assert first.status_code == 200 and first.mimetype == "image/png"
-    assert decode(first.data) == [f"wxacode:{GATE_PAGE}?scene={world.gate_a.code}"]
+    assert read_qr_texts(first.data) == [f"wxacode:{GATE_PAGE}?scene={world.gate_a.code}"]
     [request] = calls(fake, WXACODE_UNLIMIT)
     assert request["json"]["scene"] == world.gate_a.code and len(request["json"]["scene"]) <= 32
     assert request["json"]["page"] == GATE_PAGE
@@ -45,11 +41,11 @@ def test_the_gates_miniprogram_code_comes_from_wechat_once_then_from_the_cache(a
     assert poster.status_code == 200
     image = Image.open(io.BytesIO(poster.data))
     assert image.size == (1240, 1754)
-    assert [r.text for r in zxingcpp.read_barcodes(image)] == [f"wxacode:{GATE_PAGE}?scene={world.gate_a.code}"]
+    assert read_qr_texts(image) == [f"wxacode:{GATE_PAGE}?scene={world.gate_a.code}"]
     # A new gate code forgets the old image and fetches the new scene.
     code = staff.post(f"/api/v1/gates/{world.gate_a.id}/code").json["code"]
     fresh = staff.get(f"/api/v1/gates/{world.gate_a.id}/miniprogram-code")
-    assert decode(fresh.data) == [f"wxacode:{GATE_PAGE}?scene={code}"]
+    assert read_qr_texts(fresh.data) == [f"wxacode:{GATE_PAGE}?scene={code}"]
     with app.app_context():
         assert db.session.scalars(select(MiniProgramCode.scene)).all() == [code]
     # Out of scope: 404 without asking WeChat.
@@ -96,7 +92,7 @@ def test_the_client_answers_wechats_json_error_for_bad_input(fake_wechat):
     else:
         raise AssertionError("an unpublished page must be WeChat's error")
     png = client.unlimited_wxacode(token, "a=1&b=2", page="pages/index/index", width=280)
-    assert Image.open(io.BytesIO(png)).format == "PNG" and decode(png) == ["wxacode:pages/index/index?scene=a=1&b=2"]
+    assert Image.open(io.BytesIO(png)).format == "PNG" and read_qr_texts(png) == ["wxacode:pages/index/index?scene=a=1&b=2"]
     for scene in ("", "x" * 33, "中文", "a b"):
         try:
             client.unlimited_wxacode(token, scene)

@@ -5,7 +5,6 @@ import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
 import pytest
-import zxingcpp
 from PIL import Image
 
 from server.services.gate import gate_posters
@@ -16,6 +15,7 @@ from server.services.gate.gate_posters import (
     poster_png,
     poster_svg,
 )
+from tests.qr_reading import read_qr_texts
 from tests.services.test_qr_images import dark_modules, rasterize
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -25,13 +25,9 @@ URL = "https://wuye.example.cn/g/7KQ2M9XH"
 HOSTILE = '<script>alert("x")</script> & 张\'s 院'
 
 
-def decode(image: Image.Image) -> list[str]:
-    return [result.text for result in zxingcpp.read_barcodes(image)]
-
-
 def decode_svg_qr(svg: ET.Element) -> list[str]:
     size = int(svg.get("viewBox").split()[2])
-    return decode(rasterize(dark_modules(svg.find(f"{SVG_NS}path").get("d")), size))
+    return read_qr_texts(rasterize(dark_modules(svg.find(f"{SVG_NS}path").get("d")), size))
 
 
 class TextOf(HTMLParser):
@@ -59,14 +55,14 @@ def test_png_poster_decodes_to_exactly_the_url():
     image = Image.open(io.BytesIO(poster_png(COMPOUND, GATE, URL)))
     assert image.format == "PNG"
     assert image.size == (1240, 1754)  # A4 at 150 dpi
-    assert decode(image) == [URL]
+    assert read_qr_texts(image) == [URL]
 
 
 def test_png_poster_at_another_resolution_still_decodes():
     url = "https://wuye.example.cn/g/AbC123?x=1&y=2"
     image = Image.open(io.BytesIO(poster_png(COMPOUND, GATE, url, dpi=100)))
     assert image.size == (827, 1169)
-    assert decode(image) == [url]
+    assert read_qr_texts(image) == [url]
 
 
 def test_png_poster_without_a_cjk_font_still_works_and_warns(monkeypatch, caplog):
@@ -74,7 +70,7 @@ def test_png_poster_without_a_cjk_font_still_works_and_warns(monkeypatch, caplog
     assert find_cjk_font() is None
     with caplog.at_level(logging.WARNING, logger=gate_posters.__name__):
         png = poster_png(COMPOUND, GATE, URL)
-    assert decode(Image.open(io.BytesIO(png))) == [URL]
+    assert read_qr_texts(Image.open(io.BytesIO(png))) == [URL]
     assert any("CJK font" in record.getMessage() for record in caplog.records)
 
 
@@ -125,7 +121,7 @@ def test_long_names_get_a_smaller_font():
     assert float(compound.get("font-size")) * 30 <= 170.01
     assert float(gate.get("font-size")) == 12
     # The PNG measures the text and shrinks it the same way; the QR is untouched.
-    assert decode(Image.open(io.BytesIO(poster_png("回龙观街道" * 6, GATE, URL)))) == [URL]
+    assert read_qr_texts(Image.open(io.BytesIO(poster_png("回龙观街道" * 6, GATE, URL)))) == [URL]
 
 
 def test_html_poster_is_print_ready_and_self_contained():
