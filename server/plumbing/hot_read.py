@@ -2,8 +2,9 @@
 
 Written by hand for the hottest statements: the caller's row, which every authenticated request
 reads, the look-ups of the guard and self scans (the gate and the person, a retry), and their common
-write: on PostgreSQL a SELECT carrying a data-modifying WITH, which on its own autocommit connection
-is its own transaction, on SQLite the insert and the count as two statements of one transaction
+write: on PostgreSQL a SELECT carrying a data-modifying WITH, which run alone on an idle connection
+is its own transaction (each statement prepared once per connection through libpq: `pg_prepared`),
+on SQLite the insert and the count as two statements of one transaction
 (`in_one_transaction`, `checkin_rows`). Through
 SQLAlchemy's `Connection.execute` it cost about 0.3 ms of CPU (execution context, result metadata,
 a description object per column) plus, on PostgreSQL, a BEGIN and a COMMIT round trip: a third
@@ -24,6 +25,8 @@ from typing import Any
 from sqlalchemy import Engine, Executable
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import sqltypes
+
+from server.plumbing import pg_prepared
 
 
 @dataclass(frozen=True)
@@ -120,14 +123,13 @@ def _fetch(engine: Engine, batch: tuple[tuple[str, dict | tuple], ...]) -> list[
     """Each statement's first row, in order, stopping at the first that answers none (rolled back)."""
     pooled = engine.raw_connection()
     connection, cursor = pooled.dbapi_connection, None
-    # One statement on PostgreSQL runs in autocommit: psycopg would otherwise open a transaction
-    # (BEGIN, a round trip) and the pool would end it (ROLLBACK, another); pysqlite starts none
-    # before a SELECT, and opens one before the first write.
-    autocommit = engine.dialect.name == "postgresql" and len(batch) == 1
     rows: list[tuple] = []
     try:
-        if autocommit:
-            connection.autocommit = True
+        if engine.dialect.name == "postgresql" and len(batch) == 1:
+            # One statement on an idle connection is its own transaction: no BEGIN, no COMMIT.
+            row = pg_prepared.first_row(pooled.info, connection, *batch[0])
+            return [] if row is None else [row]
+        # pysqlite starts no transaction before a SELECT, and opens one before the first write.
         cursor = connection.cursor()
         for sql, arguments in batch:
             cursor.execute(sql, arguments)
@@ -136,17 +138,11 @@ def _fetch(engine: Engine, batch: tuple[tuple[str, dict | tuple], ...]) -> list[
                 break
             rows.append(row)
         cursor.close()
-        if not autocommit:
-            connection.commit() if len(rows) == len(batch) else connection.rollback()
+        connection.commit() if len(rows) == len(batch) else connection.rollback()
         return rows
     except engine.dialect.loaded_dbapi.Error as error:
         if engine.dialect.is_disconnect(error, connection, cursor):
             pooled.invalidate(error)
         raise  # e.g. a unique key the write clashed with: the connection itself is sound
     finally:
-        try:
-            if autocommit and pooled.dbapi_connection is not None:
-                connection.autocommit = False
-        except engine.dialect.loaded_dbapi.Error as error:
-            pooled.invalidate(error)  # perhaps left in autocommit: it must not serve a transaction
         pooled.close()  # back to the pool, rolled back there (an invalidated one is replaced on its next checkout)

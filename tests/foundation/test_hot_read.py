@@ -33,7 +33,7 @@ def test_the_row_has_the_orm_s_values_and_types(app, world, ctx):
 
 
 def test_the_pooled_connection_still_serves_transactions(app, world, ctx):
-    """The read turns autocommit on for itself only: a write after it on the same connection rolls back."""
+    """The read leaves no transaction or mode behind: a write after it on the same connection rolls back."""
     engine = create_engine(db.engine.url, pool_size=1, max_overflow=0)  # one connection: the read's and the write's
     try:
         assert USER_BY_ID.one_or_none(engine, {"role": "resident", "user_id": world.resident_a.id}) is not None
@@ -82,9 +82,9 @@ def test_numbers_come_back_as_the_orm_reads_them(app, ctx):
 
 
 def test_a_write_that_clashes_is_an_integrity_error_and_its_connection_serves_on(app, world, ctx):
-    """PostgreSQL runs a SELECT carrying a data-modifying WITH in autocommit (the guard scan's write): a
-    unique key it breaks is SQLAlchemy's IntegrityError, and the pooled connection is back out of
-    autocommit, so a transaction on it still rolls back."""
+    """PostgreSQL runs a SELECT carrying a data-modifying WITH alone, as its own transaction (the guard scan's
+    write): a unique key it breaks is SQLAlchemy's IntegrityError, and the pooled connection serves on,
+    a transaction on it still rolling back."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("a data-modifying WITH is PostgreSQL's")
     table = Alliance.__table__
