@@ -227,7 +227,7 @@ def test_the_guard_scan_hot_path_is_the_caller_one_look_up_and_one_insert(app, w
     # The idempotent write adds no look-up before the insert: a retry is caught by the unique key.
     # The caller and the gate with the pass holder are read outside the transaction; the insert and
     # the gate's hourly counter (the district statistics) are written outside the request's session
-    # too: on PostgreSQL as one autocommit statement, so the scan is three round trips with no BEGIN
+    # too: on PostgreSQL as one statement run alone (its own transaction), so the scan is three round trips with no BEGIN
     # or COMMIT, on SQLite as two statements and a commit on one pooled connection.
     guard = as_user(world.guard_a)
     code = pass_of(as_user, world.resident_a)

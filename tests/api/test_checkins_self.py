@@ -106,3 +106,26 @@ def test_the_self_scan_reads_outside_the_session_and_writes_at_once(app, world, 
         stored_row = db.session.get(CheckIn, response.json["id"])
         assert (stored_row.method, stored_row.gate_id, stored_row.author_id) == ("self_scan", world.gate_a.id,
                                                                                  world.resident_a.id)
+
+
+@time_machine.travel(T0, tick=False)
+def test_odd_scans_are_clear_answers_and_a_chinese_client_id_replays(app, world, as_user):
+    """What a phone's scanner may hand over names no gate (404), never a 500, on both databases (PostgreSQL's
+    hot reads send text parameters themselves); a client id in Chinese is stored and a retry under it replays."""
+    resident = as_user(world.resident_a)
+    for code in ("正门二维码", f"{world.gate_a.code}-zz-zz", " ", "%(code)s", "$1"):
+        answer = self_scan(resident, code)
+        assert answer.status_code == 404 and answer.json["reason"] == "gate_code_invalid", (code, answer.json)
+    too_long = self_scan(resident, "x" * 5000)
+    assert too_long.status_code == 422 and "gate_code" in too_long.json["errors"]["json"]
+    # A NUL is refused with the body, before any look-up.
+    assert self_scan(resident, "abc\x00def").json["reason"] == "bad_request"
+    body = {"gate_code": world.gate_a.code, "direction": "in", "client_id": "王奶奶的手机-第1次"}
+    first = resident.post("/api/v1/checkins/self", json=body)
+    retry = resident.post("/api/v1/checkins/self", json=body)
+    assert first.status_code == 201 and retry.status_code in (200, 201)
+    assert retry.json["id"] == first.json["id"] and retry.json["subject"]["name"] == "王**"
+    with app.app_context():
+        assert db.session.scalar(select(CheckIn.client_id).where(CheckIn.id == first.json["id"])) == body["client_id"]
+    refused = resident.post("/api/v1/checkins/self", json={**body, "client_id": "手机\t"})
+    assert refused.status_code == 422 and "client_id" in refused.json["errors"]["json"]

@@ -5,7 +5,7 @@ Every attempt is stored, allowed or denied, with the decision of `checkin_decisi
 An online scan with no side effect to run (no alert, no visitor) and nothing begun in the request's
 transaction is written outside the request's session, on a pooled connection of its own
 (`_INSERT_AND_COUNT`, `HotRead`): on PostgreSQL one statement, the row and its gate's hourly count in
-one `WITH` in autocommit, one round trip in place of BEGIN, the insert, the count and COMMIT; on
+one `WITH` run alone (its own transaction), one round trip in place of BEGIN, the insert, the count and COMMIT; on
 SQLite the insert and the count, then the commit, with none of the session's and SQLAlchemy's
 execution machinery (a quarter of the scan's CPU). When its pass was already seen (the claim inserts
 nothing) the scan goes the transactional way, which flags it and alerts.
