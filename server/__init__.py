@@ -6,7 +6,7 @@ import importlib
 import logging
 import pkgutil
 
-from flask import Flask, Response, request
+from flask import Flask, Response
 from flask.sessions import SessionInterface
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from server.config import load_config
+from server.security_headers import install_security_headers
 
 
 class BearerOnlySessions(SessionInterface):
@@ -33,10 +34,6 @@ def create_app(environ: dict | None = None, **overrides) -> Flask:
     app.config.update(load_config(environ, app.instance_path))
     app.config["PROPAGATE_EXCEPTIONS"] = False
     app.config.update(overrides)
-    if app.config["PROXY_HOPS"]:
-        # Behind load balancers: the client address (rate limits, audit) comes from X-Forwarded-For.
-        hops = app.config["PROXY_HOPS"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     app.session_interface = BearerOnlySessions()
@@ -66,10 +63,18 @@ def create_app(environ: dict | None = None, **overrides) -> Flask:
     _register_blueprints(app, api)
     publish_reason_codes(api)
     # after_request hooks run in reverse order: the commit first, then the headers on whatever it answers.
-    _install_security_headers(app)
+    install_security_headers(app)
     install_request_commit(app)
     with app.app_context():
         _install_sqlite_pragmas()
+
+    from server.api.pass_refresh import PassRefresh
+
+    app.wsgi_app = PassRefresh(app, app.wsgi_app)  # the phones' plain pass refresh, answered below Flask
+    if app.config["PROXY_HOPS"]:
+        # Behind load balancers: the client address (rate limits, audit) comes from X-Forwarded-For.
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from server.cli import wuye_cli
 
@@ -123,38 +128,6 @@ def _register_blueprints(app: Flask, api) -> None:
             api.register_blueprint(module.blp, url_prefix="/api/v1" + (module.blp.url_prefix or ""))
         if hasattr(module, "bp"):
             app.register_blueprint(module.bp)
-
-
-# JSON answers load nothing; pages (the docs, a gate's H5 page) load only our own files, and Swagger
-# UI and the gate pages need their inline script and styles. Nothing may frame any of it.
-_CSP_JSON = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
-_CSP_PAGE = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-             "img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
-_HSTS = "max-age=31536000; includeSubDomains"
-
-
-def _install_security_headers(app: Flask) -> None:
-    origins = set(app.config["CORS_ORIGINS"])
-
-    @app.after_request
-    def security_headers(response: Response) -> Response:
-        # What a view set itself stays; one pass over the names (Headers.setdefault scans them each time).
-        headers = response.headers
-        present = {name.lower() for name in headers.keys()}
-        for name, value in (("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer"),
-                            ("X-Frame-Options", "DENY"),
-                            ("Content-Security-Policy", _CSP_PAGE if response.mimetype == "text/html" else _CSP_JSON)):
-            if name.lower() not in present:
-                headers.add(name, value)
-        if request.is_secure:  # over TLS (behind a proxy: X-Forwarded-Proto, with WUYE_PROXY_HOPS)
-            headers.setdefault("Strict-Transport-Security", _HSTS)
-        origin = request.headers.get("Origin")
-        if origin and (origin in origins or "*" in origins):
-            response.headers["Access-Control-Allow-Origin"] = origin
-            response.headers.add("Vary", "Origin")
-            response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type, Idempotency-Key"
-            response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE"
-        return response
 
 
 _PRAGMAS_INSTALLED = False

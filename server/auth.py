@@ -169,9 +169,9 @@ def end_session(session_id: str, reason: str = "logout") -> None:
         db.session.flush()
 
 
-def _bearer_token() -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, value = header.partition(" ")
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header's value, or None."""
+    scheme, _, value = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
         return None
     return value.strip()
@@ -188,16 +188,20 @@ def authenticate() -> UserRow:
     """The caller's `users` row, from the bearer token, with one query for user and session; raises 401."""
     if "caller" in g:
         return g.caller
-    token = _bearer_token()
+    token = bearer_token(request.headers.get("Authorization"))
     if token is None:
         raise UnauthorizedError("unauthorized", headers={"WWW-Authenticate": "Bearer"})
+    g.caller, g.session_id = caller_for_token(token)
+    return g.caller
+
+
+def caller_for_token(token: str) -> tuple[UserRow, str]:
+    """The caller's row and session id for an access token of a live session; raises 401; keeps nothing in `g`."""
     claims = _verified_access_claims(token)
     caller = _read_caller({"user_id": _int_sub(claims), "session_id": claims["sid"]})
     if caller is None:
         raise UnauthorizedError("token_invalid")
-    g.caller = caller
-    g.session_id = claims["sid"]
-    return caller
+    return caller, claims["sid"]
 
 
 def _read_caller(params: dict) -> UserRow | None:

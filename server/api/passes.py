@@ -11,7 +11,7 @@ from server.plumbing.clock import utcnow
 from server.request_parser import Blueprint
 from server.schemas.passes import JwksSchema, PassArgs, PassSchema
 from server.services.gate import passes
-from server.services.gate.pass_tokens import WIRE_FORMAT
+from server.services.gate.pass_tokens import WIRE_FORMAT, IssuedPass
 from server.services.gate.qr_images import qr_png, qr_svg
 
 blp = Blueprint("passes", __name__, url_prefix="", description="Personal passes (通行码)")
@@ -40,18 +40,23 @@ _QR_PARAMETER = {"in": "query", "name": "qr", "required": False,
                      "(each costs the server about ten times the code alone).\n\n" + WIRE_FORMAT)
 def my_pass():
     """My pass code (with a rendered QR only when asked)."""
-    # The phones' refresh sends no query string: parsed (and refused with 422) only when there is one.
+    # A phone's plain refresh (no query string) is answered below Flask (`pass_refresh`) when all is well:
+    # it comes here only when it fails there (this view gives the error). A query is parsed (422) here.
     args = blp.ARGUMENTS_PARSER.parse(PassArgs, location="query") if request.args else {"qr": "none"}
     issued = passes.issue_for(current_caller())
-    body = {"code": issued.code, "kid": issued.kid, "issued_at": issued.issued_at.isoformat(),
-            "expires_at": issued.expires_at.isoformat(),
-            "refresh_after_seconds": max(1, passes.PASS_TTL_SECONDS - REFRESH_MARGIN_SECONDS)}
+    body = pass_answer(issued)
     if args["qr"] in ("svg", "both"):
         body["svg"] = qr_svg(issued.code)
     if args["qr"] in ("png", "both"):
         body["png_base64"] = base64.b64encode(qr_png(issued.code)).decode()
-    # Dumped without the schema (a test holds the two equal): the refresh every phone makes each minute.
     return _no_store(jsonify(body))
+
+
+def pass_answer(issued: IssuedPass) -> dict:
+    """The body of a pass refresh without an image, as `PassSchema` would dump it (a test holds the two equal)."""
+    return {"code": issued.code, "kid": issued.kid, "issued_at": issued.issued_at.isoformat(),
+            "expires_at": issued.expires_at.isoformat(),
+            "refresh_after_seconds": max(1, passes.PASS_TTL_SECONDS - REFRESH_MARGIN_SECONDS)}
 
 
 @blp.route("/me/pass.png", methods=["GET"])
