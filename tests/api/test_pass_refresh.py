@@ -4,26 +4,18 @@ view's, and every refresh that does not end in a pass handed to Flask, which ans
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 
-import pytest
 import time_machine
 from flask import request_started
 
 from server.extensions import db
 from server.services.gate import passes
 from server.services.gate.pass_tokens import verify_pass
+from tests.api.checkin_helpers import T0, _fresh_key_cache  # noqa: F401 - an autouse fixture
 from tests.factories import make_user
 
-T0 = datetime(2020, 2, 3, 0, 30, tzinfo=UTC)
 PASS = "/api/v1/me/pass"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_key_cache():
-    passes.forget_cached_keys()
-    yield
-    passes.forget_cached_keys()
 
 
 @contextmanager

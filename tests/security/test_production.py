@@ -114,3 +114,28 @@ def test_docs_setting_defaults_and_refuses_nonsense(tmp_path):
     assert off.test_client().get("/api/v1/openapi.json").status_code == 404
     with pytest.raises(UnsafeConfiguration):
         _production(tmp_path, WUYE_PUBLIC_API_DOCS="maybe")
+
+
+def test_the_pass_refresh_below_flask_has_hsts_behind_a_tls_proxy_and_cors_for_a_listed_origin(tmp_path):
+    """The phones' plain refresh is answered below Flask but inside ProxyFix: X-Forwarded-Proto counts; a
+    browser's refresh (an Origin) is Flask's, with its CORS headers."""
+    from flask import request_started
+
+    from tests.factories import build_world, client_for
+
+    app = _production(tmp_path, WUYE_PROXY_HOPS="1")
+    with app.app_context():
+        world = build_world()
+        db.session.commit()
+    resident = client_for(app, world.resident_a)
+    handled: list[str] = []
+    request_started.connect(lambda sender, **_: handled.append("flask"), app, weak=False)
+    proxied = resident.get("/api/v1/me/pass", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.5"})
+    assert proxied.status_code == 200 and handled == []
+    assert "max-age=31536000" in proxied.headers["Strict-Transport-Security"]
+    spoofed = client_for(_production(tmp_path), world.resident_a).get(
+        "/api/v1/me/pass", headers={"X-Forwarded-Proto": "https"})
+    assert spoofed.status_code == 200 and "Strict-Transport-Security" not in spoofed.headers
+    browser = resident.get("/api/v1/me/pass", headers={"Origin": ORIGIN})
+    assert browser.status_code == 200 and handled == ["flask"]
+    assert browser.headers["Access-Control-Allow-Origin"] == ORIGIN
