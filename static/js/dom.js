@@ -20,14 +20,42 @@ export function el(tag, attrs = {}, ...children) {
   }
   for (const child of children.flat()) {
     if (child === undefined || child === null || child === false) continue;
+    if (child instanceof Node) noteMovedFocus(child);
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
   return node;
 }
 
-/** Replace an element's children. */
+/** Replace an element's children; a field being typed in that is among them again keeps its focus and caret. */
 export function mount(parent, ...children) {
+  const focused = parent.contains(document.activeElement) ? focusOf(document.activeElement) : movedFocus;
+  movedFocus = null;
   parent.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+  if (focused && focused.node.isConnected && document.activeElement !== focused.node) {
+    focused.node.focus({ preventScroll: true });
+    if (focused.caret) focused.node.setSelectionRange(...focused.caret);
+  }
+}
+
+// Pages keep a form being filled in across a refresh by moving it into the new content (`el` builds
+// the new content around it, then `mount` puts it in place). Moving a node blurs it, and the next
+// keystrokes went nowhere: a quantity typed as the supplies page refreshed was lost. So the field
+// focused when `el` moved it is remembered until the next `mount` gives its focus back.
+let movedFocus = null;
+
+function noteMovedFocus(child) {
+  const active = document.activeElement;
+  if (active && active !== document.body && child.contains(active)) movedFocus = focusOf(active);
+}
+
+function focusOf(node) {
+  return { node, caret: caretOf(node) };
+}
+
+function caretOf(node) {
+  try { // number and date inputs have no text selection (null, or an error in some browsers)
+    return typeof node.selectionStart === 'number' ? [node.selectionStart, node.selectionEnd, node.selectionDirection] : null;
+  } catch { return null; }
 }
 
 /** Show or hide (the hidden attribute). */
