@@ -40,8 +40,8 @@ _QR_PARAMETER = {"in": "query", "name": "qr", "required": False,
                      "(each costs the server about ten times the code alone).\n\n" + WIRE_FORMAT)
 def my_pass():
     """My pass code (with a rendered QR only when asked)."""
-    # A phone's plain refresh (no query string) is answered below Flask (`pass_refresh`) when all is well:
-    # it comes here only when it fails there (this view gives the error). A query is parsed (422) here.
+    # A phone's plain refresh (no query, no Origin) is answered below Flask (`pass_refresh`) when it ends in
+    # a pass. Here come a query (parsed, 422), a browser's call (CORS) and any refresh that failed there.
     args = blp.ARGUMENTS_PARSER.parse(PassArgs, location="query") if request.args else {"qr": "none"}
     issued = passes.issue_for(current_caller())
     body = pass_answer(issued)
